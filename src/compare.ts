@@ -1,0 +1,121 @@
+/**
+ * Comparing a GPU result with the float64 reference: |actual - expected| <= atol + rtol * |expected|
+ * elementwise, with NaN matching NaN and an infinity matching the same infinity.
+ */
+import type { ReferenceResult } from './types.js';
+
+/** An elementwise tolerance. */
+export interface Tolerance {
+  readonly atol: number;
+  readonly rtol: number;
+}
+
+/** DESIGN.md §4: what an f32 GPU result must meet against the float64 reference. */
+export const TOLERANCES = {
+  /** Per-row losses (reduction 'none'). */
+  rowLoss: { atol: 1e-6, rtol: 1e-5 },
+  /** The reduced loss ('mean' or 'sum'). */
+  reducedLoss: { atol: 0, rtol: 1e-5 },
+  /** d(loss)/d(logits). */
+  grad: { atol: 1e-6, rtol: 1e-4 },
+} as const satisfies Record<string, Tolerance>;
+
+/** One element outside the tolerance. */
+export interface Mismatch {
+  readonly index: number;
+  readonly actual: number;
+  readonly expected: number;
+}
+
+/** The outcome of a comparison. */
+export interface Comparison {
+  readonly ok: boolean;
+  readonly count: number;
+  /** Largest |actual - expected| over elements where both are finite. */
+  readonly maxAbsError: number;
+  /** Largest |actual - expected| / |expected| over finite elements with expected != 0. */
+  readonly maxRelError: number;
+  /** The first mismatching elements, in index order. */
+  readonly mismatches: readonly Mismatch[];
+  readonly mismatchCount: number;
+}
+
+const REPORTED_MISMATCHES = 8;
+
+function sameNonFinite(a: number, e: number): boolean {
+  return (Number.isNaN(a) && Number.isNaN(e)) || (a === e);
+}
+
+/**
+ * Compares two arrays (or two numbers) elementwise.
+ *
+ * @example
+ * const c = compareArrays(new Float32Array([1, 2]), [1, 2.0000001], TOLERANCES.rowLoss);
+ * c.ok; // true
+ */
+export function compareArrays(
+  actual: ArrayLike<number> | number, expected: ArrayLike<number> | number, tolerance: Tolerance,
+): Comparison {
+  const a = typeof actual === 'number' ? [actual] : actual;
+  const e = typeof expected === 'number' ? [expected] : expected;
+  const mismatches: Mismatch[] = [];
+  let mismatchCount = 0;
+  let maxAbsError = 0;
+  let maxRelError = 0;
+  const record = (index: number) => {
+    mismatchCount++;
+    if (mismatches.length < REPORTED_MISMATCHES) mismatches.push({ index, actual: a[index]!, expected: e[index]! });
+  };
+  if (a.length !== e.length) {
+    return { ok: false, count: Math.max(a.length, e.length), maxAbsError: Infinity, maxRelError: Infinity,
+      mismatches: [], mismatchCount: Math.abs(a.length - e.length) };
+  }
+  for (let i = 0; i < a.length; i++) {
+    const got = a[i]!;
+    const want = e[i]!;
+    if (!Number.isFinite(got) || !Number.isFinite(want)) {
+      if (!sameNonFinite(got, want)) record(i);
+      continue;
+    }
+    const abs = Math.abs(got - want);
+    maxAbsError = Math.max(maxAbsError, abs);
+    if (want !== 0) maxRelError = Math.max(maxRelError, abs / Math.abs(want));
+    if (!(abs <= tolerance.atol + tolerance.rtol * Math.abs(want))) record(i);
+  }
+  return { ok: mismatchCount === 0, count: a.length, maxAbsError, maxRelError, mismatches, mismatchCount };
+}
+
+/** The comparison of a whole forward result (loss, and gradient when both have one). */
+export interface ResultComparison {
+  readonly ok: boolean;
+  readonly loss: Comparison;
+  readonly grad?: Comparison;
+}
+
+/**
+ * Checks a GPU result against `crossEntropyReference` with DESIGN.md §4's tolerances.
+ *
+ * @example
+ * const gpu = await ce.forward(logits, target);
+ * const check = compareWithReference(gpu, crossEntropyReference(logits, target));
+ * if (!check.ok) console.table(check.loss.mismatches);
+ */
+export function compareWithReference(
+  result: { readonly loss: number | Float32Array; readonly grad?: Float32Array },
+  reference: ReferenceResult,
+): ResultComparison {
+  const lossTolerance = typeof reference.loss === 'number' ? TOLERANCES.reducedLoss : TOLERANCES.rowLoss;
+  const loss = compareArrays(result.loss, reference.loss, lossTolerance);
+  if (result.grad === undefined || reference.grad === undefined) return { ok: loss.ok, loss };
+  const grad = compareArrays(result.grad, reference.grad, TOLERANCES.grad);
+  return { ok: loss.ok && grad.ok, loss, grad };
+}
+
+/** A one-line summary of a comparison, for logs and failed assertions. */
+export function describeComparison(c: Comparison): string {
+  const head = `${c.ok ? 'ok' : 'MISMATCH'}: ${c.count} values, max abs error ${c.maxAbsError.toExponential(2)}, `
+    + `max rel error ${c.maxRelError.toExponential(2)}`;
+  if (c.ok) return head;
+  const first = c.mismatches.map((m) => `[${m.index}] ${m.actual} vs ${m.expected}`).join('; ');
+  return `${head}; ${c.mismatchCount} outside tolerance, first: ${first}`;
+}

@@ -1,0 +1,75 @@
+/**
+ * Buffers of one call: every buffer a call creates is tracked here and destroyed when the call ends,
+ * so nothing leaks whether the call succeeds or throws.
+ */
+import { BufferUsage, ELEMENT_BYTES, MapMode } from './constants.js';
+
+/** The bit pattern of a quiet NaN, written over outputs when poisoning is on. */
+const POISON_BITS = 0x7fc00000;
+
+export class CallBuffers {
+  readonly #device: GPUDevice;
+  readonly #poison: boolean;
+  readonly #owned: GPUBuffer[] = [];
+
+  constructor(device: GPUDevice, poison: boolean) {
+    this.#device = device;
+    this.#poison = poison;
+  }
+
+  /** A new buffer, owned by this call. `bytes` is rounded up to whole 4-byte elements, at least one. */
+  create(label: string, bytes: number, usage: number): GPUBuffer {
+    const size = Math.max(ELEMENT_BYTES, Math.ceil(bytes / ELEMENT_BYTES) * ELEMENT_BYTES);
+    const buffer = this.#device.createBuffer({ label: `cross-entropy:${label}`, size, usage });
+    this.#owned.push(buffer);
+    return buffer;
+  }
+
+  /** A storage buffer holding a copy of host data. */
+  upload(label: string, data: Float32Array | Int32Array): GPUBuffer {
+    const buffer = this.create(label, data.byteLength, BufferUsage.STORAGE | BufferUsage.COPY_DST);
+    if (data.byteLength > 0) this.#device.queue.writeBuffer(buffer, 0, data.buffer, data.byteOffset, data.byteLength);
+    return buffer;
+  }
+
+  /**
+   * A storage buffer the kernels write. With poisoning on it starts as NaN everywhere, so an element
+   * a kernel forgets to write cannot pass for a result.
+   */
+  output(label: string, bytes: number, extraUsage = 0): GPUBuffer {
+    const buffer = this.create(label, bytes, BufferUsage.STORAGE | BufferUsage.COPY_SRC | BufferUsage.COPY_DST | extraUsage);
+    if (this.#poison) {
+      this.#device.queue.writeBuffer(buffer, 0, new Uint32Array(buffer.size / ELEMENT_BYTES).fill(POISON_BITS));
+    }
+    return buffer;
+  }
+
+  /** Copies byte ranges of GPU buffers to the host, in one staging buffer and one map. */
+  async read(encoder: GPUCommandEncoder,
+    ranges: readonly { buffer: GPUBuffer; offset?: number; bytes: number }[]): Promise<ArrayBuffer[]> {
+    const total = ranges.reduce((sum, r) => sum + r.bytes, 0);
+    const staging = this.create('readback', total, BufferUsage.MAP_READ | BufferUsage.COPY_DST);
+    let offset = 0;
+    for (const { buffer, offset: from = 0, bytes } of ranges) {
+      encoder.copyBufferToBuffer(buffer, from, staging, offset, bytes);
+      offset += bytes;
+    }
+    this.#device.queue.submit([encoder.finish()]);
+    await staging.mapAsync(MapMode.READ);
+    const mapped = staging.getMappedRange();
+    offset = 0;
+    const out = ranges.map(({ bytes }) => {
+      const copy = mapped.slice(offset, offset + bytes);
+      offset += bytes;
+      return copy;
+    });
+    staging.unmap();
+    return out;
+  }
+
+  /** Destroys every buffer this call created. */
+  destroy(): void {
+    for (const buffer of this.#owned) buffer.destroy();
+    this.#owned.length = 0;
+  }
+}

@@ -1,0 +1,235 @@
+/**
+ * Defaults and validation: turns (logits, target, options) into a checked `Problem`, or throws a
+ * TypeError / RangeError that names the argument, the position and the value. Shared by the GPU
+ * path and the float64 reference so that both accept and reject exactly the same calls.
+ */
+import type { InputKind, Reduction } from './types.js';
+import { formatPosition, formatShape, product, rowLayout, sameShape, type RowLayout } from './shape.js';
+import { describeKind, isGpuBuffer } from './tensor-data.js';
+
+/** PyTorch's defaults, stated once. */
+export const DEFAULTS = {
+  reduction: 'mean',
+  ignoreIndex: -100,
+  labelSmoothing: 0,
+  input: 'logits',
+} as const satisfies { reduction: Reduction; ignoreIndex: number; labelSmoothing: number; input: InputKind };
+
+const REDUCTIONS: readonly Reduction[] = ['mean', 'sum', 'none'];
+const INPUT_KINDS: readonly InputKind[] = ['logits', 'probabilities', 'logProbabilities'];
+
+export type TargetKind = 'classIndex' | 'probabilities';
+
+/** A validated call: shapes read as rows of classes, options with defaults filled in. */
+export interface Problem {
+  readonly logitsShape: readonly number[];
+  readonly targetShape: readonly number[];
+  readonly layout: RowLayout;
+  readonly targetKind: TargetKind;
+  readonly reduction: Reduction;
+  readonly ignoreIndex: number;
+  readonly labelSmoothing: number;
+  readonly input: InputKind;
+}
+
+/** Which data kinds a caller accepts (the GPU path takes f32; the reference also takes f64). */
+export interface AcceptedData {
+  readonly floatArrays: readonly (typeof Float32Array | typeof Float64Array)[];
+  readonly gpuBuffers: boolean;
+}
+
+type Data = unknown;
+interface TensorLike { readonly data: Data; readonly shape: readonly number[] }
+
+function fail(kind: 'type' | 'range', message: string): never {
+  throw kind === 'type' ? new TypeError(message) : new RangeError(message);
+}
+
+function readTensor(name: string, value: unknown): TensorLike {
+  if (typeof value !== 'object' || value === null || !('data' in value) || !('shape' in value)) {
+    fail('type', `${name} must be an object { data, shape }, got ${describeKind(value)}`);
+  }
+  const { data, shape } = value as { data: unknown; shape: unknown };
+  if (!Array.isArray(shape)) {
+    fail('type', `${name}.shape must be an array of dimensions, got ${describeKind(shape)}`);
+  }
+  shape.forEach((dim: unknown, axis: number) => {
+    if (typeof dim !== 'number' || !Number.isInteger(dim) || dim < 0) {
+      fail('range', `${name}.shape[${axis}] must be a non-negative integer, got ${String(dim)}`);
+    }
+  });
+  if (!Number.isSafeInteger(product(shape as number[]))) {
+    fail('range', `${name}.shape ${formatShape(shape)} has more elements than can be indexed`);
+  }
+  return { data, shape: shape as number[] };
+}
+
+function checkLength(name: string, tensor: TensorLike, elementBytes = 4): void {
+  const needed = product(tensor.shape);
+  if (isGpuBuffer(tensor.data)) {
+    if (tensor.data.size < needed * elementBytes) {
+      fail('range', `${name}.data is a GPUBuffer of ${tensor.data.size} bytes but ${name}.shape `
+        + `${formatShape(tensor.shape)} needs ${needed * elementBytes}`);
+    }
+    return;
+  }
+  const length = (tensor.data as ArrayLike<number>).length;
+  if (length !== needed) {
+    fail('range', `${name}.data has ${length} elements but ${name}.shape ${formatShape(tensor.shape)} `
+      + `needs ${needed}`);
+  }
+}
+
+function isOneOf(value: unknown, kinds: readonly (abstract new (...args: never[]) => unknown)[]): boolean {
+  return kinds.some((kind) => value instanceof kind);
+}
+
+function checkFloatData(name: string, data: Data, accepted: AcceptedData): void {
+  if (accepted.gpuBuffers && isGpuBuffer(data)) return;
+  if (!isOneOf(data, accepted.floatArrays)) {
+    const kinds = [...accepted.floatArrays.map((k) => k.name), ...(accepted.gpuBuffers ? ['GPUBuffer'] : [])];
+    fail('type', `${name}.data must be a ${kinds.join(' or ')}, got ${describeKind(data)}`);
+  }
+}
+
+/** The option names this package knows, so a misspelt one is an error rather than silently unused. */
+export function checkOptionNames(options: object, known: readonly string[], where: string): void {
+  for (const key of Object.keys(options)) {
+    if (!known.includes(key)) {
+      fail('type', `${where}: unknown option "${key}" (known: ${known.join(', ')})`);
+    }
+  }
+}
+
+interface ForwardOptionsIn {
+  readonly reduction?: unknown;
+  readonly ignoreIndex?: unknown;
+  readonly labelSmoothing?: unknown;
+  readonly input?: unknown;
+}
+
+function readScalarOptions(options: ForwardOptionsIn, targetKind: TargetKind) {
+  const reduction = options.reduction ?? DEFAULTS.reduction;
+  if (!REDUCTIONS.includes(reduction as Reduction)) {
+    fail('range', `options.reduction must be one of ${REDUCTIONS.join(', ')}, got ${describeKind(reduction)}`);
+  }
+  const input = options.input ?? DEFAULTS.input;
+  if (!INPUT_KINDS.includes(input as InputKind)) {
+    fail('range', `options.input must be one of ${INPUT_KINDS.join(', ')}, got ${describeKind(input)}`);
+  }
+  const ignoreIndex = options.ignoreIndex ?? DEFAULTS.ignoreIndex;
+  if (typeof ignoreIndex !== 'number' || !Number.isInteger(ignoreIndex)
+      || ignoreIndex < -(2 ** 31) || ignoreIndex >= 2 ** 31) {
+    fail('type', `options.ignoreIndex must be a 32-bit integer, got ${describeKind(ignoreIndex)}`);
+  }
+  if (targetKind === 'probabilities' && options.ignoreIndex !== undefined && ignoreIndex >= 0) {
+    // PyTorch: "ignore_index is not supported for floating point target".
+    fail('range', `options.ignoreIndex ${ignoreIndex} cannot apply to probability targets `
+      + '(only class-index targets can be ignored)');
+  }
+  const labelSmoothing = options.labelSmoothing ?? DEFAULTS.labelSmoothing;
+  if (typeof labelSmoothing !== 'number') {
+    fail('type', `options.labelSmoothing must be a number, got ${describeKind(labelSmoothing)}`);
+  }
+  if (!(labelSmoothing >= 0 && labelSmoothing <= 1)) {
+    fail('range', `options.labelSmoothing must be in [0, 1], got ${labelSmoothing}`);
+  }
+  return { reduction: reduction as Reduction, input: input as InputKind, ignoreIndex, labelSmoothing };
+}
+
+/**
+ * Checks shapes, data kinds and lengths and the scalar options; returns the problem they describe.
+ * Value checks (target indices, probabilities, weights) are separate: see `checkHostValues`.
+ */
+export function describeProblem(
+  logitsIn: unknown, targetIn: unknown, optionsIn: unknown, accepted: AcceptedData,
+): Problem {
+  const logits = readTensor('logits', logitsIn);
+  const target = readTensor('target', targetIn);
+  if (optionsIn !== undefined && (typeof optionsIn !== 'object' || optionsIn === null)) {
+    fail('type', `options must be an object, got ${describeKind(optionsIn)}`);
+  }
+  const options = (optionsIn ?? {}) as ForwardOptionsIn;
+
+  if (logits.shape.length === 0) {
+    fail('range', 'logits.shape must have at least one dimension (classes), got []');
+  }
+  const layout = rowLayout(logits.shape);
+  const classAxis = logits.shape.length === 1 ? 0 : 1;
+  if (layout.classes < 1) {
+    fail('range', `logits.shape[${classAxis}] (classes) must be at least 1, got ${layout.classes}`);
+  }
+  checkFloatData('logits', logits.data, accepted);
+  checkLength('logits', logits);
+
+  let targetKind: TargetKind;
+  if (sameShape(target.shape, logits.shape)) {
+    targetKind = 'probabilities';
+    checkFloatData('target', target.data, accepted);
+  } else if (sameShape(target.shape, layout.rowShape)) {
+    targetKind = 'classIndex';
+    if (!(target.data instanceof Int32Array) && !(accepted.gpuBuffers && isGpuBuffer(target.data))) {
+      fail('type', `target.data for class indices must be an Int32Array${accepted.gpuBuffers ? ' or GPUBuffer' : ''}, `
+        + `got ${describeKind(target.data)}`);
+    }
+  } else {
+    fail('range', `target.shape ${formatShape(target.shape)} does not match logits.shape `
+      + `${formatShape(logits.shape)}: expected ${formatShape(layout.rowShape)} (class indices) `
+      + `or ${formatShape(logits.shape)} (class probabilities)`);
+  }
+  checkLength('target', target);
+
+  return {
+    logitsShape: logits.shape,
+    targetShape: target.shape,
+    layout,
+    targetKind,
+    ...readScalarOptions(options, targetKind),
+  };
+}
+
+/** Checks the per-class weight: kind, length C, finite values. */
+export function checkWeight(weight: unknown, classes: number, accepted: AcceptedData): void {
+  checkFloatData('options.weight', weight, accepted);
+  checkLength('options.weight', { data: weight, shape: [classes] });
+  if (isGpuBuffer(weight)) return;
+  const values = weight as Float32Array | Float64Array;
+  for (let c = 0; c < values.length; c++) {
+    if (!Number.isFinite(values[c])) {
+      fail('range', `options.weight[${c}] must be finite, got ${values[c]}`);
+    }
+  }
+}
+
+/**
+ * Checks values that live on the host: class indices in [0, C) or ignoreIndex, probability targets
+ * and probability inputs in [0, 1]. GPU-resident data is checked on the GPU instead.
+ */
+export function checkHostValues(problem: Problem, logits: Data, target: Data): void {
+  const { classes } = problem.layout;
+  if (problem.targetKind === 'classIndex' && target instanceof Int32Array) {
+    for (let i = 0; i < target.length; i++) {
+      const y = target[i]!;
+      if (y !== problem.ignoreIndex && (y < 0 || y >= classes)) {
+        fail('range', `target${formatPosition(i, problem.targetShape)} = ${y} is out of bounds: `
+          + `class indices must be in [0, ${classes - 1}] or ignoreIndex (${problem.ignoreIndex}) `
+          + `(PyTorch: "Target ${y} is out of bounds.")`);
+      }
+    }
+  }
+  if (problem.targetKind === 'probabilities' && !isGpuBuffer(target)) {
+    checkUnitInterval('target', target as Float32Array, problem.targetShape);
+  }
+  if (problem.input === 'probabilities' && !isGpuBuffer(logits)) {
+    checkUnitInterval('logits', logits as Float32Array, problem.logitsShape);
+  }
+}
+
+function checkUnitInterval(name: string, values: Float32Array | Float64Array, shape: readonly number[]): void {
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i]!;
+    if (!(v >= 0 && v <= 1)) {
+      fail('range', `${name}${formatPosition(i, shape)} = ${v} is not a probability: values must be in [0, 1]`);
+    }
+  }
+}

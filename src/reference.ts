@@ -1,0 +1,197 @@
+/**
+ * The float64 CPU reference: PyTorch's `cross_entropy` written as literally as possible, so that it
+ * can judge the GPU result. It reads the same arguments and throws the same errors as `forward`.
+ */
+import {
+  checkHostValues, checkOptionNames, checkWeight, describeProblem, type AcceptedData, type Problem,
+} from './options.js';
+import { formatShape } from './shape.js';
+import { describeKind } from './tensor-data.js';
+import type { ReferenceOptions, ReferenceResult, Tensor } from './types.js';
+
+const REFERENCE_DATA: AcceptedData = { floatArrays: [Float32Array, Float64Array], gpuBuffers: false };
+const REFERENCE_OPTION_NAMES = [
+  'reduction', 'weight', 'ignoreIndex', 'labelSmoothing', 'input', 'grad', 'gradOutput',
+] as const;
+/** PyTorch's BCELoss rule, also used for `input: 'probabilities'`: log p is clamped below at -100. */
+const LOG_PROBABILITY_FLOOR = -100;
+
+type Values = Float32Array | Float64Array;
+
+/** One row of the problem: where its classes are and what its target says. */
+interface RowView {
+  /** Index of class c of this row in the flat logits: base + c * stride. */
+  readonly base: number;
+  readonly stride: number;
+}
+
+function rowView(problem: Problem, row: number): RowView {
+  const { classes, inner } = problem.layout;
+  const n = Math.floor(row / inner);
+  return { base: n * classes * inner + (row % inner), stride: inner };
+}
+
+/** log p of every class of one row, in float64, as PyTorch's log_softmax / log / identity gives it. */
+function logProbabilities(problem: Problem, x: Values, view: RowView): Float64Array {
+  const { classes } = problem.layout;
+  const out = new Float64Array(classes);
+  for (let c = 0; c < classes; c++) out[c] = x[view.base + c * view.stride]!;
+  if (problem.input === 'probabilities') {
+    return out.map((p) => Math.max(Math.log(p), LOG_PROBABILITY_FLOOR));
+  }
+  if (problem.input === 'logProbabilities') return out;
+  let max = -Infinity;
+  for (const v of out) max = Math.max(max, v);
+  // As torch.logsumexp: an infinite max is replaced by 0 before exponentiating.
+  const shift = Number.isFinite(max) ? max : 0;
+  let sum = 0;
+  for (const v of out) sum += Math.exp(v - shift);
+  const lse = shift + Math.log(sum);
+  return out.map((v) => v - lse);
+}
+
+/**
+ * d(row loss)/d(log p_c) for one row: the coefficient that multiplies each log-probability.
+ * The row loss is -sum_c coef_c * logp_c.
+ */
+function logProbabilityCoefficients(
+  problem: Problem, target: Values | Int32Array, row: number, view: RowView, weight: (c: number) => number,
+): Float64Array {
+  const { classes } = problem.layout;
+  const eps = problem.labelSmoothing;
+  const coef = new Float64Array(classes);
+  if (problem.targetKind === 'probabilities') {
+    for (let c = 0; c < classes; c++) {
+      coef[c] = weight(c) * (target[view.base + c * view.stride]! * (1 - eps) + eps / classes);
+    }
+    return coef;
+  }
+  const y = target[row]!;
+  if (eps > 0) for (let c = 0; c < classes; c++) coef[c] = (eps / classes) * weight(c);
+  coef[y] = coef[y]! + (1 - eps) * weight(y);
+  return coef;
+}
+
+/** Row loss: -sum coef_c * logp_c, as PyTorch evaluates it (its terms, its NaN for 0 * -inf). */
+function rowLoss(problem: Problem, target: Values | Int32Array, row: number, logp: Float64Array,
+  weight: (c: number) => number): number {
+  const { classes } = problem.layout;
+  const eps = problem.labelSmoothing;
+  if (problem.targetKind === 'probabilities') {
+    const view = rowView(problem, row);
+    let sum = 0;
+    for (let c = 0; c < classes; c++) {
+      const t = target[view.base + c * view.stride]! * (1 - eps) + eps / classes;
+      sum += logp[c]! * t * weight(c);
+    }
+    return -sum;
+  }
+  const y = target[row]!;
+  const nll = -weight(y) * logp[y]!;
+  if (eps === 0) return nll;
+  let smooth = 0;
+  for (let c = 0; c < classes; c++) smooth += logp[c]! * weight(c);
+  return (1 - eps) * nll + (eps / classes) * -smooth;
+}
+
+/**
+ * Cross-entropy in float64 on the CPU, with PyTorch `F.cross_entropy` semantics: the judge of every
+ * GPU result. Takes the same arguments as `CrossEntropy.forward` (typed arrays only; f32 or f64).
+ *
+ * @example
+ * const { loss } = crossEntropyReference(
+ *   { data: new Float32Array([0.7, 0.2, 0.1]), shape: [3] },
+ *   { data: new Int32Array([0]), shape: [] },
+ *   { input: 'probabilities' },
+ * ); // 0.35667494393873245
+ */
+export function crossEntropyReference(
+  logitsIn: Tensor<Values>, targetIn: Tensor<Values | Int32Array>, options: ReferenceOptions = {},
+): ReferenceResult {
+  const problem = describeProblem(logitsIn, targetIn, options, REFERENCE_DATA);
+  checkOptionNames(options, REFERENCE_OPTION_NAMES, 'crossEntropyReference');
+  const { rows, classes } = problem.layout;
+  if (options.weight !== undefined) checkWeight(options.weight, classes, REFERENCE_DATA);
+  checkHostValues(problem, logitsIn.data, targetIn.data);
+  const wantGrad = readGradFlag(options.grad);
+  const gradOutput = readGradOutput(options.gradOutput, problem);
+
+  const x = logitsIn.data;
+  const target = targetIn.data;
+  const weights = options.weight;
+  const weight = (c: number): number => (weights === undefined ? 1 : weights[c]!);
+  const isIgnored = (row: number): boolean =>
+    problem.targetKind === 'classIndex' && target[row] === problem.ignoreIndex;
+
+  const perRow = new Float64Array(rows);
+  let denominator = 0;
+  for (let row = 0; row < rows; row++) {
+    if (isIgnored(row)) continue;
+    const logp = logProbabilities(problem, x, rowView(problem, row));
+    perRow[row] = rowLoss(problem, target, row, logp, weight);
+    denominator += problem.targetKind === 'classIndex' ? weight(target[row]!) : 1;
+  }
+
+  let loss: number | Float64Array;
+  if (problem.reduction === 'none') loss = perRow;
+  else {
+    const sum = perRow.reduce((acc, v) => acc + v, 0);
+    loss = problem.reduction === 'sum' ? sum : sum / denominator;
+  }
+  if (!wantGrad) return { loss };
+
+  const grad = new Float64Array(x.length);
+  for (let row = 0; row < rows; row++) {
+    if (isIgnored(row)) continue;
+    const scale = problem.reduction === 'mean' ? 1 / denominator
+      : problem.reduction === 'sum' ? 1 : (gradOutput?.[row] ?? 1);
+    const view = rowView(problem, row);
+    const logp = logProbabilities(problem, x, view);
+    const coef = logProbabilityCoefficients(problem, target, row, view, weight);
+    writeRowGradient(problem, x, view, logp, coef, scale, grad);
+  }
+  return { loss, grad };
+}
+
+/** d(loss)/d(input) of one row, from the coefficients of its log-probabilities. */
+function writeRowGradient(problem: Problem, x: Values, view: RowView, logp: Float64Array,
+  coef: Float64Array, scale: number, grad: Float64Array): void {
+  const { classes } = problem.layout;
+  const totalCoef = coef.reduce((acc, v) => acc + v, 0);
+  for (let c = 0; c < classes; c++) {
+    const at = view.base + c * view.stride;
+    let g: number;
+    if (problem.input === 'logits') {
+      // d/dx_c of -sum_j coef_j (x_j - lse) = p_c * sum_j coef_j - coef_c.
+      g = Math.exp(logp[c]!) * totalCoef - coef[c]!;
+    } else if (problem.input === 'logProbabilities') {
+      g = -coef[c]!;
+    } else {
+      // log p clamped at the floor has zero slope there.
+      const p = x[at]!;
+      g = Math.log(p) > LOG_PROBABILITY_FLOOR ? -coef[c]! / p : 0;
+    }
+    grad[at] = scale * g;
+  }
+}
+
+function readGradFlag(grad: unknown): boolean {
+  if (grad === undefined) return false;
+  if (typeof grad !== 'boolean') throw new TypeError(`options.grad must be a boolean, got ${describeKind(grad)}`);
+  return grad;
+}
+
+function readGradOutput(gradOutput: unknown, problem: Problem): Values | undefined {
+  if (gradOutput === undefined) return undefined;
+  if (problem.reduction !== 'none') {
+    throw new RangeError(`options.gradOutput applies to reduction 'none' only, got reduction '${problem.reduction}'`);
+  }
+  if (!(gradOutput instanceof Float32Array) && !(gradOutput instanceof Float64Array)) {
+    throw new TypeError(`options.gradOutput must be a Float32Array or Float64Array, got ${describeKind(gradOutput)}`);
+  }
+  if (gradOutput.length !== problem.layout.rows) {
+    throw new RangeError(`options.gradOutput has ${gradOutput.length} elements but the loss has shape `
+      + `${formatShape(problem.layout.rowShape)} (${problem.layout.rows} elements)`);
+  }
+  return gradOutput;
+}

@@ -1,0 +1,23 @@
+/** What a tensor's data is: which typed array, or a GPU buffer. Used by validation and the GPU layer. */
+
+/**
+ * Whether a value is a GPUBuffer. Checked by shape, not `instanceof`, because Node hosts of WebGPU
+ * need not install the `GPUBuffer` global.
+ */
+export function isGpuBuffer(value: unknown): value is GPUBuffer {
+  if (typeof value !== 'object' || value === null) return false;
+  const candidate = value as Partial<GPUBuffer>;
+  return typeof candidate.mapAsync === 'function'
+    && typeof candidate.size === 'number'
+    && typeof candidate.usage === 'number';
+}
+
+/** A readable name for a value in error messages: the typed array's class, "GPUBuffer", etc. */
+export function describeKind(value: unknown): string {
+  if (value === null) return 'null';
+  if (value === undefined) return 'undefined';
+  if (isGpuBuffer(value)) return 'GPUBuffer';
+  if (Array.isArray(value)) return 'Array';
+  if (typeof value === 'object') return value.constructor?.name ?? 'Object';
+  return `${typeof value} ${JSON.stringify(value)}`;
+}

@@ -1,0 +1,21 @@
+import { defineConfig } from 'vite';
+
+/**
+ * One config, two uses: `vite` serves index.html (the demo page) and the browser test harness;
+ * `vite build` builds the library (src/index.ts → dist/index.js, shaders inlined from `?raw`).
+ */
+export default defineConfig({
+  server: { host: 'localhost' },
+  build: {
+    lib: {
+      entry: 'src/index.ts',
+      formats: ['es'],
+      fileName: 'index',
+    },
+    outDir: 'dist',
+    emptyOutDir: true,
+    sourcemap: true,
+    minify: false,
+    target: 'es2022',
+  },
+});
