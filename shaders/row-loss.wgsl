@@ -63,8 +63,8 @@ struct Status {
 
 override workgroup_size: u32 = 64u;
 
-fn is_positive_infinity(x: f32) -> bool {
-  return x > bitcast<f32>(LARGEST_FINITE_F32_BITS);
+fn is_finite(x: f32) -> bool {
+  return abs(x) <= bitcast<f32>(LARGEST_FINITE_F32_BITS);
 }
 
 // A NaN made at run time: a constant expression may not evaluate to NaN in WGSL.
@@ -127,8 +127,9 @@ fn main(@builtin(workgroup_id) group: vec3<u32>,
   var log_norm = 0.0;
   if (params.input_kind == INPUT_LOGITS) {
     log_norm = log(state.sum_exp);
-    if (is_positive_infinity(state.max_value)) {
-      // lse = +inf: log p is NaN wherever x = +inf (PyTorch), so every sum over the row is NaN.
+    if (!is_finite(state.max_value)) {
+      // PyTorch: lse = +inf makes log p NaN wherever x = +inf; a row of only -inf has lse = -inf
+      // and log p NaN everywhere. Either way every sum over the row's log p is NaN.
       state.smooth_dist = quiet_nan();
       state.target_dist = quiet_nan();
     }

@@ -1,0 +1,89 @@
+/**
+ * GPU against the float64 reference over a seeded, parameterised matrix: shapes from one class to
+ * 262,144 classes and from one row to more than 65,535 rows, K-dimensional layouts, every option
+ * crossed, and extreme values (±88, ±1e4, ±1e30, large nearly-equal logits, -inf masks).
+ */
+import { afterAll, beforeAll, describe, it } from 'vitest';
+import { CrossEntropy, crossEntropyReference, type Reduction } from '../../src/index.js';
+import { buildCase, caseName, type CaseSpec, type Values } from '../helpers/cases.js';
+import { expectMatchesReference } from '../helpers/expect-reference.js';
+import { requireDevice } from '../helpers/webgpu-node.js';
+
+const device = await requireDevice();
+
+const SHAPES: readonly (readonly number[])[] = [
+  [5],                // one unbatched sample
+  [1, 1],             // one row, one class
+  [3, 1],
+  [7, 3],
+  [130, 10],          // rows not a multiple of the workgroup size
+  [33, 1000],
+  [4, 1025],          // one class past a chunk boundary
+  [3, 4097],
+  [2, 32000],         // a language model's vocabulary
+  [1, 262144],        // the largest vocabulary DESIGN.md §4 names
+  [70000, 3],         // more than 65,535 rows
+  [2, 5, 4, 3],       // K-dimensional: classes strided by 12
+  [2, 21, 16, 16],    // segmentation-like
+];
+
+const REDUCTIONS: readonly Reduction[] = ['mean', 'sum', 'none'];
+
+/** Every option combination on normal logits. */
+function optionMatrix(shape: readonly number[], seed: number): CaseSpec[] {
+  const specs: CaseSpec[] = [];
+  for (const reduction of REDUCTIONS) {
+    for (const weighted of [false, true]) {
+      for (const labelSmoothing of [0, 0.1]) {
+        for (const ignoredFraction of [0, 0.3]) {
+          specs.push({ shape, targetKind: 'classIndex', reduction, weighted, labelSmoothing, ignoredFraction,
+            values: 'normal', seed: seed++ });
+        }
+        specs.push({ shape, targetKind: 'probabilities', reduction, weighted, labelSmoothing, ignoredFraction: 0,
+          values: 'normal', seed: seed++ });
+      }
+    }
+    for (const input of ['probabilities', 'logProbabilities'] as const) {
+      specs.push({ shape, targetKind: 'classIndex', input, reduction, weighted: true, labelSmoothing: 0.2,
+        ignoredFraction: 0.2, values: 'normal', seed: seed++ });
+      specs.push({ shape, targetKind: 'probabilities', input, reduction, weighted: false, labelSmoothing: 0,
+        ignoredFraction: 0, values: 'normal', seed: seed++ });
+    }
+  }
+  return specs;
+}
+
+/** Extreme value distributions with a few option combinations each. */
+function extremeMatrix(shape: readonly number[], seed: number): CaseSpec[] {
+  const specs: CaseSpec[] = [];
+  const extremes: readonly Values[] = ['pm88', 'pm1e4', 'pm1e30', 'nearlyEqual', 'masked'];
+  for (const values of extremes) {
+    for (const reduction of REDUCTIONS) {
+      specs.push({ shape, targetKind: 'classIndex', reduction, weighted: false, labelSmoothing: 0,
+        ignoredFraction: 0.1, values, seed: seed++ });
+      specs.push({ shape, targetKind: 'classIndex', reduction, weighted: true, labelSmoothing: 0.3,
+        ignoredFraction: 0, values, seed: seed++ });
+      specs.push({ shape, targetKind: 'probabilities', reduction, weighted: true, labelSmoothing: 0.1,
+        ignoredFraction: 0, values, seed: seed++ });
+    }
+  }
+  return specs;
+}
+
+describe.skipIf(!device).each(SHAPES.map((shape, i) => ({ shape, seed: 1000 * (i + 1) })))(
+  'logits $shape', ({ shape, seed }) => {
+    let ce: CrossEntropy;
+    beforeAll(async () => {
+      ce = await CrossEntropy.create({ device: device!, poisonOutputs: true });
+    });
+    afterAll(() => ce?.destroy());
+
+    const specs = [...optionMatrix(shape, seed), ...extremeMatrix(shape, seed + 500)];
+    it.each(specs.map((spec) => ({ spec, name: caseName(spec) })))('$name', async ({ spec, name }) => {
+      const { logits, target, options } = buildCase(spec);
+      const reference = crossEntropyReference(logits, target, options);
+      const gpu = await ce.forward(logits, target, options);
+      expectMatchesReference(gpu, reference, name);
+    });
+  },
+);
