@@ -14,8 +14,13 @@ export interface Tolerance {
 export const TOLERANCES = {
   /** Per-row losses (reduction 'none'). */
   rowLoss: { atol: 1e-6, rtol: 1e-5 },
-  /** The reduced loss ('mean' or 'sum'). */
-  reducedLoss: { atol: 0, rtol: 1e-5 },
+  /**
+   * The reduced loss ('mean' or 'sum'): rtol relative to the reduction of |row loss| (the same as
+   * relative to the loss whenever row losses are non-negative, as they are for logits and
+   * non-negative weights), plus each row's own atol carried through the reduction. See
+   * `reducedLossTolerance`.
+   */
+  reducedLoss: { atol: 1e-6, rtol: 1e-5 },
   /** d(loss)/d(logits). */
   grad: { atol: 1e-6, rtol: 1e-4 },
 } as const satisfies Record<string, Tolerance>;
@@ -104,11 +109,22 @@ export function compareWithReference(
   result: { readonly loss: number | Float32Array; readonly grad?: Float32Array },
   reference: ReferenceResult,
 ): ResultComparison {
-  const lossTolerance = typeof reference.loss === 'number' ? TOLERANCES.reducedLoss : TOLERANCES.rowLoss;
-  const loss = compareArrays(result.loss, reference.loss, lossTolerance);
+  const loss = typeof reference.loss === 'number'
+    ? compareArrays(result.loss, reference.loss, { atol: reducedLossTolerance(reference), rtol: 0 })
+    : compareArrays(result.loss, reference.loss, TOLERANCES.rowLoss);
   if (result.grad === undefined || reference.grad === undefined) return { ok: loss.ok, loss };
   const grad = compareArrays(result.grad, reference.grad, TOLERANCES.grad);
   return { ok: loss.ok && grad.ok, loss, grad };
+}
+
+/**
+ * The absolute tolerance of a reduced loss: a sum (or weighted mean) of rows, each allowed
+ * TOLERANCES.reducedLoss.atol, whose rounding error scales with the sum of |row loss|, not with the
+ * result (which may cancel to near 0 when log-probability inputs make row losses of both signs).
+ */
+export function reducedLossTolerance(reference: ReferenceResult): number {
+  const { atol, rtol } = TOLERANCES.reducedLoss;
+  return rtol * reference.magnitude.absLoss + atol * reference.magnitude.rows;
 }
 
 /** A one-line summary of a comparison, for logs and failed assertions. */

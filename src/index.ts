@@ -2,7 +2,7 @@
 export { CrossEntropy, type CreateOptions } from './cross-entropy.js';
 export { crossEntropyReference } from './reference.js';
 export {
-  compareArrays, compareWithReference, describeComparison, TOLERANCES,
+  compareArrays, compareWithReference, describeComparison, reducedLossTolerance, TOLERANCES,
   type Comparison, type Mismatch, type ResultComparison, type Tolerance,
 } from './compare.js';
 export { ShaderCompilationError } from './gpu/pipelines.js';

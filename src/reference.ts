@@ -132,13 +132,14 @@ export function crossEntropyReference(
     denominator += problem.targetKind === 'classIndex' ? weight(target[row]!) : 1;
   }
 
-  let loss: number | Float64Array;
-  if (problem.reduction === 'none') loss = perRow;
-  else {
-    const sum = perRow.reduce((acc, v) => acc + v, 0);
-    loss = problem.reduction === 'sum' ? sum : sum / denominator;
-  }
-  if (!wantGrad) return { loss };
+  const reduce = (sum: number): number => (problem.reduction === 'mean' ? sum / denominator : sum);
+  const loss = problem.reduction === 'none' ? perRow : reduce(perRow.reduce((acc, v) => acc + v, 0));
+  const usedRows = perRow.reduce((acc, _, row) => acc + (isIgnored(row) ? 0 : 1), 0);
+  const magnitude = {
+    absLoss: reduce(perRow.reduce((acc, v) => acc + Math.abs(v), 0)),
+    rows: reduce(usedRows),
+  };
+  if (!wantGrad) return { loss, magnitude };
 
   const grad = new Float64Array(x.length);
   for (let row = 0; row < rows; row++) {
@@ -150,7 +151,7 @@ export function crossEntropyReference(
     const coef = logProbabilityCoefficients(problem, target, row, view, weight);
     writeRowGradient(problem, x, view, logp, coef, scale, grad);
   }
-  return { loss, grad };
+  return { loss, grad, magnitude };
 }
 
 /** d(loss)/d(input) of one row, from the coefficients of its log-probabilities. */

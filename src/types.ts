@@ -61,4 +61,9 @@ export interface ReferenceOptions extends Omit<CrossEntropyOptions, 'weight'> {
 export interface ReferenceResult {
   readonly loss: number | Float64Array;
   readonly grad?: Float64Array;
+  /**
+   * The reduction applied to |row loss| and to 1 per row (for 'mean': divided by the same
+   * denominator). They size the rounding error a reduced loss may carry: see `compareWithReference`.
+   */
+  readonly magnitude: { readonly absLoss: number; readonly rows: number };
 }
