@@ -190,14 +190,23 @@ export function describeProblem(
 
 /** Checks the per-class weight: kind, length C, finite values. */
 export function checkWeight(weight: unknown, classes: number, accepted: AcceptedData): void {
-  checkFloatData('options.weight', weight, accepted);
-  checkLength('options.weight', { data: weight, shape: [classes] });
-  if (isGpuBuffer(weight)) return;
-  const values = weight as Float32Array | Float64Array;
-  for (let c = 0; c < values.length; c++) {
-    if (!Number.isFinite(values[c])) {
-      fail('range', `options.weight[${c}] must be finite, got ${values[c]}`);
+  const name = 'options.weight';
+  if (accepted.gpuBuffers && isGpuBuffer(weight)) {
+    if (weight.size < classes * 4) {
+      fail('range', `${name} is a GPUBuffer of ${weight.size} bytes but ${classes} classes need ${classes * 4}`);
     }
+    return;
+  }
+  if (!isOneOf(weight, accepted.floatArrays)) {
+    const kinds = [...accepted.floatArrays.map((k) => k.name), ...(accepted.gpuBuffers ? ['GPUBuffer'] : [])];
+    fail('type', `${name} must be a ${kinds.join(' or ')}, got ${describeKind(weight)}`);
+  }
+  const values = weight as Float32Array | Float64Array;
+  if (values.length !== classes) {
+    fail('range', `${name} has ${values.length} elements but the logits have ${classes} classes`);
+  }
+  for (let c = 0; c < values.length; c++) {
+    if (!Number.isFinite(values[c])) fail('range', `${name}[${c}] must be finite, got ${values[c]}`);
   }
 }
 

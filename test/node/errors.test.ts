@@ -1,0 +1,164 @@
+/**
+ * DESIGN.md §3: every host-side error, with the argument, position and value in its message, thrown
+ * alike by the GPU path (before any GPU work) and by the reference; the instance keeps working after
+ * each. GPU-resident class indices are checked on the GPU and reported when the result is read.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CrossEntropy, crossEntropyReference } from '../../src/index.js';
+import { requireDevice } from '../helpers/webgpu-node.js';
+
+const device = await requireDevice();
+
+const logits23 = { data: new Float32Array([1, 2, 3, 4, 5, 6]), shape: [2, 3] };
+const target2 = { data: new Int32Array([0, 2]), shape: [2] };
+
+interface BadCall {
+  name: string;
+  logits: unknown;
+  target: unknown;
+  options?: unknown;
+  error: typeof TypeError | typeof RangeError;
+  message: RegExp;
+  /** The reference also takes float64 data, so a few kinds are errors on the GPU path only. */
+  gpuOnly?: boolean;
+}
+
+const BAD_CALLS: BadCall[] = [
+  { name: 'logits is not a tensor', logits: [1, 2, 3], target: target2, error: TypeError,
+    message: /logits must be an object \{ data, shape \}, got Array/ },
+  { name: 'negative dimension', logits: { data: new Float32Array(6), shape: [2, -3] }, target: target2,
+    error: RangeError, message: /logits\.shape\[1\] must be a non-negative integer, got -3/ },
+  { name: 'fractional dimension', logits: { data: new Float32Array(6), shape: [2, 1.5] }, target: target2,
+    error: RangeError, message: /logits\.shape\[1\] must be a non-negative integer, got 1\.5/ },
+  { name: 'no dimensions', logits: { data: new Float32Array(1), shape: [] }, target: target2,
+    error: RangeError, message: /logits\.shape must have at least one dimension/ },
+  { name: 'zero classes', logits: { data: new Float32Array(0), shape: [2, 0] }, target: target2,
+    error: RangeError, message: /logits\.shape\[1\] \(classes\) must be at least 1, got 0/ },
+  { name: 'logits as Float64Array', logits: { data: new Float64Array(6), shape: [2, 3] }, target: target2,
+    error: TypeError, message: /logits\.data must be a Float32Array or GPUBuffer, got Float64Array/, gpuOnly: true },
+  { name: 'logits as a plain array', logits: { data: [1, 2, 3, 4, 5, 6], shape: [2, 3] }, target: target2,
+    error: TypeError, message: /logits\.data must be a Float32Array.*got Array/ },
+  { name: 'logits length disagrees with the shape', logits: { data: new Float32Array(5), shape: [2, 3] },
+    target: target2, error: RangeError, message: /logits\.data has 5 elements but logits\.shape \[2, 3\] needs 6/ },
+  { name: 'target shape matches neither form', logits: logits23, target: { data: new Int32Array(3), shape: [3] },
+    error: RangeError,
+    message: /target\.shape \[3\] does not match logits\.shape \[2, 3\]: expected \[2\] \(class indices\) or \[2, 3\]/ },
+  { name: 'class indices as Float32Array', logits: logits23, target: { data: new Float32Array([0, 1]), shape: [2] },
+    error: TypeError, message: /target\.data for class indices must be an Int32Array.*got Float32Array/ },
+  { name: 'probabilities as Int32Array', logits: logits23, target: { data: new Int32Array(6), shape: [2, 3] },
+    error: TypeError, message: /target\.data must be a Float32Array.*got Int32Array/ },
+  { name: 'target length disagrees with the shape', logits: logits23, target: { data: new Int32Array(3), shape: [2] },
+    error: RangeError, message: /target\.data has 3 elements but target\.shape \[2\] needs 2/ },
+  { name: 'class index out of bounds', logits: logits23, target: { data: new Int32Array([0, 12]), shape: [2] },
+    error: RangeError, message: /target\[1\] = 12 is out of bounds.*\[0, 2\].*Target 12 is out of bounds\./ },
+  { name: 'negative class index that is not ignoreIndex', logits: logits23,
+    target: { data: new Int32Array([-1, 0]), shape: [2] }, error: RangeError, message: /target\[0\] = -1 is out of bounds/ },
+  { name: 'class index out of bounds, K-dimensional position',
+    logits: { data: new Float32Array(2 * 3 * 2 * 2), shape: [2, 3, 2, 2] },
+    target: { data: new Int32Array([0, 1, 2, 0, 1, 2, 3, 0]), shape: [2, 2, 2] },
+    error: RangeError, message: /target\[1, 1, 0\] = 3 is out of bounds/ },
+  { name: 'probability above 1', logits: logits23,
+    target: { data: new Float32Array([0, 1, 0, 0, 1.5, 0]), shape: [2, 3] },
+    error: RangeError, message: /target\[1, 1\] = 1\.5 is not a probability/ },
+  { name: 'NaN probability', logits: logits23,
+    target: { data: new Float32Array([0, 1, 0, NaN, 1, 0]), shape: [2, 3] },
+    error: RangeError, message: /target\[1, 0\] = NaN is not a probability/ },
+  { name: "input 'probabilities' below 0", logits: { data: new Float32Array([0.5, 0.5, -0.1, 1, 0, 0]), shape: [2, 3] },
+    target: target2, options: { input: 'probabilities' },
+    error: RangeError, message: /logits\[0, 2\] = -0\.1.* is not a probability/ },
+  { name: 'weight of the wrong length', logits: logits23, target: target2,
+    options: { weight: new Float32Array(4) }, error: RangeError,
+    message: /options\.weight has 4 elements but the logits have 3 classes/ },
+  { name: 'weight of the wrong kind', logits: logits23, target: target2,
+    options: { weight: [1, 1, 1] }, error: TypeError, message: /options\.weight must be a Float32Array.*got Array/ },
+  { name: 'NaN weight', logits: logits23, target: target2, options: { weight: new Float32Array([1, NaN, 1]) },
+    error: RangeError, message: /options\.weight\[1\] must be finite, got NaN/ },
+  { name: 'labelSmoothing above 1', logits: logits23, target: target2, options: { labelSmoothing: 1.5 },
+    error: RangeError, message: /options\.labelSmoothing must be in \[0, 1\], got 1\.5/ },
+  { name: 'negative labelSmoothing', logits: logits23, target: target2, options: { labelSmoothing: -0.1 },
+    error: RangeError, message: /options\.labelSmoothing must be in \[0, 1\], got -0\.1/ },
+  { name: 'NaN labelSmoothing', logits: logits23, target: target2, options: { labelSmoothing: NaN },
+    error: RangeError, message: /options\.labelSmoothing must be in \[0, 1\], got NaN/ },
+  { name: 'labelSmoothing as a string', logits: logits23, target: target2, options: { labelSmoothing: '0.1' },
+    error: TypeError, message: /options\.labelSmoothing must be a number, got string "0\.1"/ },
+  { name: 'unknown reduction', logits: logits23, target: target2, options: { reduction: 'avg' },
+    error: RangeError, message: /options\.reduction must be one of mean, sum, none, got string "avg"/ },
+  { name: 'unknown input kind', logits: logits23, target: target2, options: { input: 'softmax' },
+    error: RangeError, message: /options\.input must be one of logits, probabilities, logProbabilities/ },
+  { name: 'fractional ignoreIndex', logits: logits23, target: target2, options: { ignoreIndex: 1.5 },
+    error: TypeError, message: /options\.ignoreIndex must be a 32-bit integer, got number 1\.5/ },
+  { name: 'ignoreIndex with probability targets', logits: logits23,
+    target: { data: new Float32Array([1, 0, 0, 0, 1, 0]), shape: [2, 3] }, options: { ignoreIndex: 0 },
+    error: RangeError, message: /options\.ignoreIndex 0 cannot apply to probability targets/ },
+  { name: 'misspelt option', logits: logits23, target: target2, options: { label_smoothing: 0.1 },
+    error: TypeError, message: /unknown option "label_smoothing"/ },
+  { name: 'options not an object', logits: logits23, target: target2, options: 'mean',
+    error: TypeError, message: /options must be an object, got string "mean"/ },
+];
+
+describe('the reference rejects bad input', () => {
+  it.each(BAD_CALLS.filter((c) => !c.gpuOnly))('$name', ({ logits, target, options, error, message }) => {
+    const call = () => crossEntropyReference(logits as never, target as never, options as never);
+    expect(call).toThrow(error);
+    expect(call).toThrow(message);
+  });
+});
+
+describe.skipIf(!device)('forward rejects bad input and keeps working', () => {
+  let ce: CrossEntropy;
+  beforeAll(async () => {
+    ce = await CrossEntropy.create({ device: device!, poisonOutputs: true });
+  });
+  afterAll(() => ce?.destroy());
+
+  async function expectStillWorks(): Promise<void> {
+    const { loss } = await ce.forward(logits23, target2, { reduction: 'sum' });
+    const expected = crossEntropyReference(logits23, target2, { reduction: 'sum' }).loss as number;
+    expect(Math.abs(loss - expected) / expected).toBeLessThan(1e-6);
+  }
+
+  it.each(BAD_CALLS)('$name', async ({ logits, target, options, error, message }) => {
+    const call = ce.forward(logits as never, target as never, options as never);
+    await expect(call).rejects.toThrow(error);
+    await expect(ce.forward(logits as never, target as never, options as never)).rejects.toThrow(message);
+    await expectStillWorks();
+  });
+
+  it('checks GPU-resident class indices on the GPU: count, first position and value', async () => {
+    const N = 300;
+    const C = 5;
+    const classes = Int32Array.from({ length: N }, (_, i) => i % C);
+    classes[123] = 12;
+    classes[200] = -7;
+    const buffer = device!.createBuffer({ size: classes.byteLength, usage: 0x80 | 0x8 /* STORAGE | COPY_DST */ });
+    device!.queue.writeBuffer(buffer, 0, classes);
+    try {
+      const logits = { data: new Float32Array(N * C), shape: [N, C] };
+      const call = ce.forward(logits, { data: buffer, shape: [N] });
+      await expect(call).rejects.toThrow(RangeError);
+      await expect(ce.forward(logits, { data: buffer, shape: [N] }))
+        .rejects.toThrow(/target has 2 class indices out of bounds; the first is target\[123\] = 12/);
+      await expectStillWorks();
+    } finally {
+      buffer.destroy();
+    }
+  });
+
+  it('rejects a GPUBuffer smaller than its shape needs', async () => {
+    const buffer = device!.createBuffer({ size: 16, usage: 0x80 | 0x8 });
+    try {
+      await expect(ce.forward({ data: buffer, shape: [2, 3] }, target2))
+        .rejects.toThrow(/logits\.data is a GPUBuffer of 16 bytes but logits\.shape \[2, 3\] needs 24/);
+      await expectStillWorks();
+    } finally {
+      buffer.destroy();
+    }
+  });
+
+  it('rejects use after destroy() with a clear error', async () => {
+    const other = await CrossEntropy.create({ device: device! });
+    other.destroy();
+    await expect(other.forward(logits23, target2)).rejects.toThrow(/destroyed; create a new one/);
+    await expectStillWorks();
+  });
+});
