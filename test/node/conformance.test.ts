@@ -12,7 +12,7 @@ import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   CrossEntropy, compareArrays, crossEntropyReference, describeComparison, TOLERANCES,
-  type CrossEntropyOptions, type Reduction,
+  type CrossEntropyOptions, type Reduction, type ReferenceOptions,
 } from '../../src/index.js';
 import { requireDevice } from '../helpers/webgpu-node.js';
 
@@ -29,7 +29,7 @@ interface Mapped {
   id: string;
   logits: { data: Float32Array; shape: number[] };
   target: { data: Float32Array | Int32Array; shape: number[] };
-  options: CrossEntropyOptions;
+  options: CrossEntropyOptions & ReferenceOptions;
   expected: number[];
 }
 
@@ -94,7 +94,7 @@ function mapLayersCase(c: TfCase): Mapped | string {
       if (Math.abs(row.reduce((a, b) => a + b, 0) - 1) > 1e-6) return 'probabilities that do not sum to 1';
     }
   }
-  const options: CrossEntropyOptions = { reduction: 'none', input: fromLogits ? 'logits' : 'probabilities' };
+  const options: Mapped['options'] = { reduction: 'none', input: fromLogits ? 'logits' : 'probabilities' };
   const expected = c.expected.data.map(Number);
   const logits = { data: Float32Array.from(output.data), shape };
   if (c.function.endsWith('sparseCategoricalCrossentropy')) {

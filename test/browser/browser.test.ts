@@ -1,0 +1,102 @@
+/**
+ * Headless Chromium through puppeteer: a page served by Vite on localhost loads the library's source,
+ * runs cases on the browser's own WebGPU adapter, and returns raw results that are checked here, in
+ * Node, against the float64 reference.
+ */
+import { mkdirSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { crossEntropyReference } from '../../src/index.js';
+import { openBrowser, chromiumPath, type BrowserSession } from '../helpers/browser.js';
+import { buildCase, caseName, type CaseSpec } from '../helpers/cases.js';
+import { expectMatchesReference } from '../helpers/expect-reference.js';
+import { inCI } from '../helpers/webgpu-node.js';
+import type { AdapterSummary, WireCase, WireResult } from './harness.js';
+import { fromBase64, toBase64 } from './transfer.js';
+
+const SPECS: CaseSpec[] = [
+  { shape: [64, 1000], targetKind: 'classIndex', reduction: 'mean', weighted: false, labelSmoothing: 0,
+    ignoredFraction: 0.1, values: 'normal', seed: 1 },
+  { shape: [4, 1025], targetKind: 'probabilities', reduction: 'none', weighted: true, labelSmoothing: 0.1,
+    ignoredFraction: 0, values: 'normal', seed: 2 },
+  { shape: [2, 21, 16, 16], targetKind: 'classIndex', reduction: 'sum', weighted: true, labelSmoothing: 0.2,
+    ignoredFraction: 0.2, values: 'pm88', seed: 3 },
+  { shape: [33, 100], targetKind: 'classIndex', reduction: 'none', weighted: false, labelSmoothing: 0,
+    ignoredFraction: 0, values: 'masked', seed: 4 },
+  { shape: [2, 32000], targetKind: 'classIndex', reduction: 'mean', weighted: true, labelSmoothing: 0.1,
+    ignoredFraction: 0, values: 'pm1e4', seed: 5 },
+  { shape: [70000, 3], targetKind: 'classIndex', reduction: 'mean', weighted: false, labelSmoothing: 0,
+    ignoredFraction: 0.3, values: 'normal', seed: 6 },
+  { shape: [16, 10], targetKind: 'classIndex', input: 'probabilities', reduction: 'none', weighted: false,
+    labelSmoothing: 0, ignoredFraction: 0, values: 'normal', seed: 7 },
+];
+
+/** Screenshots land here (git-ignored) for a person to look at. */
+const ARTIFACTS = 'test/artifacts';
+
+const built = SPECS.map((spec) => ({ spec, ...buildCase(spec) }));
+
+function toWire(c: (typeof built)[number]): WireCase {
+  const { weight, ...options } = c.options;
+  return {
+    logits: { data: toBase64(c.logits.data), shape: c.logits.shape },
+    target: { data: toBase64(c.target.data), kind: c.target.data instanceof Int32Array ? 'int32' : 'float32',
+      shape: c.target.shape },
+    options: weight ? { ...options, weight: toBase64(weight) } : options,
+  };
+}
+
+const hasChromium = chromiumPath() !== undefined;
+if (!hasChromium && inCI) throw new Error('Chromium is required under CI (apt-get install chromium)');
+
+describe.skipIf(!hasChromium)('in headless Chromium', () => {
+  let session: BrowserSession;
+  let adapter: AdapterSummary | null = null;
+  let results: WireResult[] = [];
+
+  beforeAll(async () => {
+    session = await openBrowser();
+    await session.page.goto(session.url('/test/browser/harness.html'));
+    await session.page.waitForFunction(() => window.harnessReady === true, { timeout: 60_000 });
+    ({ adapter, results } = await session.page.evaluate(
+      (cases) => window.runCrossEntropyCases(cases), built.map(toWire)));
+  }, 180_000);
+  afterAll(async () => session?.close());
+
+  it('finds a WebGPU adapter (required under CI)', ({ skip }) => {
+    if (adapter === null && !inCI) skip('no WebGPU adapter in this Chromium');
+    expect(adapter, 'navigator.gpu.requestAdapter() returned null').not.toBeNull();
+    console.log(`browser adapter: ${JSON.stringify({ ...adapter, features: adapter!.features.length })}`);
+  });
+
+  it.for(built.map((c, index) => ({ c, index, name: caseName(c.spec) })))('$name', ({ c, index, name }, { skip }) => {
+    if (adapter === null && !inCI) skip('no WebGPU adapter in this Chromium');
+    const wire = results[index]!;
+    const loss = typeof wire.loss === 'number' ? wire.loss : new Float32Array(fromBase64(wire.loss));
+    expectMatchesReference({ loss }, crossEntropyReference(c.logits, c.target, c.options), name);
+  });
+});
+
+describe.skipIf(!hasChromium)('the demo page (index.html)', () => {
+  let session: BrowserSession;
+  beforeAll(async () => {
+    session = await openBrowser();
+  }, 120_000);
+  afterAll(async () => session?.close());
+
+  it("computes the seeds' 3-class example on the GPU and checks it against the reference", async () => {
+    const { page } = session;
+    await page.setViewport({ width: 900, height: 700 });
+    await page.goto(session.url('/'));
+    await page.waitForFunction(() => !document.getElementById('check')!.textContent!.includes('…'), { timeout: 60_000 });
+    const text = (id: string) => page.$eval(`#${id}`, (e) => e.textContent ?? '');
+    const gpuLoss = Number(await text('gpu-loss'));
+    const referenceLoss = Number(await text('reference-loss'));
+    expect(Math.abs(referenceLoss - 0.35667494393873245)).toBeLessThan(1e-15);
+    expect(Math.abs(gpuLoss - 0.35667494393873245)).toBeLessThan(1e-6);
+    expect(await text('check')).toMatch(/^ok: /);
+    const rows = await page.$$eval('#classes tbody tr', (trs) => trs.map((tr) => tr.textContent));
+    expect(rows).toHaveLength(3);
+    mkdirSync(ARTIFACTS, { recursive: true });
+    await page.screenshot({ path: `${ARTIFACTS}/demo.png` });
+  });
+});

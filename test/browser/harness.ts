@@ -1,0 +1,60 @@
+/**
+ * Runs in headless Chromium: computes cross-entropy cases on the browser's own WebGPU adapter with
+ * the library's source (served by Vite) and hands the raw results back to the Node test.
+ * Arrays travel as base64 of their bytes so -inf and NaN survive the trip.
+ */
+import { CrossEntropy, type CrossEntropyOptions } from '../../src/index.js';
+import { fromBase64, toBase64 } from './transfer.js';
+
+export interface WireCase {
+  logits: { data: string; shape: number[] };
+  target: { data: string; kind: 'int32' | 'float32'; shape: number[] };
+  options: Omit<CrossEntropyOptions, 'weight'> & { weight?: string };
+}
+
+export interface WireResult {
+  loss: number | string;
+}
+
+export interface AdapterSummary {
+  vendor: string;
+  architecture: string;
+  description: string;
+  isFallbackAdapter: boolean;
+  features: string[];
+}
+
+declare global {
+  interface Window {
+    runCrossEntropyCases(cases: WireCase[]): Promise<{ adapter: AdapterSummary | null; results: WireResult[] }>;
+    harnessReady: boolean;
+  }
+}
+
+window.runCrossEntropyCases = async (cases) => {
+  const adapter = await navigator.gpu?.requestAdapter();
+  if (!adapter) return { adapter: null, results: [] };
+  const info = adapter.info;
+  const summary: AdapterSummary = {
+    vendor: info.vendor, architecture: info.architecture, description: info.description,
+    isFallbackAdapter: (info as GPUAdapterInfo & { isFallbackAdapter?: boolean }).isFallbackAdapter ?? false,
+    features: [...adapter.features],
+  };
+  const ce = await CrossEntropy.create({ poisonOutputs: true });
+  try {
+    const results: WireResult[] = [];
+    for (const c of cases) {
+      const logits = { data: new Float32Array(fromBase64(c.logits.data)), shape: c.logits.shape };
+      const bytes = fromBase64(c.target.data);
+      const target = { data: c.target.kind === 'int32' ? new Int32Array(bytes) : new Float32Array(bytes), shape: c.target.shape };
+      const { weight, ...rest } = c.options;
+      const options: CrossEntropyOptions = weight ? { ...rest, weight: new Float32Array(fromBase64(weight)) } : rest;
+      const { loss } = await ce.forward(logits, target, options);
+      results.push({ loss: typeof loss === 'number' ? loss : toBase64(loss) });
+    }
+    return { adapter: summary, results };
+  } finally {
+    ce.destroy();
+  }
+};
+window.harnessReady = true;
