@@ -3,22 +3,26 @@
 // Algorithm: invocation i sums elements [i * chunk, (i + 1) * chunk) sequentially with Neumaier
 // compensation and writes one partial; the host repeats levels until one partial is left. The order
 // of every addition depends only on the shape, never on scheduling, so reruns are bit-identical (no
-// floating-point atomics). On the last level `divide_by_weight` turns the sums into the 'mean' loss.
+// floating-point atomics). On the last level `divide` turns the sum into a mean: by the summed
+// weights (cross-entropy's 'mean') or by a fixed count (binary cross-entropy's mean over elements).
 // Dispatch: one invocation per output partial, 2-D folded like row-stats.
 //
 // Bindings:
-//   params     : count of input elements, elements per invocation, whether to divide at the end
+//   params     : count of input elements, elements per invocation, how to divide at the end
 //   in_loss    : loss values to sum (per-row losses on the first level, partial sums after)
 //   in_weight  : denominator weights to sum, same layout as in_loss
 //   out_loss   : out, partial sums of in_loss (on the last level: the reduced loss)
 //   out_weight : out, partial sums of in_weight
 
 const LARGEST_FINITE_F32_BITS: u32 = 0x7f7fffffu;
+const DIVIDE_BY_WEIGHT: u32 = 1u;
+const DIVIDE_BY_COUNT: u32 = 2u;
 
 struct Params {
   count: u32,
   chunk: u32,
-  divide_by_weight: u32,
+  divide: u32,          // 0: keep the sum; DIVIDE_BY_WEIGHT; DIVIDE_BY_COUNT
+  denominator: f32,     // the count, for DIVIDE_BY_COUNT
 }
 
 @group(0) @binding(0) var<uniform> params: Params;
@@ -79,8 +83,10 @@ fn main(@builtin(workgroup_id) group: vec3<u32>,
   }
   var loss_sum = value(loss);
   let weight_sum = value(weight);
-  if (params.divide_by_weight == 1u) {
+  if (params.divide == DIVIDE_BY_WEIGHT) {
     loss_sum = loss_sum / weight_sum;
+  } else if (params.divide == DIVIDE_BY_COUNT) {
+    loss_sum = loss_sum / params.denominator;
   }
   out_loss[index] = loss_sum;
   out_weight[index] = weight_sum;

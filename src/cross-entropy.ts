@@ -1,28 +1,27 @@
 /**
- * CrossEntropy: owns the device handle and kernels, validates each call, encodes the three stages
- * (row-stats, row-loss, batch-reduce), and reads the result back.
+ * CrossEntropy: owns the device handle and kernels, validates each call, and runs it: left on the
+ * GPU (`forwardGpu`), read back (`forward`), binary (`binary`) or as row statistics of a vocabulary
+ * shard (`rowStatistics`).
  */
-import { BufferUsage, ELEMENT_BYTES } from './gpu/constants.js';
+import { encodeBinary } from './gpu/encode-binary.js';
+import { BufferUsage } from './gpu/constants.js';
 import { CallBuffers } from './gpu/buffers.js';
-import { kernelsFor, WORKGROUP_SIZE, type Kernel, type Kernels } from './gpu/pipelines.js';
-import { packUniforms } from './gpu/uniforms.js';
+import { encodeCrossEntropy, ROW_SUMMARY_BYTES, type CrossEntropyInputs } from './gpu/encode-cross-entropy.js';
+import { GpuForward } from './gpu/forward-result.js';
+import { kernelsFor, type Kernels } from './gpu/pipelines.js';
+import { describeBinaryProblem, type BinaryOptions } from './binary.js';
 import {
-  checkHostValues, checkOptionNames, checkWeight, describeProblem, type AcceptedData, type Problem,
+  checkGradOutput, checkHostValues, checkOptionNames, checkWeight, describeProblem, FORWARD_OPTION_NAMES,
+  type AcceptedData, type Problem,
 } from './options.js';
-import { foldWorkgroups, planWork, type WorkPlan } from './plan.js';
-import { formatPosition } from './shape.js';
+import { planWork } from './plan.js';
+import { readRowStatistics, type RowStatistics, type RowStatisticsOptions } from './row-statistics.js';
 import { isGpuBuffer } from './tensor-data.js';
 import type {
-  CrossEntropyOptions, ForwardResult, LogitsInput, LossOf, Reduction, TargetInput,
+  CrossEntropyOptions, ForwardResult, GpuForwardOptions, GpuForwardResult, LogitsInput, Reduction, TargetInput,
 } from './types.js';
 
 const GPU_DATA: AcceptedData = { floatArrays: [Float32Array], gpuBuffers: true };
-const FORWARD_OPTION_NAMES = ['reduction', 'weight', 'ignoreIndex', 'labelSmoothing', 'input'] as const;
-/** Bytes of one row-stats state (six f32: max, sum_exp, two distance sums, two masses). */
-const ROW_STATE_BYTES = 6 * ELEMENT_BYTES;
-/** Bytes of the row-loss status block: [count of bad targets, first bad row]. */
-const STATUS_BYTES = 2 * ELEMENT_BYTES;
-const NO_BAD_ROW = 0xffffffff;
 
 /** Options of `CrossEntropy.create`. */
 export interface CreateOptions {
@@ -35,21 +34,15 @@ export interface CreateOptions {
   readonly poisonOutputs?: boolean;
 }
 
-/** The buffers the kernels read, bound as they are (caller's GPUBuffers) or uploaded. */
-interface BoundInputs {
-  readonly logits: GPUBuffer;
-  readonly target: GPUBuffer;
-  readonly weight: GPUBuffer;
-}
-
 /**
  * Cross-entropy loss on the GPU with PyTorch `F.cross_entropy` semantics.
  *
  * @example
  * const ce = await CrossEntropy.create({ device });
- * const { loss } = await ce.forward(
+ * const { loss, grad } = await ce.forward(
  *   { data: new Float32Array([2, 1, 0.1, 0.5, 2.5, 0.3]), shape: [2, 3] },
  *   { data: new Int32Array([0, 1]), shape: [2] },
+ *   { grad: true },
  * );
  * ce.destroy();
  */
@@ -96,32 +89,120 @@ export class CrossEntropy {
   }
 
   /**
-   * Computes the loss. Host data is validated before any GPU work; a GPUBuffer of class indices is
-   * checked on the GPU and an out-of-range index rejects with a RangeError naming its position.
+   * Computes the loss (and, with `grad: true`, its gradient) and reads them back. Host data is
+   * validated before any GPU work; class indices in a GPUBuffer are checked on the GPU and an
+   * out-of-range one rejects with a RangeError naming its position.
    *
    * @example
-   * const { loss } = await ce.forward(
+   * const { loss, grad } = await ce.forward(
    *   { data: logits, shape: [N, C] },
    *   { data: classIndices, shape: [N] },
-   *   { reduction: 'mean', labelSmoothing: 0.1 },
+   *   { reduction: 'mean', labelSmoothing: 0.1, grad: true },
    * );
    */
   async forward<R extends Reduction = 'mean'>(
     logits: LogitsInput, target: TargetInput, options: CrossEntropyOptions & { reduction?: R } = {},
   ): Promise<ForwardResult<R>> {
+    if (options.gradInPlace && isGpuBuffer(logits.data) && (logits.data.usage & BufferUsage.COPY_SRC) === 0) {
+      throw new TypeError('options.gradInPlace: logits.data needs COPY_SRC usage for forward() to read the '
+        + 'gradient back (or use forwardGpu and keep it on the GPU)');
+    }
+    const run = await this.forwardGpu(logits, target, options);
+    try {
+      return await run.read();
+    } finally {
+      run.destroy();
+    }
+  }
+
+  /**
+   * Encodes the loss (and gradient) and leaves them in GPUBuffers, without any readback, so a
+   * training step can chain it with other GPU work. With `options.encoder` the commands go into the
+   * caller's encoder (submit it before `read()`); otherwise they are submitted at once. The result
+   * owns its buffers until `destroy()`; the caller's buffers are never destroyed.
+   *
+   * @example
+   * const run = await ce.forwardGpu({ data: logitsBuffer, shape: [N, C] }, { data: targetBuffer, shape: [N] },
+   *   { grad: true, gradInPlace: true, encoder });
+   * // ... encode an optimizer step reading run.grad (= logitsBuffer) ...
+   * device.queue.submit([encoder.finish()]);
+   * await run.check(); // RangeError if a class index was out of range
+   * run.destroy();
+   */
+  async forwardGpu<R extends Reduction = 'mean'>(
+    logits: LogitsInput, target: TargetInput, options: GpuForwardOptions & { reduction?: R } = {},
+  ): Promise<GpuForwardResult<R>> {
     this.#checkUsable();
     const problem = describeProblem(logits, target, options, GPU_DATA);
-    checkOptionNames(options, FORWARD_OPTION_NAMES, 'forward');
+    checkOptionNames(options, [...FORWARD_OPTION_NAMES, 'encoder'], 'forward');
     if (options.weight !== undefined) checkWeight(options.weight, problem.layout.classes, GPU_DATA);
+    if (options.gradOutput !== undefined) checkGradOutput(options.gradOutput, problem, GPU_DATA);
     checkHostValues(problem, logits.data, target.data);
+    this.#checkBindingSize('logits', logits.data);
 
-    if (problem.layout.rows === 0) return { loss: emptyLoss(problem) as LossOf<R> };
+    const plan = planWork(problem);
+    return this.#withBuffers(options.encoder, (buffers, encoder) => {
+      const inputs = this.#upload(buffers, problem, logits, target, options);
+      // Host logits are a private copy: the gradient goes over it, with no second N×C buffer.
+      const gradInPlace = problem.gradInPlace || !isGpuBuffer(logits.data);
+      const encoded = encodeCrossEntropy(this.#device, this.#kernels, buffers, encoder, problem, plan, inputs,
+        { gradInPlace });
+      return new GpuForward<R>(this.#device, buffers, encoded, problem);
+    });
+  }
+
+  /**
+   * Binary cross-entropy, elementwise: PyTorch `BCEWithLogitsLoss` (weight, posWeight) or, with
+   * `input: 'probabilities'`, `BCELoss`; 'mean' averages over all elements.
+   *
+   * @example
+   * const { loss, grad } = await ce.binary({ data: logits, shape: [N, K] }, { data: labels, shape: [N, K] },
+   *   { posWeight: new Float32Array(K).fill(3), grad: true });
+   */
+  async binary(logits: LogitsInput, target: TargetInput, options: BinaryOptions = {}): Promise<ForwardResult> {
+    this.#checkUsable();
+    const problem = describeBinaryProblem(logits, target, options, GPU_DATA);
+    this.#checkBindingSize('logits', logits.data);
+    const run = await this.#withBuffers(undefined, (buffers, encoder) =>
+      encodeBinary(this.#device, this.#kernels, buffers, encoder, problem, logits, target, options));
+    try {
+      return await run.read();
+    } finally {
+      run.destroy();
+    }
+  }
+
+  /**
+   * Per-row softmax statistics of a vocabulary shard: logits [N, C_shard(, d...)] holding classes
+   * [classOffset, classOffset + C_shard) of a larger vocabulary. Merge the shards' statistics with
+   * `mergeRowStatistics` and get the loss with `lossFromRowStatistics`: the same loss as unsplit.
+   *
+   * @example
+   * const a = await ce.rowStatistics({ data: left, shape: [N, 500] }, target, { classOffset: 0 });
+   * const b = await ce.rowStatistics({ data: right, shape: [N, 500] }, target, { classOffset: 500 });
+   * const loss = lossFromRowStatistics(mergeRowStatistics([a, b]), { classes: 1000 });
+   */
+  async rowStatistics(logits: LogitsInput, target: TargetInput, options: RowStatisticsOptions = {}): Promise<RowStatistics> {
+    this.#checkUsable();
+    const { classOffset = 0, ...forwardOptions } = options;
+    checkOptionNames(options, ['classOffset', 'weight', 'ignoreIndex', 'labelSmoothing', 'softcap'], 'rowStatistics');
+    if (!Number.isInteger(classOffset) || classOffset < 0) {
+      throw new RangeError(`options.classOffset must be a non-negative integer, got ${classOffset}`);
+    }
+    const problem: Problem = { ...describeProblem(logits, target, forwardOptions, GPU_DATA), reduction: 'none' };
+    if (problem.targetKind !== 'classIndex') throw new TypeError('rowStatistics: target must hold class indices');
+    if (options.weight !== undefined) checkWeight(options.weight, problem.layout.classes, GPU_DATA);
     this.#checkBindingSize('logits', logits.data);
     const plan = planWork(problem);
-    const buffers = new CallBuffers(this.#device, this.#poison);
+    const { buffers, encoded } = await this.#withBuffers(undefined, (buffers, encoder) => {
+      const inputs = this.#upload(buffers, problem, logits, target, forwardOptions);
+      return { buffers, encoded: encodeCrossEntropy(this.#device, this.#kernels, buffers, encoder, problem, plan,
+        inputs, { gradInPlace: false, classOffset, sharded: true }) };
+    });
     try {
-      const loss = await this.#run(problem, plan, buffers, logits, target, options.weight);
-      return { loss: loss as LossOf<R> };
+      const [summary] = await buffers.read(this.#device.createCommandEncoder({ label: 'cross-entropy:read' }),
+        [{ buffer: encoded.rowSummary, bytes: plan.rows * ROW_SUMMARY_BYTES }]);
+      return readRowStatistics(summary!, problem);
     } finally {
       buffers.destroy();
     }
@@ -150,101 +231,49 @@ export class CrossEntropy {
     }
   }
 
-  async #run(problem: Problem, plan: WorkPlan, buffers: CallBuffers, logits: LogitsInput,
-    target: TargetInput, weight: Float32Array | GPUBuffer | undefined): Promise<number | Float32Array> {
+  /** The buffers the kernels read: the caller's GPUBuffers as they are, host arrays uploaded. */
+  #upload(buffers: CallBuffers, problem: Problem, logits: LogitsInput, target: TargetInput,
+    options: CrossEntropyOptions): CrossEntropyInputs {
+    const bind = (label: string, data: Float32Array | Int32Array | GPUBuffer, extraUsage = 0) =>
+      (isGpuBuffer(data) ? data : buffers.upload(label, data, extraUsage));
+    return {
+      // An uploaded copy of the logits may receive the gradient, which read() copies out.
+      logits: bind('logits', logits.data, problem.grad ? BufferUsage.COPY_SRC : 0),
+      target: bind('target', target.data),
+      weight: options.weight === undefined ? undefined : bind('weight', options.weight),
+      gradOutput: options.gradOutput === undefined ? undefined : bind('grad-output', options.gradOutput),
+    };
+  }
+
+  /**
+   * Runs `encode` with a call's buffers and an encoder inside validation and out-of-memory error
+   * scopes, submitting the encoder unless the caller gave one. The buffers are freed if it throws.
+   */
+  async #withBuffers<T>(callerEncoder: GPUCommandEncoder | undefined,
+    encode: (buffers: CallBuffers, encoder: GPUCommandEncoder) => T): Promise<T> {
     const device = this.#device;
+    const buffers = new CallBuffers(device, this.#poison);
     device.pushErrorScope('out-of-memory');
     device.pushErrorScope('validation');
-    let readback: Promise<ArrayBuffer[]>;
-    let rowLoss: GPUBuffer;
+    let result: T;
     try {
-      const inputs: BoundInputs = {
-        logits: bindInput(buffers, 'logits', logits.data),
-        target: bindInput(buffers, 'target', target.data),
-        weight: weight === undefined ? buffers.create('no-weight', ELEMENT_BYTES, BufferUsage.STORAGE)
-          : bindInput(buffers, 'weight', weight),
-      };
-      const uniforms = packUniforms(problem, plan, weight !== undefined,
-        device.limits.minUniformBufferOffsetAlignment,
-        (bytes) => buffers.create('params', bytes, BufferUsage.UNIFORM | BufferUsage.COPY_DST));
-      device.queue.writeBuffer(uniforms.layout.rowParams.buffer, 0, uniforms.data);
-
-      const partials = buffers.output('row-states', plan.rows * plan.chunks * ROW_STATE_BYTES);
-      rowLoss = buffers.output('row-loss', plan.rows * ELEMENT_BYTES);
-      const rowWeight = buffers.output('row-weight', plan.rows * ELEMENT_BYTES);
-      const status = buffers.create('status', STATUS_BYTES,
-        BufferUsage.STORAGE | BufferUsage.COPY_SRC | BufferUsage.COPY_DST);
-      device.queue.writeBuffer(status, 0, new Uint32Array([0, NO_BAD_ROW]));
-
-      const encoder = device.createCommandEncoder({ label: 'cross-entropy:forward' });
-      const pass = encoder.beginComputePass({ label: 'cross-entropy:forward' });
-      this.#dispatch(pass, this.#kernels.rowStats, plan.rows * plan.chunks,
-        [uniforms.layout.rowParams, inputs.logits, inputs.target, inputs.weight, partials]);
-      this.#dispatch(pass, this.#kernels.rowLoss, plan.rows,
-        [uniforms.layout.rowParams, inputs.logits, inputs.target, inputs.weight, partials, rowLoss, rowWeight, status]);
-      let result = rowLoss;
-      let resultWeight = rowWeight;
-      plan.reduceLevels.forEach((level, i) => {
-        const outLoss = buffers.output(`batch-loss-${i}`, level.outputs * ELEMENT_BYTES);
-        const outWeight = buffers.output(`batch-weight-${i}`, level.outputs * ELEMENT_BYTES);
-        this.#dispatch(pass, this.#kernels.batchReduce, level.outputs,
-          [uniforms.layout.reduceParams[i]!, result, resultWeight, outLoss, outWeight]);
-        result = outLoss;
-        resultWeight = outWeight;
-      });
-      pass.end();
-      const lossBytes = (problem.reduction === 'none' ? plan.rows : 1) * ELEMENT_BYTES;
-      readback = buffers.read(encoder, [{ buffer: status, bytes: STATUS_BYTES }, { buffer: result, bytes: lossBytes }]);
+      const encoder = callerEncoder ?? device.createCommandEncoder({ label: 'cross-entropy' });
+      result = encode(buffers, encoder);
+      if (callerEncoder === undefined) device.queue.submit([encoder.finish()]);
+    } catch (error) {
+      buffers.destroy();
+      throw error;
     } finally {
       const validation = device.popErrorScope();
       const outOfMemory = device.popErrorScope();
-      await throwGpuErrors(await validation, await outOfMemory);
+      const gpuError = (await validation) ?? (await outOfMemory);
+      if (gpuError) {
+        buffers.destroy();
+        throw new Error(`CrossEntropy: WebGPU reported an error: ${gpuError.message}`);
+      }
     }
-    const [statusBytes, lossBytes] = await readback;
-    const [badCount, firstBadRow] = new Uint32Array(statusBytes!);
-    if (badCount! > 0) {
-      // row-loss leaves the offending index's bits in that row's loss slot.
-      const [badBits] = await buffers.read(device.createCommandEncoder({ label: 'cross-entropy:bad-target' }),
-        [{ buffer: rowLoss!, offset: firstBadRow! * ELEMENT_BYTES, bytes: ELEMENT_BYTES }]);
-      const badValue = new Int32Array(badBits!)[0];
-      throw new RangeError(`target has ${badCount} class indices out of bounds; the first is `
-        + `target${formatPosition(firstBadRow!, problem.targetShape)} = ${badValue}: class indices must be `
-        + `in [0, ${problem.layout.classes - 1}] or ignoreIndex (${problem.ignoreIndex})`);
-    }
-    const values = new Float32Array(lossBytes!);
-    return problem.reduction === 'none' ? values : values[0]!;
+    return result;
   }
-
-  #dispatch(pass: GPUComputePassEncoder, kernel: Kernel, invocations: number,
-    resources: readonly (GPUBuffer | GPUBufferBinding)[]): void {
-    const bindGroup = this.#device.createBindGroup({
-      label: kernel.label,
-      layout: kernel.layout,
-      entries: resources.map((resource, binding) => ({
-        binding,
-        resource: isGpuBuffer(resource) ? { buffer: resource } : resource,
-      })),
-    });
-    const [x, y] = foldWorkgroups(invocations, WORKGROUP_SIZE, this.#device.limits.maxComputeWorkgroupsPerDimension);
-    pass.setPipeline(kernel.pipeline);
-    pass.setBindGroup(0, bindGroup);
-    pass.dispatchWorkgroups(x, y);
-  }
-}
-
-/** The loss of a problem with no rows: PyTorch gives NaN for 'mean' (0 / 0), 0 for 'sum'. */
-function emptyLoss(problem: Problem): number | Float32Array {
-  if (problem.reduction === 'none') return new Float32Array(0);
-  return problem.reduction === 'sum' ? 0 : NaN;
-}
-
-function bindInput(buffers: CallBuffers, label: string, data: Float32Array | Int32Array | GPUBuffer): GPUBuffer {
-  return isGpuBuffer(data) ? data : buffers.upload(label, data);
-}
-
-async function throwGpuErrors(...errors: (GPUError | null)[]): Promise<void> {
-  const first = errors.find((e) => e !== null);
-  if (first) throw new Error(`CrossEntropy: WebGPU reported an error: ${first.message}`);
 }
 
 async function requestDevice(): Promise<GPUDevice> {

@@ -1,6 +1,11 @@
 /** webgpu-cross-entropy: PyTorch-exact cross-entropy on the GPU through WebGPU, with a float64 reference. */
 export { CrossEntropy, type CreateOptions } from './cross-entropy.js';
 export { crossEntropyReference } from './reference.js';
+export { binaryCrossEntropyReference, type BinaryOptions } from './binary.js';
+export {
+  lossFromRowStatistics, mergeRowStatistics, RowTarget,
+  type RowStatistics, type RowStatisticsLossOptions, type RowStatisticsOptions,
+} from './row-statistics.js';
 export {
   compareArrays, compareWithReference, describeComparison, reducedLossTolerance, TOLERANCES,
   type Comparison, type Mismatch, type ResultComparison, type Tolerance,
@@ -8,6 +13,6 @@ export {
 export { ShaderCompilationError } from './gpu/pipelines.js';
 export { DEFAULTS } from './options.js';
 export type {
-  CrossEntropyOptions, ForwardResult, InputKind, LogitsInput, LossOf, Reduction, ReferenceOptions,
+  CrossEntropyOptions, ForwardResult, GpuForwardOptions, GpuForwardResult, InputKind, LogitsInput, LossOf, Reduction, ReferenceOptions,
   ReferenceResult, TargetInput, Tensor,
 } from './types.js';

@@ -13,7 +13,19 @@ export const DEFAULTS = {
   ignoreIndex: -100,
   labelSmoothing: 0,
   input: 'logits',
-} as const satisfies { reduction: Reduction; ignoreIndex: number; labelSmoothing: number; input: InputKind };
+  zLoss: 0,
+  grad: false,
+  gradInPlace: false,
+} as const satisfies {
+  reduction: Reduction; ignoreIndex: number; labelSmoothing: number; input: InputKind; zLoss: number;
+  grad: boolean; gradInPlace: boolean;
+};
+
+/** Every option name `forward` knows (the reference takes the same, minus gradInPlace). */
+export const FORWARD_OPTION_NAMES = [
+  'reduction', 'weight', 'ignoreIndex', 'labelSmoothing', 'input', 'zLoss', 'softcap', 'grad', 'gradOutput',
+  'gradInPlace',
+] as const;
 
 const REDUCTIONS: readonly Reduction[] = ['mean', 'sum', 'none'];
 const INPUT_KINDS: readonly InputKind[] = ['logits', 'probabilities', 'logProbabilities'];
@@ -30,6 +42,11 @@ export interface Problem {
   readonly ignoreIndex: number;
   readonly labelSmoothing: number;
   readonly input: InputKind;
+  readonly zLoss: number;
+  /** 0 when off. */
+  readonly softcap: number;
+  readonly grad: boolean;
+  readonly gradInPlace: boolean;
 }
 
 /** Which data kinds a caller accepts (the GPU path takes f32; the reference also takes f64). */
@@ -106,6 +123,33 @@ interface ForwardOptionsIn {
   readonly ignoreIndex?: unknown;
   readonly labelSmoothing?: unknown;
   readonly input?: unknown;
+  readonly zLoss?: unknown;
+  readonly softcap?: unknown;
+  readonly grad?: unknown;
+  readonly gradInPlace?: unknown;
+}
+
+function readBoolean(name: string, value: unknown, fallback: boolean): boolean {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'boolean') fail('type', `${name} must be a boolean, got ${describeKind(value)}`);
+  return value;
+}
+
+/** zLoss and softcap: finite numbers, for logits only. */
+function readLogitTransforms(options: ForwardOptionsIn, input: InputKind) {
+  const zLoss = options.zLoss ?? DEFAULTS.zLoss;
+  if (typeof zLoss !== 'number' || !Number.isFinite(zLoss)) {
+    fail(typeof zLoss === 'number' ? 'range' : 'type', `options.zLoss must be a finite number, got ${describeKind(zLoss)}`);
+  }
+  const softcap = options.softcap ?? 0;
+  if (typeof softcap !== 'number' || !(softcap >= 0 && softcap < Infinity)) {
+    fail(typeof softcap === 'number' ? 'range' : 'type',
+      `options.softcap must be a positive finite number, got ${describeKind(softcap)}`);
+  }
+  if (input !== 'logits' && (zLoss !== 0 || softcap !== 0)) {
+    fail('range', `options.${zLoss !== 0 ? 'zLoss' : 'softcap'} applies to input 'logits' only, got input '${input}'`);
+  }
+  return { zLoss, softcap };
 }
 
 function readScalarOptions(options: ForwardOptionsIn, targetKind: TargetKind) {
@@ -134,7 +178,12 @@ function readScalarOptions(options: ForwardOptionsIn, targetKind: TargetKind) {
   if (!(labelSmoothing >= 0 && labelSmoothing <= 1)) {
     fail('range', `options.labelSmoothing must be in [0, 1], got ${labelSmoothing}`);
   }
-  return { reduction: reduction as Reduction, input: input as InputKind, ignoreIndex, labelSmoothing };
+  return {
+    reduction: reduction as Reduction, input: input as InputKind, ignoreIndex, labelSmoothing,
+    ...readLogitTransforms(options, input as InputKind),
+    grad: readBoolean('options.grad', options.grad, DEFAULTS.grad),
+    gradInPlace: readBoolean('options.gradInPlace', options.gradInPlace, DEFAULTS.gradInPlace),
+  };
 }
 
 /**
@@ -207,6 +256,28 @@ export function checkWeight(weight: unknown, classes: number, accepted: Accepted
   }
   for (let c = 0; c < values.length; c++) {
     if (!Number.isFinite(values[c])) fail('range', `${name}[${c}] must be finite, got ${values[c]}`);
+  }
+}
+
+/** Checks the upstream gradient: reduction 'none' only, one value per row. */
+export function checkGradOutput(gradOutput: unknown, problem: Problem, accepted: AcceptedData): void {
+  if (problem.reduction !== 'none') {
+    fail('range', `options.gradOutput applies to reduction 'none' only, got reduction '${problem.reduction}'`);
+  }
+  if (!problem.grad) fail('range', 'options.gradOutput needs options.grad: true');
+  checkFloatData('options.gradOutput', gradOutput, accepted);
+  const rows = problem.layout.rows;
+  if (isGpuBuffer(gradOutput)) {
+    if (gradOutput.size < rows * 4) {
+      fail('range', `options.gradOutput is a GPUBuffer of ${gradOutput.size} bytes but the loss has `
+        + `${rows} elements (${rows * 4} bytes)`);
+    }
+    return;
+  }
+  const length = (gradOutput as ArrayLike<number>).length;
+  if (length !== rows) {
+    fail('range', `options.gradOutput has ${length} elements but the loss has shape `
+      + `${formatShape(problem.layout.rowShape)} (${rows} elements)`);
   }
 }
 

@@ -38,16 +38,19 @@ export function planWork(problem: Problem): WorkPlan {
   const { rows, classes, inner } = problem.layout;
   const chunks = Math.ceil(classes / CLASS_CHUNK_LEN);
   const chunkLen = Math.ceil(classes / chunks);
-  const reduceLevels: ReduceLevel[] = [];
-  if (problem.reduction !== 'none') {
-    let count = rows;
-    do {
-      const outputs = Math.ceil(count / REDUCE_CHUNK_LEN);
-      reduceLevels.push({ count, chunk: REDUCE_CHUNK_LEN, outputs });
-      count = outputs;
-    } while (count > 1);
-  }
+  const reduceLevels = problem.reduction === 'none' ? [] : planReduction(rows);
   return { rows, classes, inner, chunks, chunkLen, reduceLevels };
+}
+
+/** The levels that reduce `count` values to one, first to last (one level even for 0 or 1 value). */
+export function planReduction(count: number): ReduceLevel[] {
+  const levels: ReduceLevel[] = [];
+  do {
+    const outputs = Math.ceil(count / REDUCE_CHUNK_LEN);
+    levels.push({ count, chunk: REDUCE_CHUNK_LEN, outputs });
+    count = outputs;
+  } while (count > 1);
+  return levels;
 }
 
 /**

@@ -3,16 +3,13 @@
  * can judge the GPU result. It reads the same arguments and throws the same errors as `forward`.
  */
 import {
-  checkHostValues, checkOptionNames, checkWeight, describeProblem, type AcceptedData, type Problem,
+  checkGradOutput, checkHostValues, checkOptionNames, checkWeight, describeProblem, FORWARD_OPTION_NAMES,
+  type AcceptedData, type Problem,
 } from './options.js';
-import { formatShape } from './shape.js';
-import { describeKind } from './tensor-data.js';
 import type { ReferenceOptions, ReferenceResult, Tensor } from './types.js';
 
 const REFERENCE_DATA: AcceptedData = { floatArrays: [Float32Array, Float64Array], gpuBuffers: false };
-const REFERENCE_OPTION_NAMES = [
-  'reduction', 'weight', 'ignoreIndex', 'labelSmoothing', 'input', 'grad', 'gradOutput',
-] as const;
+const REFERENCE_OPTION_NAMES = FORWARD_OPTION_NAMES.filter((name) => name !== 'gradInPlace');
 /** PyTorch's BCELoss rule, also used for `input: 'probabilities'`: log p is clamped below at -100. */
 const LOG_PROBABILITY_FLOOR = -100;
 
@@ -31,23 +28,31 @@ function rowView(problem: Problem, row: number): RowView {
   return { base: n * classes * inner + (row % inner), stride: inner };
 }
 
-/** log p of every class of one row, in float64, as PyTorch's log_softmax / log / identity gives it. */
-function logProbabilities(problem: Problem, x: Values, view: RowView): Float64Array {
+/** One row's log p in float64 (log_softmax, log, or identity) and, for logits, its log-sum-exp. */
+interface RowLogProbabilities {
+  readonly logp: Float64Array;
+  /** log-sum-exp of the (softcapped) logits; 0 for inputs that are already probabilities. */
+  readonly lse: number;
+}
+
+function logProbabilities(problem: Problem, x: Values, view: RowView): RowLogProbabilities {
   const { classes } = problem.layout;
-  const out = new Float64Array(classes);
-  for (let c = 0; c < classes; c++) out[c] = x[view.base + c * view.stride]!;
+  const values = new Float64Array(classes);
+  for (let c = 0; c < classes; c++) values[c] = x[view.base + c * view.stride]!;
   if (problem.input === 'probabilities') {
-    return out.map((p) => Math.max(Math.log(p), LOG_PROBABILITY_FLOOR));
+    return { logp: values.map((p) => Math.max(Math.log(p), LOG_PROBABILITY_FLOOR)), lse: 0 };
   }
-  if (problem.input === 'logProbabilities') return out;
+  if (problem.input === 'logProbabilities') return { logp: values, lse: 0 };
+  const cap = problem.softcap;
+  const v = cap > 0 ? values.map((t) => cap * Math.tanh(t / cap)) : values;
   let max = -Infinity;
-  for (const v of out) max = Math.max(max, v);
+  for (const t of v) max = Math.max(max, t);
   // As torch.logsumexp: an infinite max is replaced by 0 before exponentiating.
   const shift = Number.isFinite(max) ? max : 0;
   let sum = 0;
-  for (const v of out) sum += Math.exp(v - shift);
+  for (const t of v) sum += Math.exp(t - shift);
   const lse = shift + Math.log(sum);
-  return out.map((v) => v - lse);
+  return { logp: v.map((t) => t - lse), lse };
 }
 
 /**
@@ -113,8 +118,8 @@ export function crossEntropyReference(
   const { rows, classes } = problem.layout;
   if (options.weight !== undefined) checkWeight(options.weight, classes, REFERENCE_DATA);
   checkHostValues(problem, logitsIn.data, targetIn.data);
-  const wantGrad = readGradFlag(options.grad);
-  const gradOutput = readGradOutput(options.gradOutput, problem);
+  if (options.gradOutput !== undefined) checkGradOutput(options.gradOutput, problem, REFERENCE_DATA);
+  const gradOutput = options.gradOutput;
 
   const x = logitsIn.data;
   const target = targetIn.data;
@@ -127,8 +132,8 @@ export function crossEntropyReference(
   let denominator = 0;
   for (let row = 0; row < rows; row++) {
     if (isIgnored(row)) continue;
-    const logp = logProbabilities(problem, x, rowView(problem, row));
-    perRow[row] = rowLoss(problem, target, row, logp, weight);
+    const { logp, lse } = logProbabilities(problem, x, rowView(problem, row));
+    perRow[row] = rowLoss(problem, target, row, logp, weight) + (problem.zLoss === 0 ? 0 : problem.zLoss * lse * lse);
     denominator += problem.targetKind === 'classIndex' ? weight(target[row]!) : 1;
   }
 
@@ -139,7 +144,7 @@ export function crossEntropyReference(
     absLoss: reduce(perRow.reduce((acc, v) => acc + Math.abs(v), 0)),
     rows: reduce(usedRows),
   };
-  if (!wantGrad) return { loss, magnitude };
+  if (!problem.grad) return { loss, magnitude };
 
   const grad = new Float64Array(x.length);
   for (let row = 0; row < rows; row++) {
@@ -147,24 +152,27 @@ export function crossEntropyReference(
     const scale = problem.reduction === 'mean' ? 1 / denominator
       : problem.reduction === 'sum' ? 1 : (gradOutput?.[row] ?? 1);
     const view = rowView(problem, row);
-    const logp = logProbabilities(problem, x, view);
+    const rowLogp = logProbabilities(problem, x, view);
     const coef = logProbabilityCoefficients(problem, target, row, view, weight);
-    writeRowGradient(problem, x, view, logp, coef, scale, grad);
+    writeRowGradient(problem, x, view, rowLogp, coef, scale, grad);
   }
   return { loss, grad, magnitude };
 }
 
 /** d(loss)/d(input) of one row, from the coefficients of its log-probabilities. */
-function writeRowGradient(problem: Problem, x: Values, view: RowView, logp: Float64Array,
+function writeRowGradient(problem: Problem, x: Values, view: RowView, { logp, lse }: RowLogProbabilities,
   coef: Float64Array, scale: number, grad: Float64Array): void {
   const { classes } = problem.layout;
-  const totalCoef = coef.reduce((acc, v) => acc + v, 0);
+  // d(z lse^2)/dx_c = 2 z lse p_c joins the softmax term.
+  const totalCoef = coef.reduce((acc, v) => acc + v, 0) + (problem.zLoss === 0 ? 0 : 2 * problem.zLoss * lse);
+  const cap = problem.softcap;
   for (let c = 0; c < classes; c++) {
     const at = view.base + c * view.stride;
     let g: number;
     if (problem.input === 'logits') {
-      // d/dx_c of -sum_j coef_j (x_j - lse) = p_c * sum_j coef_j - coef_c.
+      // d/dx_c of -sum_j coef_j (x_j - lse) = p_c * sum_j coef_j - coef_c; softcap's chain rule.
       g = Math.exp(logp[c]!) * totalCoef - coef[c]!;
+      if (cap > 0) g *= 1 - Math.tanh(x[at]! / cap) ** 2;
     } else if (problem.input === 'logProbabilities') {
       g = -coef[c]!;
     } else {
@@ -174,25 +182,4 @@ function writeRowGradient(problem: Problem, x: Values, view: RowView, logp: Floa
     }
     grad[at] = scale * g;
   }
-}
-
-function readGradFlag(grad: unknown): boolean {
-  if (grad === undefined) return false;
-  if (typeof grad !== 'boolean') throw new TypeError(`options.grad must be a boolean, got ${describeKind(grad)}`);
-  return grad;
-}
-
-function readGradOutput(gradOutput: unknown, problem: Problem): Values | undefined {
-  if (gradOutput === undefined) return undefined;
-  if (problem.reduction !== 'none') {
-    throw new RangeError(`options.gradOutput applies to reduction 'none' only, got reduction '${problem.reduction}'`);
-  }
-  if (!(gradOutput instanceof Float32Array) && !(gradOutput instanceof Float64Array)) {
-    throw new TypeError(`options.gradOutput must be a Float32Array or Float64Array, got ${describeKind(gradOutput)}`);
-  }
-  if (gradOutput.length !== problem.layout.rows) {
-    throw new RangeError(`options.gradOutput has ${gradOutput.length} elements but the loss has shape `
-      + `${formatShape(problem.layout.rowShape)} (${problem.layout.rows} elements)`);
-  }
-  return gradOutput;
 }

@@ -37,6 +37,29 @@ export interface CrossEntropyOptions {
   readonly labelSmoothing?: number;
   /** What the input values are (default 'logits'). */
   readonly input?: InputKind;
+  /** Coefficient of lse² added to each used row's loss (PaLM's z-loss; default 0, logits only). */
+  readonly zLoss?: number;
+  /** Logits become softcap·tanh(x / softcap) before the softmax (Gemma 2; default off, logits only). */
+  readonly softcap?: number;
+  /** Also compute d(loss)/d(input), with the input's shape (default false). */
+  readonly grad?: boolean;
+  /** Upstream gradient for reduction 'none', one value per row (default: ones). */
+  readonly gradOutput?: Float32Array | GPUBuffer;
+  /**
+   * Write the gradient over the logits instead of a new buffer, as Liger does (default false). For a
+   * GPUBuffer input this overwrites the caller's logits; host arrays are always uploaded to a copy,
+   * which then holds the gradient, so no second N×C buffer is ever made for them.
+   */
+  readonly gradInPlace?: boolean;
+}
+
+/** Options of `forwardGpu`: the forward options, plus where to encode. */
+export interface GpuForwardOptions extends CrossEntropyOptions {
+  /**
+   * Encode into this command encoder; the caller submits it (and must do so before `read()`).
+   * Absent: the work is submitted at once, without any readback.
+   */
+  readonly encoder?: GPUCommandEncoder;
 }
 
 /** The loss type that goes with a reduction: a number, or one value per row for 'none'. */
@@ -46,13 +69,34 @@ export type LossOf<R extends Reduction> = R extends 'none' ? Float32Array : numb
 export interface ForwardResult<R extends Reduction = Reduction> {
   /** The reduced loss, or the per-row losses (the target's shape, flattened) for 'none'. */
   readonly loss: LossOf<R>;
+  /** d(loss)/d(input), the input's shape flattened (when `grad: true`). */
+  readonly grad?: Float32Array;
 }
 
-/** Options of the float64 CPU reference: the forward options, plus the gradient switches. */
-export interface ReferenceOptions extends Omit<CrossEntropyOptions, 'weight'> {
+/**
+ * The result of `forwardGpu`, left on the GPU. It owns `loss`, `grad` (unless the gradient was
+ * written in place over the caller's logits) and every scratch buffer, until `destroy()`. The
+ * caller's own buffers (logits, target, weight, gradOutput) are never destroyed.
+ */
+export interface GpuForwardResult<R extends Reduction = Reduction> {
+  /** f32: one value for 'mean' / 'sum', one per row for 'none'. */
+  readonly loss: GPUBuffer;
+  /** f32, the input's shape (when `grad: true`): a new buffer, or the caller's logits if in place. */
+  readonly grad?: GPUBuffer;
+  /**
+   * Reads loss (and gradient) back. Rejects with a RangeError if the GPU found out-of-range class
+   * indices (their count, the first position and its value).
+   */
+  read(): Promise<ForwardResult<R>>;
+  /** Reads back only the GPU-side validation (8 bytes) and rejects as `read()` would. */
+  check(): Promise<void>;
+  /** Frees every buffer this result owns. */
+  destroy(): void;
+}
+
+/** Options of the float64 CPU reference: the forward options, with host arrays only. */
+export interface ReferenceOptions extends Omit<CrossEntropyOptions, 'weight' | 'gradOutput' | 'gradInPlace'> {
   readonly weight?: Float32Array | Float64Array;
-  /** Also return d(loss)/d(logits) (default false). */
-  readonly grad?: boolean;
   /** Upstream gradient for reduction 'none', one value per row (default: ones). */
   readonly gradOutput?: Float32Array | Float64Array;
 }

@@ -11,6 +11,7 @@ export class CallBuffers {
   readonly #device: GPUDevice;
   readonly #poison: boolean;
   readonly #owned: GPUBuffer[] = [];
+  #placeholder: GPUBuffer | undefined;
 
   constructor(device: GPUDevice, poison: boolean) {
     this.#device = device;
@@ -25,9 +26,15 @@ export class CallBuffers {
     return buffer;
   }
 
+  /** A 4-byte storage buffer to bind where a kernel's optional input is absent (never read). */
+  placeholder(): GPUBuffer {
+    this.#placeholder ??= this.create('absent', ELEMENT_BYTES, BufferUsage.STORAGE);
+    return this.#placeholder;
+  }
+
   /** A storage buffer holding a copy of host data. */
-  upload(label: string, data: Float32Array | Int32Array): GPUBuffer {
-    const buffer = this.create(label, data.byteLength, BufferUsage.STORAGE | BufferUsage.COPY_DST);
+  upload(label: string, data: Float32Array | Int32Array, extraUsage = 0): GPUBuffer {
+    const buffer = this.create(label, data.byteLength, BufferUsage.STORAGE | BufferUsage.COPY_DST | extraUsage);
     if (data.byteLength > 0) this.#device.queue.writeBuffer(buffer, 0, data.buffer, data.byteOffset, data.byteLength);
     return buffer;
   }
@@ -44,32 +51,42 @@ export class CallBuffers {
     return buffer;
   }
 
-  /** Copies byte ranges of GPU buffers to the host, in one staging buffer and one map. */
+  /**
+   * Copies byte ranges of GPU buffers to the host, through one staging buffer (destroyed when done),
+   * submitting `encoder` with the copies appended.
+   */
   async read(encoder: GPUCommandEncoder,
     ranges: readonly { buffer: GPUBuffer; offset?: number; bytes: number }[]): Promise<ArrayBuffer[]> {
     const total = ranges.reduce((sum, r) => sum + r.bytes, 0);
-    const staging = this.create('readback', total, BufferUsage.MAP_READ | BufferUsage.COPY_DST);
-    let offset = 0;
-    for (const { buffer, offset: from = 0, bytes } of ranges) {
-      encoder.copyBufferToBuffer(buffer, from, staging, offset, bytes);
-      offset += bytes;
-    }
-    this.#device.queue.submit([encoder.finish()]);
-    await staging.mapAsync(MapMode.READ);
-    const mapped = staging.getMappedRange();
-    offset = 0;
-    const out = ranges.map(({ bytes }) => {
-      const copy = mapped.slice(offset, offset + bytes);
-      offset += bytes;
-      return copy;
+    const staging = this.#device.createBuffer({
+      label: 'cross-entropy:readback',
+      size: Math.max(ELEMENT_BYTES, total),
+      usage: BufferUsage.MAP_READ | BufferUsage.COPY_DST,
     });
-    staging.unmap();
-    return out;
+    try {
+      let offset = 0;
+      for (const { buffer, offset: from = 0, bytes } of ranges) {
+        if (bytes > 0) encoder.copyBufferToBuffer(buffer, from, staging, offset, bytes);
+        offset += bytes;
+      }
+      this.#device.queue.submit([encoder.finish()]);
+      await staging.mapAsync(MapMode.READ);
+      const mapped = staging.getMappedRange();
+      offset = 0;
+      return ranges.map(({ bytes }) => {
+        const copy = mapped.slice(offset, offset + bytes);
+        offset += bytes;
+        return copy;
+      });
+    } finally {
+      staging.destroy();
+    }
   }
 
   /** Destroys every buffer this call created. */
   destroy(): void {
     for (const buffer of this.#owned) buffer.destroy();
     this.#owned.length = 0;
+    this.#placeholder = undefined;
   }
 }

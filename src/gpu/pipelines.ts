@@ -1,10 +1,15 @@
 /**
  * The compute pipelines, created once per device and shared by every CrossEntropy on it. Each has an
  * explicit bind-group layout, a label, and a workgroup size given through an override constant.
+ * The row kernels are compiled with row-common.wgsl in front of them; errors are reported against
+ * the file and line they come from.
  */
+import rowCommonSource from '../../shaders/row-common.wgsl?raw';
 import rowStatsSource from '../../shaders/row-stats.wgsl?raw';
 import rowLossSource from '../../shaders/row-loss.wgsl?raw';
+import rowGradSource from '../../shaders/row-grad.wgsl?raw';
 import batchReduceSource from '../../shaders/batch-reduce.wgsl?raw';
+import binarySource from '../../shaders/binary.wgsl?raw';
 import { ShaderStage } from './constants.js';
 
 /** Invocations per workgroup: a multiple of every common SIMD width, and within every device's limit. */
@@ -22,17 +27,38 @@ export interface Kernel {
 export interface Kernels {
   readonly rowStats: Kernel;
   readonly rowLoss: Kernel;
+  readonly rowGrad: Kernel;
   readonly batchReduce: Kernel;
+  readonly binary: Kernel;
 }
 
-/** A shader that failed to compile: names the shader and the first error's line and column. */
+/** One file of a shader program. */
+interface ShaderFile {
+  readonly name: string;
+  readonly code: string;
+}
+
+const ROW_COMMON: ShaderFile = { name: 'row-common', code: rowCommonSource };
+
+/** A shader that failed to compile: names the file, line and column of each error. */
 export class ShaderCompilationError extends Error {
-  constructor(shader: string, messages: readonly GPUCompilationMessage[]) {
+  constructor(files: readonly ShaderFile[], messages: readonly GPUCompilationMessage[]) {
     const errors = messages.filter((m) => m.type === 'error');
-    const text = errors.map((m) => `${shader}.wgsl:${m.lineNum}:${m.linePos}: ${m.message}`).join('\n');
-    super(`WGSL compilation of ${shader}.wgsl failed:\n${text}`);
+    const text = errors.map((m) => `${locate(files, m.lineNum)}:${m.linePos}: ${m.message}`).join('\n');
+    super(`WGSL compilation of ${files.at(-1)!.name}.wgsl failed:\n${text}`);
     this.name = 'ShaderCompilationError';
   }
+}
+
+/** "file.wgsl:line" for a line of the concatenated program. */
+function locate(files: readonly ShaderFile[], line: number): string {
+  let first = 1;
+  for (const file of files) {
+    const lines = file.code.split('\n').length;
+    if (line < first + lines) return `${file.name}.wgsl:${line - first + 1}`;
+    first += lines;
+  }
+  return `${files.at(-1)!.name}.wgsl:${line}`;
 }
 
 const cache = new WeakMap<GPUDevice, Promise<Kernels>>();
@@ -49,26 +75,28 @@ export function kernelsFor(device: GPUDevice): Promise<Kernels> {
   return kernels;
 }
 
+const R = 'read-only-storage';
+const W = 'storage';
+
 async function createKernels(device: GPUDevice): Promise<Kernels> {
-  const [rowStats, rowLoss, batchReduce] = await Promise.all([
-    createKernel(device, 'row-stats', rowStatsSource,
-      ['uniform', 'read-only-storage', 'read-only-storage', 'read-only-storage', 'storage']),
-    createKernel(device, 'row-loss', rowLossSource,
-      ['uniform', 'read-only-storage', 'read-only-storage', 'read-only-storage', 'read-only-storage',
-        'storage', 'storage', 'storage']),
-    createKernel(device, 'batch-reduce', batchReduceSource,
-      ['uniform', 'read-only-storage', 'read-only-storage', 'storage', 'storage']),
+  const [rowStats, rowLoss, rowGrad, batchReduce, binary] = await Promise.all([
+    createKernel(device, [ROW_COMMON, { name: 'row-stats', code: rowStatsSource }], ['uniform', R, R, R, R, W]),
+    createKernel(device, [ROW_COMMON, { name: 'row-loss', code: rowLossSource }], ['uniform', R, R, R, W, W, W, W]),
+    createKernel(device, [ROW_COMMON, { name: 'row-grad', code: rowGradSource }],
+      ['uniform', R, R, R, R, R, R, R, W, 'uniform']),
+    createKernel(device, [{ name: 'batch-reduce', code: batchReduceSource }], ['uniform', R, R, W, W]),
+    createKernel(device, [{ name: 'binary', code: binarySource }], ['uniform', R, R, R, R, R, W, W]),
   ]);
-  return { rowStats, rowLoss, batchReduce };
+  return { rowStats, rowLoss, rowGrad, batchReduce, binary };
 }
 
 async function createKernel(
-  device: GPUDevice, name: string, code: string, bindings: readonly BindingKind[],
+  device: GPUDevice, files: readonly ShaderFile[], bindings: readonly BindingKind[],
 ): Promise<Kernel> {
-  const label = `cross-entropy:${name}`;
+  const label = `cross-entropy:${files.at(-1)!.name}`;
   // The scope turns any creation error into a rejection here instead of an uncaptured device error.
   device.pushErrorScope('validation');
-  const module = device.createShaderModule({ label, code });
+  const module = device.createShaderModule({ label, code: files.map((f) => f.code).join('\n') });
   const layout = device.createBindGroupLayout({
     label,
     entries: bindings.map((type, binding) => ({ binding, visibility: ShaderStage.COMPUTE, buffer: { type } })),
@@ -81,7 +109,7 @@ async function createKernel(
     compute: { module, entryPoint: 'main', constants: { workgroup_size: WORKGROUP_SIZE } },
   });
   const [error, info] = await Promise.all([device.popErrorScope(), module.getCompilationInfo()]);
-  if (info.messages.some((m) => m.type === 'error')) throw new ShaderCompilationError(name, info.messages);
+  if (info.messages.some((m) => m.type === 'error')) throw new ShaderCompilationError(files, info.messages);
   if (error !== null) throw new Error(`${label}: pipeline creation failed: ${error.message}`);
   return { pipeline, layout, label };
 }

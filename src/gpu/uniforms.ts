@@ -1,58 +1,82 @@
 /**
  * The uniform blocks of one call, packed into one buffer at offsets the device accepts, so a call
- * writes its parameters with a single writeBuffer. Layouts mirror the `Params` structs of the shaders.
+ * writes all its parameters with a single writeBuffer. Each block's layout mirrors a `Params`
+ * struct of a shader (row-common.wgsl, row-grad.wgsl, batch-reduce.wgsl, binary.wgsl).
  */
 import type { Problem } from '../options.js';
-import type { WorkPlan } from '../plan.js';
+import type { ReduceLevel, WorkPlan } from '../plan.js';
+import { BufferUsage } from './constants.js';
 
 const INPUT_KIND_CODES = { logits: 0, probabilities: 1, logProbabilities: 2 } as const;
 const TARGET_KIND_CODES = { classIndex: 0, probabilities: 1 } as const;
+const REDUCTION_CODES = { mean: 0, sum: 1, none: 2 } as const;
+/** batch-reduce's `divide`: keep the sum, divide by the summed weights, or by a fixed count. */
+export const Divide = { none: 0, byWeight: 1, byCount: 2 } as const;
 
-/** Bytes of row-stats / row-loss `Params` (11 scalars, rounded up to a 16-byte multiple). */
-const ROW_PARAMS_BYTES = 48;
-/** Bytes of batch-reduce `Params` (3 scalars, rounded up to a 16-byte multiple). */
-const REDUCE_PARAMS_BYTES = 16;
+/** A block's field writer: every field is 4 bytes, in struct order. */
+export type Field = { u32: number } | { i32: number } | { f32: number };
 
-/** Where each block lives in the packed buffer. */
-export interface UniformLayout {
-  readonly bytes: number;
-  readonly rowParams: GPUBufferBinding & { size: number };
-  readonly reduceParams: readonly (GPUBufferBinding & { size: number })[];
+/** Where a block lives in the packed buffer. */
+export type UniformBinding = GPUBufferBinding & { size: number };
+
+/**
+ * Packs blocks into one uniform buffer: `uniformBlocks(device, alignment, create, blocks)` returns
+ * one binding per block, in order. `alignment` is the device's minUniformBufferOffsetAlignment.
+ */
+export function uniformBlocks(device: GPUDevice, alignment: number,
+  create: (bytes: number, usage: number) => GPUBuffer, blocks: readonly (readonly Field[])[]): UniformBinding[] {
+  // WGSL rounds a uniform struct's size up to 16 bytes; each block starts at an aligned offset.
+  const sizes = blocks.map((fields) => Math.ceil((fields.length * 4) / 16) * 16);
+  const offsets: number[] = [];
+  let bytes = 0;
+  for (const size of sizes) {
+    offsets.push(bytes);
+    bytes = Math.ceil((bytes + size) / alignment) * alignment;
+  }
+  const view = new DataView(new ArrayBuffer(bytes));
+  blocks.forEach((fields, b) => fields.forEach((field, i) => {
+    const at = offsets[b]! + 4 * i;
+    if ('u32' in field) view.setUint32(at, field.u32, true);
+    else if ('i32' in field) view.setInt32(at, field.i32, true);
+    else view.setFloat32(at, field.f32, true);
+  }));
+  const buffer = create(bytes, BufferUsage.UNIFORM | BufferUsage.COPY_DST);
+  device.queue.writeBuffer(buffer, 0, view.buffer);
+  return sizes.map((size, b) => ({ buffer, offset: offsets[b]!, size }));
 }
 
-/** Packs the uniform blocks for a call. `alignment` is minUniformBufferOffsetAlignment. */
-export function packUniforms(problem: Problem, plan: WorkPlan, hasWeight: boolean, alignment: number,
-  buffer: (bytes: number) => GPUBuffer): { layout: UniformLayout; data: ArrayBuffer } {
-  const slot = Math.ceil(ROW_PARAMS_BYTES / alignment) * alignment;
-  const bytes = slot * (1 + plan.reduceLevels.length);
-  const gpu = buffer(bytes);
-  const data = new ArrayBuffer(bytes);
+/** row-common.wgsl `Params`. */
+export function rowParams(problem: Problem, plan: WorkPlan, flags: {
+  hasWeight: boolean; classOffset?: number; sharded?: boolean; hasGradOutput?: boolean;
+}): Field[] {
+  return [
+    { u32: plan.rows },
+    { u32: plan.classes },
+    { u32: plan.inner },
+    { u32: plan.chunks },
+    { u32: plan.chunkLen },
+    { u32: INPUT_KIND_CODES[problem.input] },
+    { u32: TARGET_KIND_CODES[problem.targetKind] },
+    { u32: flags.hasWeight ? 1 : 0 },
+    { i32: problem.ignoreIndex },
+    { f32: problem.labelSmoothing },
+    // Row statistics of a shard always carry the smoothing sums: the merged loss may need them.
+    { u32: problem.targetKind === 'classIndex' && (problem.labelSmoothing > 0 || flags.sharded) ? 1 : 0 },
+    { i32: flags.classOffset ?? 0 },
+    { u32: flags.sharded ? 1 : 0 },
+    { f32: problem.softcap },
+    { f32: problem.zLoss },
+    { u32: REDUCTION_CODES[problem.reduction] },
+    { u32: flags.hasGradOutput ? 1 : 0 },
+  ];
+}
 
-  const u32 = new Uint32Array(data, 0, ROW_PARAMS_BYTES / 4);
-  const i32 = new Int32Array(data, 0, ROW_PARAMS_BYTES / 4);
-  const f32 = new Float32Array(data, 0, ROW_PARAMS_BYTES / 4);
-  u32[0] = plan.rows;
-  u32[1] = plan.classes;
-  u32[2] = plan.inner;
-  u32[3] = plan.chunks;
-  u32[4] = plan.chunkLen;
-  u32[5] = INPUT_KIND_CODES[problem.input];
-  u32[6] = TARGET_KIND_CODES[problem.targetKind];
-  u32[7] = hasWeight ? 1 : 0;
-  i32[8] = problem.ignoreIndex;
-  f32[9] = problem.labelSmoothing;
-  u32[10] = problem.targetKind === 'classIndex' && problem.labelSmoothing > 0 ? 1 : 0;
+/** row-grad.wgsl `GradParams`. */
+export function gradParams(inPlace: boolean): Field[] {
+  return [{ u32: inPlace ? 1 : 0 }];
+}
 
-  const reduceParams = plan.reduceLevels.map((level, i) => {
-    const offset = slot * (1 + i);
-    const view = new Uint32Array(data, offset, REDUCE_PARAMS_BYTES / 4);
-    view[0] = level.count;
-    view[1] = level.chunk;
-    view[2] = i === plan.reduceLevels.length - 1 && problem.reduction === 'mean' ? 1 : 0;
-    return { buffer: gpu, offset, size: REDUCE_PARAMS_BYTES };
-  });
-  return {
-    layout: { bytes, rowParams: { buffer: gpu, offset: 0, size: ROW_PARAMS_BYTES }, reduceParams },
-    data,
-  };
+/** batch-reduce.wgsl `Params` of one level. */
+export function reduceParams(level: ReduceLevel, divide: number, denominator = 0): Field[] {
+  return [{ u32: level.count }, { u32: level.chunk }, { u32: divide }, { f32: denominator }];
 }

@@ -1,0 +1,97 @@
+// Binary cross-entropy, elementwise, with its gradient in the same pass: PyTorch BCEWithLogitsLoss
+//   l = w * [(1 - y) x + (1 + (pw - 1) y) log(1 + e^-x)],   dl/dx = w * [(1 + (pw - 1) y) sigmoid(x) - pw y]
+// with log(1 + e^-x) = max(-x, 0) + log1p(e^-|x|) (no overflow for any x), or BCELoss on
+// probabilities: l = -w * [y max(log p, -100) + (1 - y) max(log(1 - p), -100)],
+//   dl/dp = w (p - y) / max(p (1 - p), 1e-12)  (PyTorch's backward).
+// The batch reduction of the element losses is batch-reduce's.
+// Dispatch: one invocation per element, 2-D folded.
+//
+// Bindings:
+//   params      : count, input kind, weight / pos_weight broadcast lengths, gradient scale
+//   prediction  : logits (or probabilities), any shape, flattened
+//   label       : y in [0, 1], the input's shape
+//   weight      : w, broadcast over the trailing `weight_len` elements (read when has_weight == 1)
+//   pos_weight  : pw per class of the last dimension (read when has_pos_weight == 1)
+//   grad_output : upstream gradient per element (read when has_grad_output == 1)
+//   elem_loss   : out, the loss of each element
+//   grad        : out, dl/d(input) (read as the input too when in_place == 1)
+
+const INPUT_LOGITS: u32 = 0u;
+const LOG_PROBABILITY_FLOOR: f32 = -100.0;
+// PyTorch's binary_cross_entropy_backward keeps p (1 - p) at least this.
+const BCE_GRAD_EPSILON: f32 = 1e-12;
+
+struct Params {
+  count: u32,
+  input_kind: u32,        // 0 logits (BCEWithLogitsLoss), 1 probabilities (BCELoss)
+  has_weight: u32,
+  weight_len: u32,        // w[i % weight_len]
+  has_pos_weight: u32,
+  pos_weight_len: u32,    // pw[i % pos_weight_len]: the last dimension
+  has_grad_output: u32,
+  want_grad: u32,
+  in_place: u32,
+  grad_scale: f32,        // 1 / count for 'mean', 1 otherwise
+}
+
+@group(0) @binding(0) var<uniform> params: Params;
+@group(0) @binding(1) var<storage, read> prediction: array<f32>;
+@group(0) @binding(2) var<storage, read> label: array<f32>;
+@group(0) @binding(3) var<storage, read> weight: array<f32>;
+@group(0) @binding(4) var<storage, read> pos_weight: array<f32>;
+@group(0) @binding(5) var<storage, read> grad_output: array<f32>;
+@group(0) @binding(6) var<storage, read_write> elem_loss: array<f32>;
+@group(0) @binding(7) var<storage, read_write> grad: array<f32>;
+
+override workgroup_size: u32 = 64u;
+
+// log(1 + z) without losing z when it is tiny (Goldberg's correction).
+fn log1p(z: f32) -> f32 {
+  let u = 1.0 + z;
+  if (u == 1.0) {
+    return z;
+  }
+  return log(u) * (z / (u - 1.0));
+}
+
+fn sigmoid(x: f32) -> f32 {
+  let e = exp(-abs(x));
+  return select(e / (1.0 + e), 1.0 / (1.0 + e), x >= 0.0);
+}
+
+@compute @workgroup_size(workgroup_size)
+fn main(@builtin(workgroup_id) group: vec3<u32>,
+        @builtin(num_workgroups) groups: vec3<u32>,
+        @builtin(local_invocation_index) lane: u32) {
+  let i = (group.y * groups.x + group.x) * workgroup_size + lane;
+  if (i >= params.count) {
+    return;
+  }
+  var x: f32;
+  if (params.in_place == 1u) {
+    x = grad[i];
+  } else {
+    x = prediction[i];
+  }
+  let y = label[i];
+  let w = select(1.0, weight[i % max(params.weight_len, 1u)], params.has_weight == 1u);
+  var loss: f32;
+  var slope: f32;
+  if (params.input_kind == INPUT_LOGITS) {
+    let pw = select(1.0, pos_weight[i % max(params.pos_weight_len, 1u)], params.has_pos_weight == 1u);
+    let log_weight = 1.0 + (pw - 1.0) * y;
+    let softplus_neg_x = max(-x, 0.0) + log1p(exp(-abs(x)));
+    loss = w * ((1.0 - y) * x + log_weight * softplus_neg_x);
+    slope = w * (log_weight * sigmoid(x) - pw * y);
+  } else {
+    let log_p = max(log(x), LOG_PROBABILITY_FLOOR);
+    let log_q = max(log(1.0 - x), LOG_PROBABILITY_FLOOR);
+    loss = -w * (y * log_p + (1.0 - y) * log_q);
+    slope = w * (x - y) / max(x * (1.0 - x), BCE_GRAD_EPSILON);
+  }
+  elem_loss[i] = loss;
+  if (params.want_grad == 1u) {
+    let upstream = select(1.0, grad_output[i], params.has_grad_output == 1u);
+    grad[i] = params.grad_scale * upstream * slope;
+  }
+}

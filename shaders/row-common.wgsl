@@ -1,0 +1,111 @@
+// Shared by the row kernels (row-stats, row-loss, row-grad): the parameter block, the per-row
+// state, constants, and the input transform. The host prepends this file to each of them, so a
+// layout is written once here and once in src/gpu/uniforms.ts.
+//
+// Binding 0 of every row kernel is `params`, declared here.
+
+const INPUT_LOGITS: u32 = 0u;
+const INPUT_PROBABILITIES: u32 = 1u;
+const TARGET_CLASS_INDEX: u32 = 0u;
+const TARGET_PROBABILITIES: u32 = 1u;
+const REDUCTION_MEAN: u32 = 0u;
+const REDUCTION_SUM: u32 = 1u;
+const ROW_USED: u32 = 0u;
+const ROW_IGNORED: u32 = 1u;
+const ROW_TARGET_ABSENT: u32 = 2u;   // out of range, or (for a vocabulary shard) in another shard
+// PyTorch's BCELoss rule: log p is clamped below at -100 so that p = 0 gives a finite loss.
+const LOG_PROBABILITY_FLOOR: f32 = -100.0;
+const LARGEST_FINITE_F32_BITS: u32 = 0x7f7fffffu;
+const QUIET_NAN_BITS: u32 = 0x7fc00000u;
+// |x| beyond which tanh(x) rounds to +-1 in f32; clamping there keeps tanh away from inf / inf.
+const TANH_SATURATION: f32 = 10.0;
+
+struct Params {
+  rows: u32,               // N * d1 * ... * dk
+  classes: u32,            // C (of this shard, for row statistics of a vocabulary shard)
+  inner: u32,              // d1 * ... * dk: the stride between two classes of one row
+  chunks: u32,             // chunks each row is cut into by row-stats
+  chunk_len: u32,          // classes per chunk (the last may be shorter)
+  input_kind: u32,         // 0 logits, 1 probabilities, 2 log-probabilities
+  target_kind: u32,        // 0 class indices, 1 class probabilities
+  has_weight: u32,         // 1: `weight` holds per-class weights; 0: all ones
+  ignore_index: i32,
+  label_smoothing: f32,    // epsilon in [0, 1]
+  need_smoothing_sum: u32, // 1 when the smoothing sum is used (class indices, epsilon > 0)
+  class_offset: i32,       // the first class this shard holds (0 when unsharded)
+  sharded: u32,            // 1: a target outside [offset, offset + C) belongs to another shard
+  softcap: f32,            // > 0: logits become softcap * tanh(x / softcap) (Gemma 2); 0: off
+  z_loss: f32,             // coefficient of lse^2 added to each used row's loss (PaLM); 0: off
+  reduction: u32,          // 0 mean, 1 sum, 2 none
+  has_grad_output: u32,    // 1: `grad_output` holds the upstream gradient of each row ('none')
+}
+
+// Online softmax state of a run of classes; distances are measured from `max_value`, so every
+// sum is of non-negative terms (no cancellation, whatever the magnitude of the logits).
+struct RowState {
+  max_value: f32,     // running max of x (0 for inputs that are already log-probabilities)
+  sum_exp: f32,       // sum of exp(x - max_value)
+  smooth_dist: f32,   // sum of w_c * (max_value - x_c)
+  smooth_mass: f32,   // sum of w_c
+  target_dist: f32,   // sum of w_c * t'_c * (max_value - x_c)        (probability targets)
+  target_mass: f32,   // sum of w_c * t'_c                            (probability targets)
+  target_logit: f32,  // x_y, written by the chunk that holds class y (class-index targets)
+}
+
+// A whole row, merged from its chunks: what the loss, the gradient and row statistics need.
+struct RowSummary {
+  max_value: f32,
+  log_norm: f32,      // log(sum exp(x - max)): lse = max_value + log_norm (0 for log-probabilities)
+  smooth_dist: f32,
+  smooth_mass: f32,
+  target_dist: f32,
+  target_mass: f32,
+  target_logit: f32,
+  target_weight: f32, // w[y] (class indices)
+  kind: u32,          // ROW_USED, ROW_IGNORED or ROW_TARGET_ABSENT
+}
+
+@group(0) @binding(0) var<uniform> params: Params;
+
+fn is_finite(x: f32) -> bool {
+  return abs(x) <= bitcast<f32>(LARGEST_FINITE_F32_BITS);
+}
+
+// A NaN made at run time: a constant expression may not evaluate to NaN in WGSL.
+fn quiet_nan() -> f32 {
+  let bits = QUIET_NAN_BITS;
+  return bitcast<f32>(bits);
+}
+
+// The value the loss treats as log p, before log-sum-exp is subtracted (for logits).
+fn log_space(x: f32) -> f32 {
+  if (params.input_kind == INPUT_PROBABILITIES) {
+    return max(log(x), LOG_PROBABILITY_FLOOR);
+  }
+  if (params.input_kind == INPUT_LOGITS && params.softcap > 0.0) {
+    return params.softcap * capped_tanh(x / params.softcap);
+  }
+  return x;
+}
+
+// tanh(u), exact at +-inf (+-1) and NaN-preserving.
+fn capped_tanh(u: f32) -> f32 {
+  return select(tanh(clamp(u, -TANH_SATURATION, TANH_SATURATION)), u, u != u);
+}
+
+// Where class c of `row` lies in the flat input: (n * C + c) * inner + s.
+fn element_index(row: u32, c: u32) -> u32 {
+  let n = row / params.inner;
+  let s = row % params.inner;
+  return (n * params.classes + c) * params.inner + s;
+}
+
+// The class index of `row` relative to this shard (may be outside [0, C)).
+fn local_class(y: i32) -> i32 {
+  return y - params.class_offset;
+}
+
+// The linear invocation index of a dispatch whose workgroups may be folded into a 2-D grid.
+fn invocation_index(group: vec3<u32>, groups: vec3<u32>, lane: u32, size: u32) -> u32 {
+  return (group.y * groups.x + group.x) * size + lane;
+}

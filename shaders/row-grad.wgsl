@@ -1,0 +1,118 @@
+// Gradient of the loss with respect to the input, from the row summaries row-loss wrote: no pass
+// recomputes the max or the sum of exponentials. (The host prepends row-common.wgsl.)
+//
+// Algorithm: the row loss is -sum_c coef_c * log p_c (+ z * lse^2), so for logits
+//   d/dx_c = k * (p_c * (sum_j coef_j + 2 z lse) - coef_c),  p_c = exp((x_c - max) - log_norm),
+// with coef_c = (1 - eps) w_y [c = y] + (eps / C) w_c for class indices and w_c t'_c for
+// probabilities; k = 1 / denominator ('mean'), 1 ('sum') or grad_output[row] ('none'). Softcap
+// multiplies by its derivative 1 - tanh^2; log-probability inputs give -k coef_c, probabilities
+// -k coef_c / p (0 where log p is clamped). Ignored rows get exactly 0.
+// Dispatch: one invocation per element, in memory order (contiguous reads and writes), 2-D folded.
+//
+// Bindings:
+//   params             : (row-common) shapes and options of this call
+//   logits             : the input (not read when in_place == 1: `grad` holds it then)
+//   class_target       : class indices (read when target_kind == 0)
+//   target_probability : class probabilities (read when target_kind == 1)
+//   weight             : per-class weight [C] (read when has_weight == 1)
+//   row_summary        : each row's merged statistics, from row-loss
+//   batch_weight       : [sum of denominator weights], the last batch-reduce level's ('mean')
+//   grad_output        : upstream gradient per row (read when has_grad_output == 1)
+//   grad               : out, d(loss)/d(input) in the input's layout; holds the input when in place
+//   grad_params        : in_place (1: read x from `grad` and overwrite it)
+
+struct GradParams {
+  in_place: u32,
+}
+
+@group(0) @binding(1) var<storage, read> logits: array<f32>;
+@group(0) @binding(2) var<storage, read> class_target: array<i32>;
+@group(0) @binding(3) var<storage, read> target_probability: array<f32>;
+@group(0) @binding(4) var<storage, read> weight: array<f32>;
+@group(0) @binding(5) var<storage, read> row_summary: array<RowSummary>;
+@group(0) @binding(6) var<storage, read> batch_weight: array<f32>;
+@group(0) @binding(7) var<storage, read> grad_output: array<f32>;
+@group(0) @binding(8) var<storage, read_write> grad: array<f32>;
+@group(0) @binding(9) var<uniform> grad_params: GradParams;
+
+override workgroup_size: u32 = 64u;
+
+fn class_weight(c: u32) -> f32 {
+  if (params.has_weight == 1u) {
+    return weight[c];
+  }
+  return 1.0;
+}
+
+fn row_scale(row: u32) -> f32 {
+  if (params.reduction == REDUCTION_MEAN) {
+    return 1.0 / batch_weight[0];
+  }
+  if (params.reduction == REDUCTION_SUM || params.has_grad_output == 0u) {
+    return 1.0;
+  }
+  return grad_output[row];
+}
+
+// coef_c and sum_j coef_j of one row (see the header).
+fn coefficients(row: u32, c: u32, at: u32, summary: RowSummary) -> vec2<f32> {
+  let eps = params.label_smoothing;
+  if (params.target_kind == TARGET_PROBABILITIES) {
+    let t = target_probability[at] * (1.0 - eps) + eps / f32(params.classes);
+    return vec2<f32>(class_weight(c) * t, summary.target_mass);
+  }
+  let y = local_class(class_target[row]);
+  var coef = select(0.0, (1.0 - eps) * summary.target_weight, i32(c) == y);
+  var total = (1.0 - eps) * summary.target_weight;
+  if (params.need_smoothing_sum == 1u) {
+    let spread = eps / f32(params.classes);
+    coef += spread * class_weight(c);
+    total += spread * summary.smooth_mass;
+  }
+  return vec2<f32>(coef, total);
+}
+
+fn gradient_at(index: u32, x: f32) -> f32 {
+  let per_sample = params.classes * params.inner;
+  let n = index / per_sample;
+  let c = (index % per_sample) / params.inner;
+  let row = n * params.inner + index % params.inner;
+  let summary = row_summary[row];
+  if (summary.kind != ROW_USED) {
+    return 0.0;
+  }
+  let k = coefficients(row, c, index, summary);
+  var g: f32;
+  if (params.input_kind == INPUT_LOGITS) {
+    let v = log_space(x);
+    let p = exp((v - summary.max_value) - summary.log_norm);
+    let lse = summary.max_value + summary.log_norm;
+    g = p * (k.y + 2.0 * params.z_loss * lse) - k.x;
+    if (params.softcap > 0.0) {
+      let t = capped_tanh(x / params.softcap);
+      g *= 1.0 - t * t;
+    }
+  } else if (params.input_kind == INPUT_PROBABILITIES) {
+    g = select(0.0, -k.x / x, log(x) > LOG_PROBABILITY_FLOOR);
+  } else {
+    g = -k.x;
+  }
+  return row_scale(row) * g;
+}
+
+@compute @workgroup_size(workgroup_size)
+fn main(@builtin(workgroup_id) group: vec3<u32>,
+        @builtin(num_workgroups) groups: vec3<u32>,
+        @builtin(local_invocation_index) lane: u32) {
+  let index = invocation_index(group, groups, lane, workgroup_size);
+  if (index >= params.rows * params.classes) {
+    return;
+  }
+  var x: f32;
+  if (grad_params.in_place == 1u) {
+    x = grad[index];
+  } else {
+    x = logits[index];
+  }
+  grad[index] = gradient_at(index, x);
+}

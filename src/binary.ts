@@ -1,0 +1,176 @@
+/**
+ * Binary cross-entropy: options, validation and the float64 reference. PyTorch `BCEWithLogitsLoss`
+ *   l = w·[(1 − y)·x + (1 + (pw − 1)·y)·log(1 + e^−x)]
+ * and, for `input: 'probabilities'`, `BCELoss` l = −w·[y·max(log p, −100) + (1 − y)·max(log(1 − p), −100)].
+ */
+import { checkOptionNames, type AcceptedData } from './options.js';
+import { formatPosition, formatShape, product } from './shape.js';
+import { describeKind, isGpuBuffer } from './tensor-data.js';
+import type { Reduction, Tensor } from './types.js';
+
+/** Options of `CrossEntropy.binary` and `binaryCrossEntropyReference`. */
+export interface BinaryOptions {
+  /** 'mean' (default: over all elements), 'sum' or 'none'. */
+  readonly reduction?: Reduction;
+  /** 'logits' (default, BCEWithLogitsLoss) or 'probabilities' (BCELoss). */
+  readonly input?: 'logits' | 'probabilities';
+  /** Rescales each element; its length is the product of trailing dimensions (broadcast over the rest). */
+  readonly weight?: Float32Array | Float64Array;
+  /** Weight of positive examples per class of the last dimension (BCEWithLogitsLoss `pos_weight`). */
+  readonly posWeight?: Float32Array | Float64Array;
+  /** Also return d(loss)/d(input) (default false). */
+  readonly grad?: boolean;
+  /** Upstream gradient for reduction 'none', the input's shape (default: ones). */
+  readonly gradOutput?: Float32Array | Float64Array;
+  /** Write the gradient over a GPUBuffer input instead of a new buffer (default false). */
+  readonly gradInPlace?: boolean;
+}
+
+/** A validated binary cross-entropy call. */
+export interface BinaryProblem {
+  readonly shape: readonly number[];
+  readonly size: number;
+  readonly input: 'logits' | 'probabilities';
+  readonly reduction: Reduction;
+  readonly grad: boolean;
+  readonly gradInPlace: boolean;
+}
+
+const OPTION_NAMES = ['reduction', 'input', 'weight', 'posWeight', 'grad', 'gradOutput', 'gradInPlace'] as const;
+const LOG_PROBABILITY_FLOOR = -100;
+/** PyTorch's binary_cross_entropy_backward keeps p·(1 − p) at least this. */
+const BCE_GRAD_EPSILON = 1e-12;
+
+function floatArray(name: string, value: unknown, accepted: AcceptedData): void {
+  if (accepted.gpuBuffers && isGpuBuffer(value)) return;
+  if (!accepted.floatArrays.some((kind) => value instanceof kind)) {
+    const kinds = [...accepted.floatArrays.map((k) => k.name), ...(accepted.gpuBuffers ? ['GPUBuffer'] : [])];
+    throw new TypeError(`${name} must be a ${kinds.join(' or ')}, got ${describeKind(value)}`);
+  }
+}
+
+function length(value: unknown): number {
+  return isGpuBuffer(value) ? Math.floor(value.size / 4) : (value as ArrayLike<number>).length;
+}
+
+function checkUnit(name: string, value: unknown, shape: readonly number[]): void {
+  if (isGpuBuffer(value)) return;
+  const values = value as ArrayLike<number>;
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i]!;
+    if (!(v >= 0 && v <= 1)) {
+      throw new RangeError(`${name}${formatPosition(i, shape)} = ${v} is not a probability: values must be in [0, 1]`);
+    }
+  }
+}
+
+/** Checks a binary call; throws TypeError / RangeError naming the argument, position and value. */
+export function describeBinaryProblem(logitsIn: unknown, targetIn: unknown, optionsIn: BinaryOptions,
+  accepted: AcceptedData): BinaryProblem {
+  const logits = logitsIn as Tensor<unknown>;
+  const target = targetIn as Tensor<unknown>;
+  for (const [name, t] of [['logits', logits], ['target', target]] as const) {
+    if (typeof t !== 'object' || t === null || !Array.isArray(t.shape)) {
+      throw new TypeError(`${name} must be an object { data, shape }, got ${describeKind(t)}`);
+    }
+    t.shape.forEach((d, axis) => {
+      if (!Number.isInteger(d) || d < 0) throw new RangeError(`${name}.shape[${axis}] must be a non-negative integer, got ${d}`);
+    });
+    floatArray(`${name}.data`, t.data, accepted);
+  }
+  checkOptionNames(optionsIn, OPTION_NAMES, 'binary');
+  if (formatShape(target.shape) !== formatShape(logits.shape)) {
+    throw new RangeError(`target.shape ${formatShape(target.shape)} must equal logits.shape ${formatShape(logits.shape)}`);
+  }
+  const size = product(logits.shape);
+  for (const [name, t] of [['logits', logits], ['target', target]] as const) {
+    if (isGpuBuffer(t.data) ? t.data.size < size * 4 : length(t.data) !== size) {
+      throw new RangeError(`${name}.data has ${length(t.data)} elements but ${name}.shape ${formatShape(t.shape)} needs ${size}`);
+    }
+  }
+  const input = optionsIn.input ?? 'logits';
+  if (input !== 'logits' && input !== 'probabilities') {
+    throw new RangeError(`options.input must be 'logits' or 'probabilities', got ${describeKind(input)}`);
+  }
+  const reduction = optionsIn.reduction ?? 'mean';
+  if (!['mean', 'sum', 'none'].includes(reduction)) {
+    throw new RangeError(`options.reduction must be one of mean, sum, none, got ${describeKind(reduction)}`);
+  }
+  checkUnit('target', target.data, target.shape);
+  if (input === 'probabilities') checkUnit('logits', logits.data, logits.shape);
+  if (optionsIn.weight !== undefined) {
+    floatArray('options.weight', optionsIn.weight, accepted);
+    const suffixes = logits.shape.map((_, axis) => product(logits.shape.slice(axis)));
+    if (!suffixes.includes(length(optionsIn.weight)) && !(length(optionsIn.weight) === 1)) {
+      throw new RangeError(`options.weight has ${length(optionsIn.weight)} elements: it must cover trailing `
+        + `dimensions of ${formatShape(logits.shape)} (one of ${[...suffixes, 1].join(', ')})`);
+    }
+  }
+  if (optionsIn.posWeight !== undefined) {
+    if (input === 'probabilities') throw new RangeError("options.posWeight applies to input 'logits' only (BCELoss has none)");
+    floatArray('options.posWeight', optionsIn.posWeight, accepted);
+    const last = logits.shape.at(-1) ?? 1;
+    if (length(optionsIn.posWeight) !== last) {
+      throw new RangeError(`options.posWeight has ${length(optionsIn.posWeight)} elements but the last dimension has ${last}`);
+    }
+  }
+  const grad = optionsIn.grad ?? false;
+  if (optionsIn.gradOutput !== undefined) {
+    if (reduction !== 'none' || !grad) throw new RangeError("options.gradOutput needs reduction 'none' and grad: true");
+    floatArray('options.gradOutput', optionsIn.gradOutput, accepted);
+    if (length(optionsIn.gradOutput) !== size) {
+      throw new RangeError(`options.gradOutput has ${length(optionsIn.gradOutput)} elements but the loss has ${size}`);
+    }
+  }
+  return { shape: logits.shape, size, input, reduction, grad, gradInPlace: optionsIn.gradInPlace ?? false };
+}
+
+/** log(1 + e^−x) for any x, without overflow. */
+function softplusOfNegative(x: number): number {
+  return Math.max(-x, 0) + Math.log1p(Math.exp(-Math.abs(x)));
+}
+
+function sigmoid(x: number): number {
+  const e = Math.exp(-Math.abs(x));
+  return x >= 0 ? 1 / (1 + e) : e / (1 + e);
+}
+
+/**
+ * Binary cross-entropy in float64 on the CPU (PyTorch BCEWithLogitsLoss / BCELoss).
+ *
+ * @example
+ * binaryCrossEntropyReference({ data: new Float64Array([0]), shape: [1] },
+ *   { data: new Float64Array([1]), shape: [1] }).loss; // log 2
+ */
+export function binaryCrossEntropyReference(
+  logits: Tensor<Float32Array | Float64Array>, target: Tensor<Float32Array | Float64Array>, options: BinaryOptions = {},
+): { loss: number | Float64Array; grad?: Float64Array } {
+  const problem = describeBinaryProblem(logits, target, options,
+    { floatArrays: [Float32Array, Float64Array], gpuBuffers: false });
+  const { size } = problem;
+  const last = problem.shape.at(-1) ?? 1;
+  const losses = new Float64Array(size);
+  const slopes = new Float64Array(size);
+  for (let i = 0; i < size; i++) {
+    const x = logits.data[i]!;
+    const y = target.data[i]!;
+    const w = options.weight ? options.weight[i % options.weight.length]! : 1;
+    if (problem.input === 'logits') {
+      const pw = options.posWeight ? options.posWeight[i % last]! : 1;
+      const logWeight = 1 + (pw - 1) * y;
+      losses[i] = w * ((1 - y) * x + logWeight * softplusOfNegative(x));
+      slopes[i] = w * (logWeight * sigmoid(x) - pw * y);
+    } else {
+      const logP = Math.max(Math.log(x), LOG_PROBABILITY_FLOOR);
+      const logQ = Math.max(Math.log(1 - x), LOG_PROBABILITY_FLOOR);
+      losses[i] = -w * (y * logP + (1 - y) * logQ);
+      slopes[i] = (w * (x - y)) / Math.max(x * (1 - x), BCE_GRAD_EPSILON);
+    }
+  }
+  const sum = losses.reduce((a, b) => a + b, 0);
+  const loss = problem.reduction === 'none' ? losses : problem.reduction === 'sum' ? sum : sum / size;
+  if (!problem.grad) return { loss };
+  const scale = problem.reduction === 'mean' ? 1 / size : 1;
+  const grad = slopes.map((s, i) => scale * s * (options.gradOutput ? options.gradOutput[i]! : 1));
+  return { loss, grad };
+}

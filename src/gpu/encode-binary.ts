@@ -1,0 +1,86 @@
+/**
+ * Encodes binary cross-entropy: the elementwise kernel (loss and gradient in one pass), then the
+ * batch-reduce levels with a mean over all elements.
+ */
+import type { BinaryOptions, BinaryProblem } from '../binary.js';
+import { planReduction } from '../plan.js';
+import { isGpuBuffer } from '../tensor-data.js';
+import type { ForwardResult, LogitsInput, TargetInput } from '../types.js';
+import type { CallBuffers } from './buffers.js';
+import { BufferUsage, ELEMENT_BYTES } from './constants.js';
+import { dispatch } from './dispatch.js';
+import type { Kernels } from './pipelines.js';
+import { Divide, reduceParams, uniformBlocks, type Field } from './uniforms.js';
+
+/** A binary run's buffers, read back once. */
+export interface BinaryRun {
+  read(): Promise<ForwardResult>;
+  destroy(): void;
+}
+
+function binaryParams(problem: BinaryProblem, options: BinaryOptions, inPlace: boolean): Field[] {
+  return [
+    { u32: problem.size },
+    { u32: problem.input === 'logits' ? 0 : 1 },
+    { u32: options.weight ? 1 : 0 },
+    { u32: options.weight?.length ?? 1 },
+    { u32: options.posWeight ? 1 : 0 },
+    { u32: options.posWeight?.length ?? 1 },
+    { u32: options.gradOutput ? 1 : 0 },
+    { u32: problem.grad ? 1 : 0 },
+    { u32: inPlace ? 1 : 0 },
+    { f32: problem.reduction === 'mean' ? 1 / problem.size : 1 },
+  ];
+}
+
+export function encodeBinary(device: GPUDevice, kernels: Kernels, buffers: CallBuffers, encoder: GPUCommandEncoder,
+  problem: BinaryProblem, logits: LogitsInput, target: TargetInput, options: BinaryOptions): BinaryRun {
+  const placeholder = buffers.placeholder();
+  const upload = (label: string, data: Float32Array | Float64Array | Int32Array | GPUBuffer, extraUsage = 0) =>
+    (isGpuBuffer(data) ? data : buffers.upload(label, data as Float32Array, extraUsage));
+  // A host input is a private copy, so the gradient may always go over it.
+  const inPlace = problem.grad && (problem.gradInPlace || !isGpuBuffer(logits.data));
+  const input = upload('logits', logits.data, inPlace ? BufferUsage.COPY_SRC : 0);
+  const levels = problem.reduction === 'none' ? [] : planReduction(problem.size);
+  const lastLevel = levels.length - 1;
+  const [params, ...levelParams] = uniformBlocks(device, device.limits.minUniformBufferOffsetAlignment,
+    (bytes, usage) => buffers.create('binary-params', bytes, usage), [
+      binaryParams(problem, options, inPlace),
+      ...levels.map((level, i) => reduceParams(level, i === lastLevel ? Divide.byCount : Divide.none, problem.size)),
+    ]);
+  const elemLoss = buffers.output('element-loss', problem.size * ELEMENT_BYTES);
+  const grad = !problem.grad ? placeholder : inPlace ? input : buffers.output('grad', problem.size * ELEMENT_BYTES);
+
+  const pass = encoder.beginComputePass({ label: 'cross-entropy:binary' });
+  dispatch(device, pass, kernels.binary, problem.size, [
+    params!, inPlace ? placeholder : input, upload('target', target.data),
+    options.weight ? upload('weight', options.weight) : placeholder,
+    options.posWeight ? upload('pos-weight', options.posWeight) : placeholder,
+    options.gradOutput ? upload('grad-output', options.gradOutput) : placeholder,
+    elemLoss, grad,
+  ]);
+  let loss = elemLoss;
+  levels.forEach((level, i) => {
+    const out = buffers.output(`batch-loss-${i}`, level.outputs * ELEMENT_BYTES);
+    const outWeight = buffers.output(`batch-weight-${i}`, level.outputs * ELEMENT_BYTES);
+    // The element losses stand in for the weights too: only the count divides a binary mean.
+    dispatch(device, pass, kernels.batchReduce, level.outputs, [levelParams[i]!, loss, loss, out, outWeight]);
+    loss = out;
+  });
+  pass.end();
+  if (problem.size === 0 && problem.reduction !== 'none') {
+    device.queue.writeBuffer(loss, 0, new Float32Array([problem.reduction === 'mean' ? NaN : 0]));
+  }
+
+  return {
+    read: async () => {
+      const ranges = [{ buffer: loss, bytes: (problem.reduction === 'none' ? problem.size : 1) * ELEMENT_BYTES }];
+      if (problem.grad) ranges.push({ buffer: grad, bytes: problem.size * ELEMENT_BYTES });
+      const [lossBytes, gradBytes] = await buffers.read(device.createCommandEncoder({ label: 'cross-entropy:read' }), ranges);
+      const values = new Float32Array(lossBytes!);
+      const result = { loss: problem.reduction === 'none' ? values : values[0]! };
+      return gradBytes ? { ...result, grad: new Float32Array(gradBytes) } : result;
+    },
+    destroy: () => buffers.destroy(),
+  };
+}

@@ -1,0 +1,105 @@
+/**
+ * Encodes one cross-entropy call into a command encoder: row-stats, row-loss, the batch-reduce
+ * levels and, when asked, row-grad. Every buffer it makes belongs to the call's CallBuffers.
+ */
+import type { Problem } from '../options.js';
+import type { WorkPlan } from '../plan.js';
+import type { CallBuffers } from './buffers.js';
+import { ELEMENT_BYTES } from './constants.js';
+import { dispatch } from './dispatch.js';
+import type { Kernels } from './pipelines.js';
+import { Divide, gradParams, reduceParams, rowParams, uniformBlocks } from './uniforms.js';
+
+/** Bytes of a RowState (seven f32) and of a RowSummary (eight f32 and a u32), as in row-common.wgsl. */
+const ROW_STATE_BYTES = 7 * ELEMENT_BYTES;
+export const ROW_SUMMARY_BYTES = 9 * ELEMENT_BYTES;
+/** Bytes of the row-loss status block: [count of bad targets, first bad row]. */
+export const STATUS_BYTES = 2 * ELEMENT_BYTES;
+const NO_BAD_ROW = 0xffffffff;
+
+/** The GPU buffers a call reads. `weight` and `gradOutput` are absent when not given. */
+export interface CrossEntropyInputs {
+  readonly logits: GPUBuffer;
+  readonly target: GPUBuffer;
+  readonly weight?: GPUBuffer;
+  readonly gradOutput?: GPUBuffer;
+}
+
+/** How to encode beyond the problem itself. */
+export interface EncodeFlags {
+  /** Write the gradient over `inputs.logits`. */
+  readonly gradInPlace: boolean;
+  /** Row statistics of a vocabulary shard holding classes [classOffset, classOffset + C). */
+  readonly classOffset?: number;
+  readonly sharded?: boolean;
+}
+
+/** What the encoded work leaves on the GPU. */
+export interface EncodedCrossEntropy {
+  /** One f32 ('mean' / 'sum') or one per row ('none'). */
+  readonly loss: GPUBuffer;
+  readonly grad?: GPUBuffer;
+  /** [bad target count, first bad row] (u32). */
+  readonly status: GPUBuffer;
+  /** Per-row losses; a bad row's slot holds its target's bits (see row-loss.wgsl). */
+  readonly rowLoss: GPUBuffer;
+  readonly rowSummary: GPUBuffer;
+}
+
+export function encodeCrossEntropy(device: GPUDevice, kernels: Kernels, buffers: CallBuffers,
+  encoder: GPUCommandEncoder, problem: Problem, plan: WorkPlan, inputs: CrossEntropyInputs,
+  flags: EncodeFlags): EncodedCrossEntropy {
+  const placeholder = buffers.placeholder();
+  const weight = inputs.weight ?? placeholder;
+  const divide = problem.reduction === 'mean' ? Divide.byWeight : Divide.none;
+  const lastLevel = plan.reduceLevels.length - 1;
+  const [row, grad, ...levels] = uniformBlocks(device, device.limits.minUniformBufferOffsetAlignment,
+    (bytes, usage) => buffers.create('params', bytes, usage), [
+      rowParams(problem, plan, {
+        hasWeight: inputs.weight !== undefined, classOffset: flags.classOffset, sharded: flags.sharded,
+        hasGradOutput: inputs.gradOutput !== undefined,
+      }),
+      gradParams(flags.gradInPlace),
+      ...plan.reduceLevels.map((level, i) => reduceParams(level, i === lastLevel ? divide : Divide.none)),
+    ]);
+
+  const partials = buffers.output('row-states', plan.rows * plan.chunks * ROW_STATE_BYTES);
+  const rowLoss = buffers.output('row-loss', plan.rows * ELEMENT_BYTES);
+  const rowWeight = buffers.output('row-weight', plan.rows * ELEMENT_BYTES);
+  const rowSummary = buffers.output('row-summary', plan.rows * ROW_SUMMARY_BYTES);
+  const status = buffers.output('status', STATUS_BYTES);
+  device.queue.writeBuffer(status, 0, new Uint32Array([0, NO_BAD_ROW]));
+
+  const pass = encoder.beginComputePass({ label: 'cross-entropy:forward' });
+  dispatch(device, pass, kernels.rowStats, plan.rows * plan.chunks,
+    [row!, inputs.logits, inputs.target, inputs.target, weight, partials]);
+  dispatch(device, pass, kernels.rowLoss, plan.rows,
+    [row!, inputs.target, weight, partials, rowLoss, rowWeight, rowSummary, status]);
+
+  let loss = rowLoss;
+  let lossWeight = rowWeight;
+  plan.reduceLevels.forEach((level, i) => {
+    const outLoss = buffers.output(`batch-loss-${i}`, level.outputs * ELEMENT_BYTES);
+    const outWeight = buffers.output(`batch-weight-${i}`, level.outputs * ELEMENT_BYTES);
+    dispatch(device, pass, kernels.batchReduce, level.outputs, [levels[i]!, loss, lossWeight, outLoss, outWeight]);
+    loss = outLoss;
+    lossWeight = outWeight;
+  });
+
+  if (plan.rows === 0 && problem.reduction !== 'none') {
+    // No rows: PyTorch's 'mean' is 0 / 0 = NaN and 'sum' is 0; no reduction level runs.
+    device.queue.writeBuffer(loss, 0, new Float32Array([problem.reduction === 'mean' ? NaN : 0]));
+  }
+
+  let gradBuffer: GPUBuffer | undefined;
+  if (problem.grad) {
+    gradBuffer = flags.gradInPlace ? inputs.logits
+      : buffers.output('grad', plan.rows * plan.classes * ELEMENT_BYTES);
+    dispatch(device, pass, kernels.rowGrad, plan.rows * plan.classes, [
+      row!, flags.gradInPlace ? placeholder : inputs.logits, inputs.target, inputs.target, weight, rowSummary,
+      lossWeight, inputs.gradOutput ?? placeholder, gradBuffer, grad!,
+    ]);
+  }
+  pass.end();
+  return { loss, grad: gradBuffer, status, rowLoss, rowSummary };
+}

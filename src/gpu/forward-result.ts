@@ -1,0 +1,72 @@
+/**
+ * The result of a forward pass left on the GPU: reads it back on demand, turns the GPU-side
+ * validation status into a RangeError, and frees what the call made.
+ */
+import type { Problem } from '../options.js';
+import { formatPosition } from '../shape.js';
+import type { ForwardResult, GpuForwardResult, LossOf, Reduction } from '../types.js';
+import type { CallBuffers } from './buffers.js';
+import { ELEMENT_BYTES } from './constants.js';
+import { STATUS_BYTES, type EncodedCrossEntropy } from './encode-cross-entropy.js';
+
+export class GpuForward<R extends Reduction> implements GpuForwardResult<R> {
+  readonly #device: GPUDevice;
+  readonly #buffers: CallBuffers;
+  readonly #encoded: EncodedCrossEntropy;
+  readonly #problem: Problem;
+
+  constructor(device: GPUDevice, buffers: CallBuffers, encoded: EncodedCrossEntropy, problem: Problem) {
+    this.#device = device;
+    this.#buffers = buffers;
+    this.#encoded = encoded;
+    this.#problem = problem;
+  }
+
+  get loss(): GPUBuffer {
+    return this.#encoded.loss;
+  }
+
+  get grad(): GPUBuffer | undefined {
+    return this.#encoded.grad;
+  }
+
+  async check(): Promise<void> {
+    const [status] = await this.#buffers.read(this.#encoder(), [{ buffer: this.#encoded.status, bytes: STATUS_BYTES }]);
+    await this.#throwIfBad(status!);
+  }
+
+  async read(): Promise<ForwardResult<R>> {
+    const { rows, classes } = this.#problem.layout;
+    const lossBytes = (this.#problem.reduction === 'none' ? rows : 1) * ELEMENT_BYTES;
+    const ranges = [
+      { buffer: this.#encoded.status, bytes: STATUS_BYTES },
+      { buffer: this.#encoded.loss, bytes: lossBytes },
+    ];
+    if (this.#encoded.grad) ranges.push({ buffer: this.#encoded.grad, bytes: rows * classes * ELEMENT_BYTES });
+    const [status, loss, grad] = await this.#buffers.read(this.#encoder(), ranges);
+    await this.#throwIfBad(status!);
+    const values = new Float32Array(loss!);
+    const result = { loss: (this.#problem.reduction === 'none' ? values : values[0]!) as LossOf<R> };
+    return grad ? { ...result, grad: new Float32Array(grad) } : result;
+  }
+
+  destroy(): void {
+    this.#buffers.destroy();
+  }
+
+  #encoder(): GPUCommandEncoder {
+    return this.#device.createCommandEncoder({ label: 'cross-entropy:read' });
+  }
+
+  async #throwIfBad(status: ArrayBuffer): Promise<void> {
+    const [badCount, firstBadRow] = new Uint32Array(status);
+    if (badCount === 0) return;
+    // row-loss leaves the offending index's bits in that row's loss slot.
+    const [bits] = await this.#buffers.read(this.#encoder(),
+      [{ buffer: this.#encoded.rowLoss, offset: firstBadRow! * ELEMENT_BYTES, bytes: ELEMENT_BYTES }]);
+    const problem = this.#problem;
+    throw new RangeError(`target has ${badCount} class indices out of bounds; the first is `
+      + `target${formatPosition(firstBadRow!, problem.targetShape)} = ${new Int32Array(bits!)[0]}: class indices `
+      + `must be in [0, ${problem.layout.classes - 1}] or ignoreIndex (${problem.ignoreIndex})`);
+  }
+}
