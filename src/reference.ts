@@ -51,8 +51,10 @@ function logProbabilities(problem: Problem, x: Values, view: RowView): RowLogPro
   const shift = Number.isFinite(max) ? max : 0;
   let sum = 0;
   for (const t of v) sum += Math.exp(t - shift);
-  const lse = shift + Math.log(sum);
-  return { logp: v.map((t) => t - lse), lse };
+  // (x - max) - log(sum), as PyTorch's log_softmax: x - (max + log(sum)) would lose log(sum) when
+  // |max| is large (1e30 + log 2 == 1e30 in float64).
+  const logSum = Math.log(sum);
+  return { logp: v.map((t) => (t - shift) - logSum), lse: shift + logSum };
 }
 
 /**

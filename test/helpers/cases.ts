@@ -25,6 +25,10 @@ export interface CaseSpec {
   readonly ignoredFraction: number;
   readonly values: Values;
   readonly seed: number;
+  readonly zLoss?: number;
+  readonly softcap?: number;
+  /** Also compute the gradient (with an upstream gradient for 'none'). */
+  readonly grad?: boolean;
 }
 
 export interface BuiltCase {
@@ -32,7 +36,8 @@ export interface BuiltCase {
   readonly target: { data: Int32Array | Float32Array; shape: number[] };
   readonly options: {
     reduction: Reduction; labelSmoothing: number; input: InputKind;
-    weight?: Float32Array; ignoreIndex?: number;
+    weight?: Float32Array; ignoreIndex?: number; zLoss?: number; softcap?: number;
+    grad?: boolean; gradOutput?: Float32Array;
   };
 }
 
@@ -102,6 +107,12 @@ export function buildCase(spec: CaseSpec): BuiltCase {
   const options: BuiltCase['options'] = { reduction: spec.reduction, labelSmoothing: spec.labelSmoothing, input };
   if (spec.weighted) options.weight = Float32Array.from({ length: classes }, () => random.uniform(0.1, 2));
   if (spec.targetKind === 'classIndex') options.ignoreIndex = IGNORE_INDEX;
+  if (spec.zLoss) options.zLoss = spec.zLoss;
+  if (spec.softcap) options.softcap = spec.softcap;
+  if (spec.grad) {
+    options.grad = true;
+    if (spec.reduction === 'none') options.gradOutput = Float32Array.from({ length: rows }, () => random.uniform(-2, 2));
+  }
   return {
     logits: { data: logits, shape: [...spec.shape] },
     target: { data: target, shape: spec.targetKind === 'classIndex' ? rowShape : [...spec.shape] },
@@ -114,7 +125,8 @@ export function caseName(spec: CaseSpec): string {
   const parts = [
     `[${spec.shape.join(',')}]`, spec.targetKind, spec.input ?? 'logits', spec.reduction, spec.values,
     spec.weighted ? 'weighted' : '', spec.labelSmoothing ? `eps=${spec.labelSmoothing}` : '',
-    spec.ignoredFraction ? `ignore=${spec.ignoredFraction}` : '', `seed=${spec.seed}`,
+    spec.ignoredFraction ? `ignore=${spec.ignoredFraction}` : '', spec.zLoss ? `z=${spec.zLoss}` : '',
+    spec.softcap ? `softcap=${spec.softcap}` : '', spec.grad ? 'grad' : '', `seed=${spec.seed}`,
   ];
   return parts.filter(Boolean).join(' ');
 }

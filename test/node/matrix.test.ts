@@ -1,12 +1,15 @@
 /**
- * GPU against the float64 reference over a seeded, parameterised matrix: shapes from one class to
- * 262,144 classes and from one row to more than 65,535 rows, K-dimensional layouts, every option
- * crossed, and extreme values (±88, ±1e4, ±1e30, large nearly-equal logits, -inf masks).
+ * GPU against the float64 reference over a seeded, parameterised matrix, loss and gradient: shapes
+ * from one class to 262,144 classes and from one row to more than 65,535 rows, K-dimensional
+ * layouts, every option crossed (z-loss and softcap included), and extreme values (±88, ±1e4,
+ * ±1e30, large nearly-equal logits, -inf masks). Odd seeds pass every input as a GPUBuffer (the
+ * gradient then goes to a new, poisoned buffer); even seeds pass host arrays (gradient in place).
  */
 import { afterAll, beforeAll, describe, it } from 'vitest';
 import { CrossEntropy, crossEntropyReference, type Reduction } from '../../src/index.js';
 import { buildCase, caseName, type CaseSpec, type Values } from '../helpers/cases.js';
 import { expectMatchesReference } from '../helpers/expect-reference.js';
+import { onGpu } from '../helpers/gpu-inputs.js';
 import { requireDevice } from '../helpers/webgpu-node.js';
 
 const device = await requireDevice();
@@ -37,18 +40,26 @@ function optionMatrix(shape: readonly number[], seed: number): CaseSpec[] {
       for (const labelSmoothing of [0, 0.1]) {
         for (const ignoredFraction of [0, 0.3]) {
           specs.push({ shape, targetKind: 'classIndex', reduction, weighted, labelSmoothing, ignoredFraction,
-            values: 'normal', seed: seed++ });
+            values: 'normal', seed: seed++, grad: true });
         }
         specs.push({ shape, targetKind: 'probabilities', reduction, weighted, labelSmoothing, ignoredFraction: 0,
-          values: 'normal', seed: seed++ });
+          values: 'normal', seed: seed++, grad: true });
       }
     }
     for (const input of ['probabilities', 'logProbabilities'] as const) {
       specs.push({ shape, targetKind: 'classIndex', input, reduction, weighted: true, labelSmoothing: 0.2,
-        ignoredFraction: 0.2, values: 'normal', seed: seed++ });
+        ignoredFraction: 0.2, values: 'normal', seed: seed++, grad: true });
       specs.push({ shape, targetKind: 'probabilities', input, reduction, weighted: false, labelSmoothing: 0,
-        ignoredFraction: 0, values: 'normal', seed: seed++ });
+        ignoredFraction: 0, values: 'normal', seed: seed++, grad: true });
     }
+    for (const targetKind of ['classIndex', 'probabilities'] as const) {
+      specs.push({ shape, targetKind, reduction, weighted: true, labelSmoothing: 0.1, ignoredFraction: 0.1,
+        values: 'normal', seed: seed++, grad: true, zLoss: 1e-3, softcap: 4 });
+      specs.push({ shape, targetKind, reduction, weighted: false, labelSmoothing: 0, ignoredFraction: 0,
+        values: 'pm88', seed: seed++, grad: true, zLoss: 0.01 });
+    }
+    specs.push({ shape, targetKind: 'classIndex', reduction, weighted: false, labelSmoothing: 0, ignoredFraction: 0.2,
+      values: 'normal', seed: seed++ });
   }
   return specs;
 }
@@ -60,11 +71,11 @@ function extremeMatrix(shape: readonly number[], seed: number): CaseSpec[] {
   for (const values of extremes) {
     for (const reduction of REDUCTIONS) {
       specs.push({ shape, targetKind: 'classIndex', reduction, weighted: false, labelSmoothing: 0,
-        ignoredFraction: 0.1, values, seed: seed++ });
+        ignoredFraction: 0.1, values, seed: seed++, grad: true });
       specs.push({ shape, targetKind: 'classIndex', reduction, weighted: true, labelSmoothing: 0.3,
-        ignoredFraction: 0, values, seed: seed++ });
+        ignoredFraction: 0, values, seed: seed++, grad: true });
       specs.push({ shape, targetKind: 'probabilities', reduction, weighted: true, labelSmoothing: 0.1,
-        ignoredFraction: 0, values, seed: seed++ });
+        ignoredFraction: 0, values, seed: seed++, grad: true });
     }
   }
   return specs;
@@ -80,10 +91,18 @@ describe.skipIf(!device).each(SHAPES.map((shape, i) => ({ shape, seed: 1000 * (i
 
     const specs = [...optionMatrix(shape, seed), ...extremeMatrix(shape, seed + 500)];
     it.each(specs.map((spec) => ({ spec, name: caseName(spec) })))('$name', async ({ spec, name }) => {
-      const { logits, target, options } = buildCase(spec);
-      const reference = crossEntropyReference(logits, target, options);
-      const gpu = await ce.forward(logits, target, options);
-      expectMatchesReference(gpu, reference, name);
+      const built = buildCase(spec);
+      const reference = crossEntropyReference(built.logits, built.target, built.options);
+      if (spec.seed % 2 === 0) {
+        expectMatchesReference(await ce.forward(built.logits, built.target, built.options), reference, name);
+        return;
+      }
+      const gpu = onGpu(device!, built);
+      try {
+        expectMatchesReference(await ce.forward(gpu.logits, gpu.target, gpu.options), reference, name);
+      } finally {
+        gpu.destroy();
+      }
     });
   },
 );
