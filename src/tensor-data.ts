@@ -19,5 +19,6 @@ export function describeKind(value: unknown): string {
   if (isGpuBuffer(value)) return 'GPUBuffer';
   if (Array.isArray(value)) return 'Array';
   if (typeof value === 'object') return value.constructor?.name ?? 'Object';
-  return `${typeof value} ${JSON.stringify(value)}`;
+  // String() keeps NaN and Infinity, which JSON.stringify turns into null; strings are quoted.
+  return `${typeof value} ${typeof value === 'string' ? JSON.stringify(value) : String(value)}`;
 }

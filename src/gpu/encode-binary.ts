@@ -43,13 +43,17 @@ export function encodeBinary(device: GPUDevice, kernels: Kernels, buffers: CallB
   const input = upload('logits', logits.data, inPlace ? BufferUsage.COPY_SRC : 0);
   const levels = problem.reduction === 'none' ? [] : planReduction(problem.size);
   const lastLevel = levels.length - 1;
+  const divide = problem.reduction === 'mean' ? Divide.byCount : Divide.none;
   const [params, ...levelParams] = uniformBlocks(device, device.limits.minUniformBufferOffsetAlignment,
     (bytes, usage) => buffers.create('binary-params', bytes, usage), [
       binaryParams(problem, options, inPlace),
-      ...levels.map((level, i) => reduceParams(level, i === lastLevel ? Divide.byCount : Divide.none, problem.size)),
+      ...levels.map((level, i) => reduceParams(level, i === lastLevel ? divide : Divide.none, problem.size)),
     ]);
   const elemLoss = buffers.output('element-loss', problem.size * ELEMENT_BYTES);
-  const grad = !problem.grad ? placeholder : inPlace ? input : buffers.output('grad', problem.size * ELEMENT_BYTES);
+  // Without a gradient the kernel still binds a writable `grad`: a buffer of its own (a read-only
+  // placeholder may not also be bound writable in the same dispatch).
+  const grad = !problem.grad ? buffers.output('no-grad', ELEMENT_BYTES)
+    : inPlace ? input : buffers.output('grad', problem.size * ELEMENT_BYTES);
 
   const pass = encoder.beginComputePass({ label: 'cross-entropy:binary' });
   dispatch(device, pass, kernels.binary, problem.size, [

@@ -94,6 +94,21 @@ const BAD_CALLS: BadCall[] = [
     error: TypeError, message: /unknown option "label_smoothing"/ },
   { name: 'options not an object', logits: logits23, target: target2, options: 'mean',
     error: TypeError, message: /options must be an object, got string "mean"/ },
+  { name: 'zLoss with probabilities as input', logits: { data: new Float32Array(6).fill(0.5), shape: [2, 3] },
+    target: target2, options: { input: 'probabilities', zLoss: 1e-4 },
+    error: RangeError, message: /options\.zLoss applies to input 'logits' only, got input 'probabilities'/ },
+  { name: 'negative softcap', logits: logits23, target: target2, options: { softcap: -1 },
+    error: RangeError, message: /options\.softcap must be a positive finite number, got number -1/ },
+  { name: 'infinite zLoss', logits: logits23, target: target2, options: { zLoss: Infinity },
+    error: RangeError, message: /options\.zLoss must be a finite number, got number Infinity/ },
+  { name: 'grad that is not a boolean', logits: logits23, target: target2, options: { grad: 1 },
+    error: TypeError, message: /options\.grad must be a boolean, got number 1/ },
+  { name: "gradOutput without reduction 'none'", logits: logits23, target: target2,
+    options: { grad: true, gradOutput: new Float32Array(2) },
+    error: RangeError, message: /options\.gradOutput applies to reduction 'none' only, got reduction 'mean'/ },
+  { name: 'gradOutput of the wrong length', logits: logits23, target: target2,
+    options: { grad: true, reduction: 'none', gradOutput: new Float32Array(3) },
+    error: RangeError, message: /options\.gradOutput has 3 elements but the loss has shape \[2\] \(2 elements\)/ },
 ];
 
 describe('the reference rejects bad input', () => {
@@ -149,6 +164,28 @@ describe.skipIf(!device)('forward rejects bad input and keeps working', () => {
     try {
       await expect(ce.forward({ data: buffer, shape: [2, 3] }, target2))
         .rejects.toThrow(/logits\.data is a GPUBuffer of 16 bytes but logits\.shape \[2, 3\] needs 24/);
+      await expectStillWorks();
+    } finally {
+      buffer.destroy();
+    }
+  });
+
+  it('rejects gradInPlace on a GPUBuffer forward() cannot read back', async () => {
+    const buffer = device!.createBuffer({ size: 24, usage: 0x80 | 0x8 });
+    try {
+      await expect(ce.forward({ data: buffer, shape: [2, 3] }, target2, { grad: true, gradInPlace: true }))
+        .rejects.toThrow(/logits\.data needs COPY_SRC usage/);
+      await expectStillWorks();
+    } finally {
+      buffer.destroy();
+    }
+  });
+
+  it('reports a WebGPU validation error with the object that failed, and keeps working', async () => {
+    // A buffer without STORAGE usage cannot be bound as a storage buffer.
+    const buffer = device!.createBuffer({ size: 24, usage: 0x8 | 0x4 });
+    try {
+      await expect(ce.forward({ data: buffer, shape: [2, 3] }, target2)).rejects.toThrow(/WebGPU reported an error/);
       await expectStillWorks();
     } finally {
       buffer.destroy();

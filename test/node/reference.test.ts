@@ -36,6 +36,20 @@ describe('crossEntropyReference', () => {
     expect((loss as Float64Array)[1]).toBe(Infinity);
   });
 
+  it('z-loss adds z * lse^2 per used row; softcap maps logits through cap * tanh(x / cap)', () => {
+    const x = [0.5, -1, 2];
+    const lse = Math.log(x.reduce((acc, v) => acc + Math.exp(v), 0));
+    const plain = -(x[2]! - lse);
+    const withZ = crossEntropyReference({ data: new Float64Array(x), shape: [1, 3] },
+      { data: new Int32Array([2]), shape: [1] }, { zLoss: 0.1 });
+    expect(withZ.loss).toBeCloseTo(plain + 0.1 * lse * lse, 14);
+    const capped = x.map((v) => 1.5 * Math.tanh(v / 1.5));
+    const cappedLse = Math.log(capped.reduce((acc, v) => acc + Math.exp(v), 0));
+    const withCap = crossEntropyReference({ data: new Float64Array(x), shape: [1, 3] },
+      { data: new Int32Array([2]), shape: [1] }, { softcap: 1.5 });
+    expect(withCap.loss).toBeCloseTo(cappedLse - capped[2]!, 14);
+  });
+
   it('label smoothing with probability targets equals smoothing the targets by hand', () => {
     const logits = { data: new Float64Array([0.3, -1, 2]), shape: [1, 3] };
     const eps = 0.2;
@@ -67,6 +81,8 @@ interface GradCase {
   reduction: Reduction;
   weighted: boolean;
   labelSmoothing: number;
+  zLoss?: number;
+  softcap?: number;
 }
 
 const GRAD_CASES: GradCase[] = [];
@@ -77,11 +93,15 @@ for (const shape of [[4], [3, 5], [2, 3, 2]]) {
         GRAD_CASES.push({ shape, targetKind, input, reduction, weighted: reduction !== 'sum', labelSmoothing: 0.15 });
       }
     }
+    for (const reduction of ['mean', 'none'] as const) {
+      GRAD_CASES.push({ shape, targetKind, input: 'logits', reduction, weighted: true, labelSmoothing: 0.1,
+        zLoss: 0.05, softcap: 2.5 });
+    }
   }
 }
 
 describe('reference gradient against central finite differences', () => {
-  it.each(GRAD_CASES)('$shape $targetKind $input $reduction', (c) => {
+  it.each(GRAD_CASES)('$shape $targetKind $input $reduction z=$zLoss softcap=$softcap', (c) => {
     const random = new Random(c.shape.length * 7919 + c.reduction.length);
     const size = c.shape.reduce((a, b) => a * b, 1);
     const classes = c.shape.length === 1 ? c.shape[0]! : c.shape[1]!;
@@ -96,6 +116,7 @@ describe('reference gradient against central finite differences', () => {
     const gradOutput = Float64Array.from({ length: rows }, () => random.uniform(-2, 2));
     const options = {
       reduction: c.reduction, input: c.input, labelSmoothing: c.labelSmoothing,
+      ...(c.zLoss ? { zLoss: c.zLoss } : {}), ...(c.softcap ? { softcap: c.softcap } : {}),
       ...(c.weighted ? { weight: Float64Array.from({ length: classes }, () => random.uniform(0.2, 2)) } : {}),
     };
     // For 'none', differentiate sum_n gradOutput[n] * loss[n].

@@ -1,0 +1,131 @@
+/**
+ * The gradient and the GPU-resident path: exact zeros for ignored rows, finite gradients for -inf
+ * target logits, writing in place, upstream gradients, encoding into the caller's encoder, GPU-side
+ * validation when reading, and who owns which buffer.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CrossEntropy, crossEntropyReference } from '../../src/index.js';
+import { buildCase } from '../helpers/cases.js';
+import { expectMatchesReference } from '../helpers/expect-reference.js';
+import { gpuBuffer, onGpu } from '../helpers/gpu-inputs.js';
+import { requireDevice } from '../helpers/webgpu-node.js';
+
+const device = await requireDevice();
+const MAP_READ = 0x1;
+const COPY_DST = 0x8;
+
+async function readBuffer(d: GPUDevice, source: GPUBuffer, bytes: number): Promise<Float32Array> {
+  const staging = d.createBuffer({ size: bytes, usage: MAP_READ | COPY_DST });
+  const encoder = d.createCommandEncoder();
+  encoder.copyBufferToBuffer(source, 0, staging, 0, bytes);
+  d.queue.submit([encoder.finish()]);
+  await staging.mapAsync(MAP_READ);
+  const out = new Float32Array(staging.getMappedRange().slice(0));
+  staging.destroy();
+  return out;
+}
+
+describe.skipIf(!device)('gradient', () => {
+  let ce: CrossEntropy;
+  beforeAll(async () => {
+    ce = await CrossEntropy.create({ device: device!, poisonOutputs: true });
+  });
+  afterAll(() => ce?.destroy());
+
+  it('is exactly 0 for ignored rows, even when all their logits are -inf', async () => {
+    const logits = { data: new Float32Array([-Infinity, -Infinity, -Infinity, 1, 2, 3]), shape: [2, 3] };
+    const target = { data: new Int32Array([-100, 2]), shape: [2] };
+    const { loss, grad } = await ce.forward(logits, target, { grad: true, labelSmoothing: 0.1 });
+    expect(Array.from(grad!.slice(0, 3))).toEqual([0, 0, 0]);
+    expect(Object.is(grad![0], -0)).toBe(false);
+    expectMatchesReference({ loss, grad }, crossEntropyReference(logits, target, { grad: true, labelSmoothing: 0.1 }));
+  });
+
+  it('is finite where the target logit is -inf (the loss is +inf)', async () => {
+    const logits = { data: new Float32Array([-Infinity, 0, 1]), shape: [1, 3] };
+    const target = { data: new Int32Array([0]), shape: [1] };
+    const { loss, grad } = await ce.forward(logits, target, { grad: true });
+    expect(loss).toBe(Infinity);
+    expect(Array.from(grad!).every(Number.isFinite)).toBe(true);
+    expectMatchesReference({ loss, grad }, crossEntropyReference(logits, target, { grad: true }));
+  });
+
+  it("matches -onehot + softmax for the seeds' 3-class example", async () => {
+    const logits = { data: new Float32Array([Math.log(0.7), Math.log(0.2), Math.log(0.1)]), shape: [3] };
+    const { grad } = await ce.forward(logits, { data: new Int32Array([0]), shape: [] }, { grad: true });
+    [0.7 - 1, 0.2, 0.1].forEach((g, c) => expect(grad![c]).toBeCloseTo(g, 6));
+  });
+
+  it('writes in place over a GPUBuffer of logits when asked, leaving no second N×C buffer', async () => {
+    const built = buildCase({ shape: [40, 300], targetKind: 'classIndex', reduction: 'mean', weighted: true,
+      labelSmoothing: 0.1, ignoredFraction: 0.1, values: 'normal', seed: 7, grad: true });
+    const gpu = onGpu(device!, built);
+    try {
+      const run = await ce.forwardGpu(gpu.logits, gpu.target, { ...gpu.options, gradInPlace: true });
+      expect(run.grad).toBe(gpu.logits.data);
+      const result = await run.read();
+      run.destroy();
+      expectMatchesReference(result, crossEntropyReference(built.logits, built.target, built.options));
+      const overwritten = await readBuffer(device!, gpu.logits.data, built.logits.data.byteLength);
+      expect(Array.from(overwritten)).toEqual(Array.from(result.grad!));
+    } finally {
+      gpu.destroy();
+    }
+  });
+
+  it("takes an upstream gradient for reduction 'none'", async () => {
+    const built = buildCase({ shape: [3, 7, 5], targetKind: 'classIndex', reduction: 'none', weighted: true,
+      labelSmoothing: 0.2, ignoredFraction: 0.2, values: 'normal', seed: 8, grad: true });
+    expect(built.options.gradOutput).toBeDefined();
+    expectMatchesReference(await ce.forward(built.logits, built.target, built.options),
+      crossEntropyReference(built.logits, built.target, built.options));
+  });
+
+  it("encodes into the caller's encoder and chains with the caller's GPU work", async () => {
+    const built = buildCase({ shape: [64, 100], targetKind: 'classIndex', reduction: 'sum', weighted: false,
+      labelSmoothing: 0, ignoredFraction: 0, values: 'normal', seed: 9, grad: true });
+    const gpu = onGpu(device!, built);
+    const mine = device!.createBuffer({ size: 4, usage: 0x80 | COPY_DST | 0x4 });
+    try {
+      const encoder = device!.createCommandEncoder();
+      const run = await ce.forwardGpu(gpu.logits, gpu.target, { ...gpu.options, encoder });
+      // The caller's own work, after ours in the same encoder: copy the loss into its buffer.
+      encoder.copyBufferToBuffer(run.loss, 0, mine, 0, 4);
+      device!.queue.submit([encoder.finish()]);
+      const copied = (await readBuffer(device!, mine, 4))[0]!;
+      const reference = crossEntropyReference(built.logits, built.target, built.options);
+      expect(Math.abs(copied - (reference.loss as number)) / (reference.loss as number)).toBeLessThan(1e-5);
+      await run.check();
+      run.destroy();
+      // Destroying the result never destroys the caller's buffers.
+      expect(Array.from(await readBuffer(device!, gpu.logits.data, 16))).toEqual(Array.from(built.logits.data.slice(0, 4)));
+    } finally {
+      gpu.destroy();
+      mine.destroy();
+    }
+  });
+
+  it('validates GPU-resident targets when the result is read or checked', async () => {
+    const targets = gpuBuffer(device!, new Int32Array([0, 1, 5, 2]));
+    try {
+      const logits = { data: new Float32Array(12), shape: [4, 3] };
+      const run = await ce.forwardGpu(logits, { data: targets, shape: [4] }, { grad: true });
+      await expect(run.check()).rejects.toThrow(/target has 1 class indices out of bounds; the first is target\[2\] = 5/);
+      await expect(run.read()).rejects.toThrow(RangeError);
+      run.destroy();
+    } finally {
+      targets.destroy();
+    }
+  });
+
+  it('gives bit-identical results on reruns', async () => {
+    const built = buildCase({ shape: [300, 3000], targetKind: 'classIndex', reduction: 'mean', weighted: true,
+      labelSmoothing: 0.1, ignoredFraction: 0.1, values: 'pm88', seed: 10, grad: true });
+    const first = await ce.forward(built.logits, built.target, built.options);
+    for (let i = 0; i < 3; i++) {
+      const again = await ce.forward(built.logits, built.target, built.options);
+      expect(Object.is(again.loss, first.loss)).toBe(true);
+      expect(Buffer.from(again.grad!.buffer).equals(Buffer.from(first.grad!.buffer))).toBe(true);
+    }
+  });
+});
