@@ -94,22 +94,24 @@ async function createKernel(
   device: GPUDevice, files: readonly ShaderFile[], bindings: readonly BindingKind[],
 ): Promise<Kernel> {
   const label = `cross-entropy:${files.at(-1)!.name}`;
-  // The scope turns any creation error into a rejection here instead of an uncaptured device error.
+  // The scope is pushed and popped with no await between, so concurrent calls cannot interleave
+  // their scopes; it turns a creation error into a rejection instead of an uncaptured error.
   device.pushErrorScope('validation');
   const module = device.createShaderModule({ label, code: files.map((f) => f.code).join('\n') });
   const layout = device.createBindGroupLayout({
     label,
     entries: bindings.map((type, binding) => ({ binding, visibility: ShaderStage.COMPUTE, buffer: { type } })),
   });
-  // Synchronous creation: Dawn's Node build was seen to abort the process (std::system_error) in
-  // createComputePipelineAsync inside forked test workers, and pipelines are made once per device.
-  const pipeline = device.createComputePipeline({
-    label,
-    layout: device.createPipelineLayout({ label, bindGroupLayouts: [layout] }),
-    compute: { module, entryPoint: 'main', constants: { workgroup_size: WORKGROUP_SIZE } },
-  });
+  const pipelineLayout = device.createPipelineLayout({ label, bindGroupLayouts: [layout] });
   const [error, info] = await Promise.all([device.popErrorScope(), module.getCompilationInfo()]);
   if (info.messages.some((m) => m.type === 'error')) throw new ShaderCompilationError(files, info.messages);
-  if (error !== null) throw new Error(`${label}: pipeline creation failed: ${error.message}`);
+  if (error !== null) throw new Error(`${label}: creation failed: ${error.message}`);
+  // Asynchronous creation keeps a browser's main thread responsive while the driver compiles; it
+  // rejects (GPUPipelineError) by itself on failure.
+  const pipeline = await device.createComputePipelineAsync({
+    label,
+    layout: pipelineLayout,
+    compute: { module, entryPoint: 'main', constants: { workgroup_size: WORKGROUP_SIZE } },
+  });
   return { pipeline, layout, label };
 }

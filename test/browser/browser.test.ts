@@ -15,9 +15,11 @@ import { fromBase64, toBase64 } from './transfer.js';
 
 const SPECS: CaseSpec[] = [
   { shape: [64, 1000], targetKind: 'classIndex', reduction: 'mean', weighted: false, labelSmoothing: 0,
-    ignoredFraction: 0.1, values: 'normal', seed: 1 },
+    ignoredFraction: 0.1, values: 'normal', seed: 1, grad: true },
   { shape: [4, 1025], targetKind: 'probabilities', reduction: 'none', weighted: true, labelSmoothing: 0.1,
-    ignoredFraction: 0, values: 'normal', seed: 2 },
+    ignoredFraction: 0, values: 'normal', seed: 2, grad: true },
+  { shape: [8, 500], targetKind: 'classIndex', reduction: 'sum', weighted: true, labelSmoothing: 0.1,
+    ignoredFraction: 0.1, values: 'normal', seed: 8, grad: true, zLoss: 1e-3, softcap: 5 },
   { shape: [2, 21, 16, 16], targetKind: 'classIndex', reduction: 'sum', weighted: true, labelSmoothing: 0.2,
     ignoredFraction: 0.2, values: 'pm88', seed: 3 },
   { shape: [33, 100], targetKind: 'classIndex', reduction: 'none', weighted: false, labelSmoothing: 0,
@@ -36,12 +38,16 @@ const ARTIFACTS = 'test/artifacts';
 const built = SPECS.map((spec) => ({ spec, ...buildCase(spec) }));
 
 function toWire(c: (typeof built)[number]): WireCase {
-  const { weight, ...options } = c.options;
+  const { weight, gradOutput, ...options } = c.options;
   return {
     logits: { data: toBase64(c.logits.data), shape: c.logits.shape },
     target: { data: toBase64(c.target.data), kind: c.target.data instanceof Int32Array ? 'int32' : 'float32',
       shape: c.target.shape },
-    options: weight ? { ...options, weight: toBase64(weight) } : options,
+    options: {
+      ...options,
+      ...(weight ? { weight: toBase64(weight) } : {}),
+      ...(gradOutput ? { gradOutput: toBase64(gradOutput) } : {}),
+    },
   };
 }
 
@@ -72,7 +78,9 @@ describe.skipIf(!hasChromium)('in headless Chromium', () => {
     if (adapter === null && !inCI) skip('no WebGPU adapter in this Chromium');
     const wire = results[index]!;
     const loss = typeof wire.loss === 'number' ? wire.loss : new Float32Array(fromBase64(wire.loss));
-    expectMatchesReference({ loss }, crossEntropyReference(c.logits, c.target, c.options), name);
+    const grad = wire.grad === undefined ? undefined : new Float32Array(fromBase64(wire.grad));
+    expect(grad === undefined, 'a gradient comes back exactly when asked for').toBe(!c.options.grad);
+    expectMatchesReference({ loss, ...(grad ? { grad } : {}) }, crossEntropyReference(c.logits, c.target, c.options), name);
   });
 });
 

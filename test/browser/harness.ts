@@ -9,11 +9,12 @@ import { fromBase64, toBase64 } from './transfer.js';
 export interface WireCase {
   logits: { data: string; shape: number[] };
   target: { data: string; kind: 'int32' | 'float32'; shape: number[] };
-  options: Omit<CrossEntropyOptions, 'weight'> & { weight?: string };
+  options: Omit<CrossEntropyOptions, 'weight' | 'gradOutput'> & { weight?: string; gradOutput?: string };
 }
 
 export interface WireResult {
   loss: number | string;
+  grad?: string;
 }
 
 export interface AdapterSummary {
@@ -47,10 +48,14 @@ window.runCrossEntropyCases = async (cases) => {
       const logits = { data: new Float32Array(fromBase64(c.logits.data)), shape: c.logits.shape };
       const bytes = fromBase64(c.target.data);
       const target = { data: c.target.kind === 'int32' ? new Int32Array(bytes) : new Float32Array(bytes), shape: c.target.shape };
-      const { weight, ...rest } = c.options;
-      const options: CrossEntropyOptions = weight ? { ...rest, weight: new Float32Array(fromBase64(weight)) } : rest;
-      const { loss } = await ce.forward(logits, target, options);
-      results.push({ loss: typeof loss === 'number' ? loss : toBase64(loss) });
+      const { weight, gradOutput, ...rest } = c.options;
+      const options: CrossEntropyOptions = {
+        ...rest,
+        ...(weight ? { weight: new Float32Array(fromBase64(weight)) } : {}),
+        ...(gradOutput ? { gradOutput: new Float32Array(fromBase64(gradOutput)) } : {}),
+      };
+      const { loss, grad } = await ce.forward(logits, target, options);
+      results.push({ loss: typeof loss === 'number' ? loss : toBase64(loss), ...(grad ? { grad: toBase64(grad) } : {}) });
     }
     return { adapter: summary, results };
   } finally {

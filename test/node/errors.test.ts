@@ -4,7 +4,7 @@
  * each. GPU-resident class indices are checked on the GPU and reported when the result is read.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CrossEntropy, crossEntropyReference } from '../../src/index.js';
+import { CrossEntropy, crossEntropyReference, ShaderCompilationError } from '../../src/index.js';
 import { requireDevice } from '../helpers/webgpu-node.js';
 
 const device = await requireDevice();
@@ -197,5 +197,16 @@ describe.skipIf(!device)('forward rejects bad input and keeps working', () => {
     other.destroy();
     await expect(other.forward(logits23, target2)).rejects.toThrow(/destroyed; create a new one/);
     await expectStillWorks();
+  });
+});
+
+describe('ShaderCompilationError', () => {
+  it('names the file and line of each error in a program made of several files', () => {
+    const files = [{ name: 'row-common', code: 'line 1\nline 2\nline 3' }, { name: 'row-stats', code: 'line 1\nline 2' }];
+    const message = (lineNum: number) => ({ type: 'error', lineNum, linePos: 7, message: 'unresolved identifier' });
+    const error = new ShaderCompilationError(files, [message(2), message(5)] as unknown as GPUCompilationMessage[]);
+    expect(error.message).toMatch(/WGSL compilation of row-stats\.wgsl failed/);
+    expect(error.message).toMatch(/row-common\.wgsl:2:7: unresolved identifier/);
+    expect(error.message).toMatch(/row-stats\.wgsl:2:7: unresolved identifier/);
   });
 });
