@@ -7,7 +7,8 @@
 // probabilities; k = 1 / denominator ('mean'), 1 ('sum') or grad_output[row] ('none'). Softcap
 // multiplies by its derivative 1 - tanh^2; log-probability inputs give -k coef_c, probabilities
 // -k coef_c / p (0 where log p is clamped). Ignored rows get exactly 0.
-// Dispatch: one invocation per element, in memory order (contiguous reads and writes), 2-D folded.
+// Dispatch: one invocation per (chunk, row) pair, as row-stats: a row's summary, target and scale
+// are read once per invocation, then its chunk of classes is walked in memory order. 2-D folded.
 //
 // Bindings:
 //   params             : (row-common) shapes and options of this call
@@ -54,65 +55,72 @@ fn row_scale(row: u32) -> f32 {
   return grad_output[row];
 }
 
-// coef_c and sum_j coef_j of one row (see the header).
-fn coefficients(row: u32, c: u32, at: u32, summary: RowSummary) -> vec2<f32> {
-  let eps = params.label_smoothing;
-  if (params.target_kind == TARGET_PROBABILITIES) {
-    let t = target_probability[at] * (1.0 - eps) + eps / f32(params.classes);
-    return vec2<f32>(class_weight(c) * t, summary.target_mass);
-  }
-  let y = local_class(class_target[row]);
-  var coef = select(0.0, (1.0 - eps) * summary.target_weight, i32(c) == y);
-  var total = (1.0 - eps) * summary.target_weight;
-  if (params.need_smoothing_sum == 1u) {
-    let spread = eps / f32(params.classes);
-    coef += spread * class_weight(c);
-    total += spread * summary.smooth_mass;
-  }
-  return vec2<f32>(coef, total);
-}
-
-fn gradient_at(index: u32, x: f32) -> f32 {
-  let per_sample = params.classes * params.inner;
-  let n = index / per_sample;
-  let c = (index % per_sample) / params.inner;
-  let row = n * params.inner + index % params.inner;
-  let summary = row_summary[row];
-  if (summary.kind != ROW_USED) {
-    return 0.0;
-  }
-  let k = coefficients(row, c, index, summary);
-  var g: f32;
-  if (params.input_kind == INPUT_LOGITS) {
-    let v = log_space(x);
-    let p = exp((v - summary.max_value) - summary.log_norm);
-    let lse = summary.max_value + summary.log_norm;
-    g = p * (k.y + 2.0 * params.z_loss * lse) - k.x;
-    if (params.softcap > 0.0) {
-      let t = capped_tanh(x / params.softcap);
-      g *= 1.0 - t * t;
-    }
-  } else if (params.input_kind == INPUT_PROBABILITIES) {
-    g = select(0.0, -k.x / x, log(x) > LOG_PROBABILITY_FLOOR);
-  } else {
-    g = -k.x;
-  }
-  return row_scale(row) * g;
-}
-
 @compute @workgroup_size(workgroup_size)
 fn main(@builtin(workgroup_id) group: vec3<u32>,
         @builtin(num_workgroups) groups: vec3<u32>,
         @builtin(local_invocation_index) lane: u32) {
   let index = invocation_index(group, groups, lane, workgroup_size);
-  if (index >= params.rows * params.classes) {
+  if (index >= params.rows * params.chunks) {
     return;
   }
-  var x: f32;
-  if (grad_params.in_place == 1u) {
-    x = grad[index];
-  } else {
-    x = logits[index];
+  let row = index % params.rows;
+  let chunk = index / params.rows;
+  let first = chunk * params.chunk_len;
+  let end = min(first + params.chunk_len, params.classes);
+  let stride = params.inner;
+  let base = element_index(row, first);
+  let summary = row_summary[row];
+  let used = summary.kind == ROW_USED;
+  let eps = params.label_smoothing;
+  let spread = eps / f32(params.classes);
+  let scale = select(0.0, row_scale(row), used);
+
+  // coef_c = own_weight * [c == y] + spread_c; total = sum_j coef_j (see the header).
+  var y = -1;
+  var total = summary.target_mass;
+  if (params.target_kind == TARGET_CLASS_INDEX) {
+    y = local_class(class_target[row]);
+    total = (1.0 - eps) * summary.target_weight;
+    if (params.need_smoothing_sum == 1u) {
+      total += spread * summary.smooth_mass;
+    }
   }
-  grad[index] = gradient_at(index, x);
+  let own_weight = (1.0 - eps) * summary.target_weight;
+  let lse = summary.max_value + summary.log_norm;
+  let softmax_weight = total + 2.0 * params.z_loss * lse;
+
+  var at = base;
+  for (var c = first; c < end; c++) {
+    var x: f32;
+    if (grad_params.in_place == 1u) {
+      x = grad[at];
+    } else {
+      x = logits[at];
+    }
+    var coef: f32;
+    if (params.target_kind == TARGET_PROBABILITIES) {
+      coef = class_weight(c) * (target_probability[at] * (1.0 - eps) + spread);
+    } else {
+      coef = select(0.0, own_weight, i32(c) == y);
+      if (params.need_smoothing_sum == 1u) {
+        coef += spread * class_weight(c);
+      }
+    }
+    var g: f32;
+    if (params.input_kind == INPUT_LOGITS) {
+      let p = exp((log_space(x) - summary.max_value) - summary.log_norm);
+      g = p * softmax_weight - coef;
+      if (params.softcap > 0.0) {
+        let t = capped_tanh(x / params.softcap);
+        g *= 1.0 - t * t;
+      }
+    } else if (params.input_kind == INPUT_PROBABILITIES) {
+      g = select(0.0, -coef / x, log(x) > LOG_PROBABILITY_FLOOR);
+    } else {
+      g = -coef;
+    }
+    // Ignored rows: exactly 0, whatever NaN or inf the row's values would give.
+    grad[at] = select(0.0, scale * g, used);
+    at += stride;
+  }
 }

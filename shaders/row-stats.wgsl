@@ -71,19 +71,23 @@ fn main(@builtin(workgroup_id) group: vec3<u32>,
   let smooth_keep = 1.0 - params.label_smoothing;
   let smooth_spread = params.label_smoothing / f32(params.classes);
 
+  // Index arithmetic once per invocation: integer division is slow where SIMD lanes are emulated.
+  let base = element_index(row, first);
+  let stride = params.inner;
   var state = RowState(0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0);
   if (params.input_kind == INPUT_LOGITS) {
     // Start from the first element rather than a sentinel: the max is one of the values.
-    state.max_value = log_space(logits[element_index(row, first)]);
+    state.max_value = log_space(logits[base]);
   }
+  var at = base;
   for (var c = first; c < end; c++) {
-    let at = element_index(row, c);
     let w = class_weight(c);
     var tw = 0.0;
     if (params.target_kind == TARGET_PROBABILITIES) {
       tw = w * (target_probability[at] * smooth_keep + smooth_spread);
     }
     absorb(&state, log_space(logits[at]), w, tw);
+    at += stride;
   }
   if (params.target_kind == TARGET_CLASS_INDEX) {
     let y = local_class(class_target[row]);

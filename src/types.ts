@@ -88,6 +88,8 @@ export interface GpuForwardResult<R extends Reduction = Reduction> {
    * indices (their count, the first position and its value).
    */
   read(): Promise<ForwardResult<R>>;
+  /** Reads back the loss only (the gradient stays on the GPU), checking validation as `read()`. */
+  readLoss(): Promise<ForwardResult<R>>;
   /** Reads back only the GPU-side validation (8 bytes) and rejects as `read()` would. */
   check(): Promise<void>;
   /** Frees every buffer this result owns. */

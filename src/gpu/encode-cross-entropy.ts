@@ -95,7 +95,7 @@ export function encodeCrossEntropy(device: GPUDevice, kernels: Kernels, buffers:
   if (problem.grad) {
     gradBuffer = flags.gradInPlace ? inputs.logits
       : buffers.output('grad', plan.rows * plan.classes * ELEMENT_BYTES);
-    dispatch(device, pass, kernels.rowGrad, plan.rows * plan.classes, [
+    dispatch(device, pass, kernels.rowGrad, plan.rows * plan.chunks, [
       row!, flags.gradInPlace ? placeholder : inputs.logits, inputs.target, inputs.target, weight, rowSummary,
       lossWeight, inputs.gradOutput ?? placeholder, gradBuffer, grad!,
     ]);

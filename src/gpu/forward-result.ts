@@ -35,14 +35,22 @@ export class GpuForward<R extends Reduction> implements GpuForwardResult<R> {
     await this.#throwIfBad(status!);
   }
 
-  async read(): Promise<ForwardResult<R>> {
+  read(): Promise<ForwardResult<R>> {
+    return this.#read(true);
+  }
+
+  readLoss(): Promise<ForwardResult<R>> {
+    return this.#read(false);
+  }
+
+  async #read(withGrad: boolean): Promise<ForwardResult<R>> {
     const { rows, classes } = this.#problem.layout;
     const lossBytes = (this.#problem.reduction === 'none' ? rows : 1) * ELEMENT_BYTES;
     const ranges = [
       { buffer: this.#encoded.status, bytes: STATUS_BYTES },
       { buffer: this.#encoded.loss, bytes: lossBytes },
     ];
-    if (this.#encoded.grad) ranges.push({ buffer: this.#encoded.grad, bytes: rows * classes * ELEMENT_BYTES });
+    if (withGrad && this.#encoded.grad) ranges.push({ buffer: this.#encoded.grad, bytes: rows * classes * ELEMENT_BYTES });
     const [status, loss, grad] = await this.#buffers.read(this.#encoder(), ranges);
     await this.#throwIfBad(status!);
     const values = new Float32Array(loss!);

@@ -1,0 +1,53 @@
+// The benchmark's ratios as an SVG chart: one group per shape, one bar per implementation, the
+// bar's length its median time over its roofline's (log scale; 1 is the roofline itself).
+
+const IMPLS = [
+  ['ours-forward', '#2b6cb0'], ['ours-forward-grad', '#63b3ed'],
+  ['jaxjs-webgpu', '#c05621'], ['jaxjs-webgpu-grad', '#f6ad55'],
+  ['tfjs-webgpu', '#9b2c2c'], ['tfjs-webgpu-grad', '#fc8181'],
+  ['cpu-reference', '#4a5568'],
+];
+const WIDTH = 960;
+const LEFT = 170;
+const BAR = 9;
+const GAP = 14;
+const MAX_RATIO = 100;
+
+function escape(text) {
+  return String(text).replace(/&/g, '&amp;').replace(/</g, '&lt;');
+}
+
+export function ratioChart({ adapter, rows }) {
+  const shapes = [...new Set(rows.map((r) => JSON.stringify(r.shape)))];
+  const median = (key, impl) => rows.find((r) => JSON.stringify(r.shape) === key && r.impl === impl)?.median_ms ?? null;
+  const x = (ratio) => LEFT + ((WIDTH - LEFT - 40) * Math.log10(Math.max(ratio, 1))) / Math.log10(MAX_RATIO);
+  const parts = [];
+  let y = 60;
+  for (const key of shapes) {
+    parts.push(`<text x="10" y="${y + 12}" font-weight="600">[${escape(JSON.parse(key).join(', '))}]</text>`);
+    for (const [impl, color] of IMPLS) {
+      const ms = median(key, impl);
+      const base = median(key, impl.endsWith('-grad') ? 'roofline-copy' : 'roofline-read') ?? median(key, 'roofline-read');
+      if (ms !== null && base) {
+        const ratio = ms / base;
+        parts.push(`<rect x="${LEFT}" y="${y}" width="${Math.max(1, x(ratio) - LEFT)}" height="${BAR}" fill="${color}"/>`);
+        parts.push(`<text x="${x(ratio) + 4}" y="${y + 8}" font-size="9">${ratio.toFixed(ratio < 10 ? 2 : 0)}×</text>`);
+      }
+      y += BAR + 2;
+    }
+    y += GAP;
+  }
+  const ticks = [1, 1.25, 1.5, 2, 5, 10, 20, 50, 100].map((t) =>
+    `<line x1="${x(t)}" y1="50" x2="${x(t)}" y2="${y}" stroke="#e2e8f0"/>`
+    + `<text x="${x(t)}" y="${y + 14}" font-size="10" text-anchor="middle">${t}×</text>`).join('');
+  const legend = IMPLS.map(([impl, color], i) =>
+    `<rect x="${LEFT + i * 112}" y="28" width="10" height="10" fill="${color}"/>`
+    + `<text x="${LEFT + i * 112 + 14}" y="37" font-size="10">${impl}</text>`).join('');
+  const height = y + 30;
+  return `<svg xmlns="http://www.w3.org/2000/svg" width="${WIDTH}" height="${height}" font-family="sans-serif" font-size="11">
+<rect width="100%" height="100%" fill="white"/>
+<text x="10" y="18" font-size="13" font-weight="600">Median time over the roofline (read for forward, copy for gradient), log scale; adapter ${escape(adapter.vendor)} ${escape(adapter.architecture)}</text>
+${legend}${ticks}${parts.join('\n')}
+</svg>
+`;
+}

@@ -1,0 +1,250 @@
+/**
+ * The benchmark page (DESIGN.md §5). For each shape, every implementation is prepared with its
+ * inputs already on the GPU, warmed up, then timed round by round, interleaved, from the call to the
+ * loss read back on the host. Each implementation's loss is checked against the float64 reference.
+ * bench/run.mjs drives this page in headless Chromium; progress goes out through console.log.
+ */
+import { CrossEntropy, crossEntropyReference } from '../src/index.js';
+import { initJaxjs, initTfjs, prepareJaxjs, prepareTfjs, type Prepared, type RowMajorProblem } from './peers.js';
+import { Roofline } from './roofline.js';
+
+export interface BenchConfig {
+  readonly shapes: number[][];
+  readonly rounds: number;
+  readonly warmup: number;
+  /** A peer whose single warm-up call takes longer than this is reported as too slow, not timed. */
+  readonly slowLimitMs: number;
+}
+
+export interface BenchRow {
+  shape: number[];
+  impl: string;
+  median_ms: number | null;
+  gbps: number | null;
+  rel_error: number | null;
+  first_ms?: number;
+  runs: number;
+  note?: string;
+}
+
+declare global {
+  interface Window {
+    runBench(config: BenchConfig): Promise<{ adapter: Record<string, unknown>; rows: BenchRow[] }>;
+    benchReady: boolean;
+  }
+}
+
+const STORAGE = 0x80;
+const COPY_DST = 0x08;
+const COPY_SRC = 0x04;
+
+/** A seeded generator (mulberry32) so every run benchmarks the same numbers. */
+function random(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+function makeProblem(shape: number[]) {
+  const next = random(shape.reduce((a, b) => a * 31 + b, 7));
+  const size = shape.reduce((a, b) => a * b, 1);
+  const logits = new Float32Array(size);
+  for (let i = 0; i < size; i++) logits[i] = 4 * (next() - 0.5) * 2;
+  const classes = shape[1]!;
+  const inner = shape.slice(2).reduce((a, b) => a * b, 1);
+  const rows = shape[0]! * inner;
+  const targets = Int32Array.from({ length: rows }, () => Math.floor(next() * classes));
+  return { logits, targets, rows, classes, inner };
+}
+
+/** The same problem with classes on the last axis, as TF.js and jax-js expect. */
+function channelsLast(p: ReturnType<typeof makeProblem>): RowMajorProblem {
+  if (p.inner === 1) return p;
+  const out = new Float32Array(p.logits.length);
+  const samples = p.rows / p.inner;
+  for (let n = 0; n < samples; n++) {
+    for (let c = 0; c < p.classes; c++) {
+      for (let s = 0; s < p.inner; s++) {
+        out[(n * p.inner + s) * p.classes + c] = p.logits[(n * p.classes + c) * p.inner + s]!;
+      }
+    }
+  }
+  return { rows: p.rows, classes: p.classes, logits: out, targets: p.targets };
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
+function progress(message: string): void {
+  console.log(`PROGRESS ${message}`);
+}
+
+interface Candidate {
+  readonly name: string;
+  readonly run: () => Promise<number>;
+  /** Whether the result is a loss to check (rooflines return a checksum). */
+  readonly isLoss: boolean;
+}
+
+window.runBench = async (config) => {
+  const adapter = await navigator.gpu.requestAdapter();
+  if (!adapter) throw new Error('no WebGPU adapter');
+  const device = await adapter.requestDevice({
+    requiredLimits: {
+      maxStorageBufferBindingSize: adapter.limits.maxStorageBufferBindingSize,
+      maxBufferSize: adapter.limits.maxBufferSize,
+    },
+    requiredFeatures: adapter.features.has('subgroups') ? ['subgroups' as GPUFeatureName] : [],
+  });
+  const info = adapter.info;
+  await initTfjs(device, info);
+  const jaxReady = await initJaxjs().catch(() => false);
+  const ce = await CrossEntropy.create({ device });
+  const roofline = new Roofline(device);
+  const rows: BenchRow[] = [];
+
+  for (const shape of config.shapes) {
+    const label = `[${shape.join(', ')}]`;
+    progress(`${label}: generating data`);
+    const problem = makeProblem(shape);
+    const bytes = problem.logits.byteLength;
+    const onGpu = bytes <= device.limits.maxBufferSize;
+    const owned: GPUBuffer[] = [];
+    const gpuBuffer = (data: Float32Array | Int32Array, extra = 0) => {
+      const buffer = device.createBuffer({ size: Math.max(16, data.byteLength), usage: STORAGE | COPY_DST | COPY_SRC | extra });
+      device.queue.writeBuffer(buffer, 0, data.buffer, data.byteOffset, data.byteLength);
+      owned.push(buffer);
+      return buffer;
+    };
+
+    progress(`${label}: float64 reference`);
+    const logitsInput = { data: problem.logits, shape };
+    const targetInput = { data: problem.targets, shape: [shape[0]!, ...shape.slice(2)] };
+    const reference = crossEntropyReference(logitsInput, targetInput).loss as number;
+
+    const candidates: Candidate[] = [];
+    const skipped: BenchRow[] = [];
+    const prepared: Prepared[] = [];
+    if (onGpu) {
+      const logits = gpuBuffer(problem.logits);
+      const targets = gpuBuffer(problem.targets);
+      const copy = device.createBuffer({ size: Math.max(16, bytes), usage: STORAGE | COPY_SRC });
+      owned.push(copy);
+      candidates.push({ name: 'roofline-read', run: roofline.prepareRead(logits, bytes), isLoss: false });
+      candidates.push({ name: 'roofline-copy', run: roofline.prepareCopy(logits, copy, bytes), isLoss: false });
+      const gpuLogits = { data: logits, shape };
+      const gpuTargets = { data: targets, shape: targetInput.shape };
+      candidates.push({ name: 'ours-forward', run: async () => (await ce.forward(gpuLogits, gpuTargets)).loss, isLoss: true });
+      candidates.push({
+        name: 'ours-forward-grad',
+        run: async () => {
+          const run = await ce.forwardGpu(gpuLogits, gpuTargets, { grad: true });
+          try {
+            return (await run.readLoss()).loss;
+          } finally {
+            run.destroy();
+          }
+        },
+        isLoss: true,
+      });
+      const rowMajor = channelsLast(problem);
+      for (const [peer, prepare] of [['tfjs-webgpu', prepareTfjs], ['jaxjs-webgpu', jaxReady ? prepareJaxjs : null]] as const) {
+        if (prepare === null) {
+          skipped.push({ shape, impl: peer, median_ms: null, gbps: null, rel_error: null, runs: 0, note: 'no WebGPU backend' });
+          continue;
+        }
+        try {
+          const p = prepare(rowMajor);
+          prepared.push(p);
+          candidates.push({ name: peer, run: p.forward, isLoss: true });
+          candidates.push({ name: `${peer}-grad`, run: p.forwardGrad, isLoss: true });
+        } catch (error) {
+          skipped.push({ shape, impl: peer, median_ms: null, gbps: null, rel_error: null, runs: 0, note: String(error) });
+        }
+      }
+    } else {
+      // Over one buffer: the logits live on the host and are streamed; so is the roofline.
+      const pieceBytes = Math.min(device.limits.maxStorageBufferBindingSize, 64 * 1024 * 1024);
+      candidates.push({ name: 'roofline-read', run: roofline.prepareStreamedRead(problem.logits, pieceBytes), isLoss: false });
+      candidates.push({ name: 'ours-forward', run: async () => (await ce.forward(logitsInput, targetInput)).loss, isLoss: true });
+      for (const impl of ['roofline-copy', 'ours-forward-grad', 'tfjs-webgpu', 'tfjs-webgpu-grad', 'jaxjs-webgpu', 'jaxjs-webgpu-grad']) {
+        skipped.push({ shape, impl, median_ms: null, gbps: null, rel_error: null, runs: 0,
+          note: `logits (${bytes} bytes) exceed maxBufferSize; only the host-streamed forward applies` });
+      }
+    }
+    candidates.push({ name: 'cpu-reference', run: async () => crossEntropyReference(logitsInput, targetInput).loss as number, isLoss: true });
+    if (shape.length === 2 && shape[0]! * shape[1]! <= 16) {
+      candidates.push({ name: 'empty-roundtrip', run: () => roofline.emptyRoundTrip(), isLoss: false });
+    }
+
+    const times = new Map<string, number[]>();
+    const results = new Map<string, number>();
+    const firsts = new Map<string, number>();
+    const failed = new Map<string, string>();
+    for (const candidate of candidates) {
+      progress(`${label}: warm-up ${candidate.name}`);
+      try {
+        for (let w = 0; w < config.warmup; w++) {
+          const start = performance.now();
+          results.set(candidate.name, await candidate.run());
+          const elapsed = performance.now() - start;
+          if (w === 0) firsts.set(candidate.name, elapsed);
+          if (elapsed > config.slowLimitMs && candidate.name !== 'cpu-reference' && !candidate.name.startsWith('ours')
+              && !candidate.name.startsWith('roofline')) {
+            failed.set(candidate.name, `too slow to time ${config.rounds} rounds: one call took ${elapsed.toFixed(0)} ms`);
+            break;
+          }
+        }
+      } catch (error) {
+        failed.set(candidate.name, error instanceof Error ? error.message.split('\n')[0]! : String(error));
+      }
+      times.set(candidate.name, []);
+    }
+    for (let round = 0; round < config.rounds; round++) {
+      progress(`${label}: round ${round + 1}/${config.rounds}`);
+      for (const candidate of candidates) {
+        if (failed.has(candidate.name)) continue;
+        const start = performance.now();
+        try {
+          results.set(candidate.name, await candidate.run());
+        } catch (error) {
+          failed.set(candidate.name, error instanceof Error ? error.message.split('\n')[0]! : String(error));
+          continue;
+        }
+        times.get(candidate.name)!.push(performance.now() - start);
+      }
+    }
+    for (const candidate of candidates) {
+      const t = times.get(candidate.name)!;
+      const ms = failed.has(candidate.name) || t.length === 0 ? null : median(t);
+      const value = results.get(candidate.name);
+      rows.push({
+        shape, impl: candidate.name, median_ms: ms, gbps: ms === null ? null : bytes / (ms * 1e6),
+        rel_error: candidate.isLoss && value !== undefined && !failed.has(candidate.name)
+          ? Math.abs(value - reference) / Math.abs(reference) : null,
+        ...(firsts.has(candidate.name) ? { first_ms: firsts.get(candidate.name)! } : {}),
+        runs: t.length,
+        ...(failed.has(candidate.name) ? { note: failed.get(candidate.name)! } : {}),
+      });
+    }
+    rows.push(...skipped);
+    prepared.forEach((p) => p.dispose());
+    owned.forEach((b) => b.destroy());
+  }
+  roofline.destroy();
+  ce.destroy();
+  return {
+    adapter: { vendor: info.vendor, architecture: info.architecture, description: info.description,
+      features: [...adapter.features] },
+    rows,
+  };
+};
+window.benchReady = true;

@@ -1,0 +1,91 @@
+/**
+ * The peers, each prepared once per shape with its inputs already on the GPU: TF.js's WebGPU
+ * backend (on the benchmark's own device) and jax-js on its WebGPU backend. Each returns the loss
+ * read back on the host; the gradient variants also finish computing the gradient.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { WebGPUBackend } from '@tensorflow/tfjs-backend-webgpu';
+import { blockUntilReady, defaultDevice, init, jit, nn, numpy as np, valueAndGrad } from '@jax-js/jax';
+
+/** A prepared implementation: one timed call per function; `dispose` frees its inputs. */
+export interface Prepared {
+  readonly forward: () => Promise<number>;
+  readonly forwardGrad: () => Promise<number>;
+  readonly dispose: () => void;
+}
+
+/** Logits with classes on the last axis ([rows, C]), as both peers expect, and class indices. */
+export interface RowMajorProblem {
+  readonly rows: number;
+  readonly classes: number;
+  readonly logits: Float32Array;
+  readonly targets: Int32Array;
+}
+
+export async function initTfjs(device: GPUDevice, info: GPUAdapterInfo): Promise<void> {
+  // Replace the backend factory the package registered (which would request a device of its own).
+  tf.removeBackend('webgpu');
+  tf.registerBackend('webgpu', () => new WebGPUBackend(device, info));
+  await tf.setBackend('webgpu');
+  await tf.ready();
+}
+
+export function prepareTfjs(p: RowMajorProblem): Prepared {
+  const logits = tf.tensor2d(p.logits, [p.rows, p.classes]);
+  const onehot = tf.tidy(() => tf.cast(tf.oneHot(tf.tensor1d(p.targets, 'int32'), p.classes), 'float32'));
+  const lossOf = (x: tf.Tensor) => tf.losses.softmaxCrossEntropy(onehot, x, undefined, 0, tf.Reduction.MEAN);
+  const valueAndGradient = tf.valueAndGrad((x: tf.Tensor) => lossOf(x) as tf.Scalar);
+  return {
+    forward: async () => {
+      const loss = lossOf(logits);
+      const [value] = await loss.data();
+      loss.dispose();
+      return value!;
+    },
+    forwardGrad: async () => {
+      const { value, grad } = valueAndGradient(logits);
+      const [v] = await value.data();
+      value.dispose();
+      grad.dispose();
+      return v!;
+    },
+    dispose: () => {
+      logits.dispose();
+      onehot.dispose();
+    },
+  };
+}
+
+export async function initJaxjs(): Promise<boolean> {
+  const devices = await init();
+  if (!devices.includes('webgpu')) return false;
+  defaultDevice('webgpu');
+  return true;
+}
+
+export function prepareJaxjs(p: RowMajorProblem): Prepared {
+  const logits = np.array(p.logits).reshape([p.rows, p.classes]);
+  const targets = np.array(p.targets, { dtype: np.int32 }).reshape([p.rows, 1]);
+  const lossOf = (x: np.Array, t: np.Array) =>
+    np.takeAlongAxis(nn.logSoftmax(x, -1), t, 1).mean().neg();
+  const forward = jit(lossOf);
+  const withGrad = jit(valueAndGrad(lossOf));
+  return {
+    forward: async () => {
+      const loss = forward(logits.ref, targets.ref);
+      const [value] = await loss.data();
+      return value!;
+    },
+    forwardGrad: async () => {
+      const [value, grad] = withGrad(logits.ref, targets.ref) as [np.Array, np.Array];
+      await blockUntilReady(grad.ref);
+      grad.dispose();
+      const [v] = await value.data();
+      return v!;
+    },
+    dispose: () => {
+      logits.dispose();
+      targets.dispose();
+    },
+  };
+}

@@ -1,0 +1,35 @@
+// Roofline (copy): the floor for forward + gradient. Reads every value once and writes it once.
+//
+// Algorithm: invocation i copies its own contiguous run of `chunk` vec4s. No barriers.
+// Dispatch: one invocation per chunk, 2-D folded.
+//
+// Bindings:
+//   params      : count of vec4s, vec4s per invocation
+//   source      : the values, as vec4s
+//   destination : out, the same values
+
+struct Params {
+  count: u32,
+  chunk: u32,
+}
+
+@group(0) @binding(0) var<uniform> params: Params;
+@group(0) @binding(1) var<storage, read> source: array<vec4<f32>>;
+@group(0) @binding(2) var<storage, read_write> destination: array<vec4<f32>>;
+
+override workgroup_size: u32 = 64u;
+
+@compute @workgroup_size(workgroup_size)
+fn main(@builtin(workgroup_id) group: vec3<u32>,
+        @builtin(num_workgroups) groups: vec3<u32>,
+        @builtin(local_invocation_index) lane: u32) {
+  let index = (group.y * groups.x + group.x) * workgroup_size + lane;
+  let first = index * params.chunk;
+  if (first >= params.count) {
+    return;
+  }
+  let end = min(first + params.chunk, params.count);
+  for (var i = first; i < end; i++) {
+    destination[i] = source[i];
+  }
+}

@@ -1,0 +1,82 @@
+// npm run bench: drives bench/index.html in headless Chromium (DESIGN.md §5), prints a table of
+// each implementation's ratio to the roofline, and writes bench/results.json and bench/results.svg.
+//
+//   npm run bench                 every shape of DESIGN.md §5, 9 timed rounds
+//   npm run bench -- --quick      small shapes, 7 rounds (a smoke run)
+//   npm run bench -- --shapes 64x1000,4096x1000
+import { writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { openBrowser } from '../scripts/browser.mjs';
+import { ratioChart } from './chart.mjs';
+
+const ALL_SHAPES = [
+  [1, 3], [64, 1000], [4096, 1000], [256, 32000], [32, 128256], [8, 21, 128, 128],
+  [1024, 32000], [2048, 32000], [4096, 32000],
+];
+const QUICK_SHAPES = [[1, 3], [64, 1000], [4096, 1000], [8, 21, 32, 32]];
+
+function parseArgs(argv) {
+  const quick = argv.includes('--quick');
+  const at = argv.indexOf('--shapes');
+  const shapes = at >= 0 ? argv[at + 1].split(',').map((s) => s.split('x').map(Number)) : quick ? QUICK_SHAPES : ALL_SHAPES;
+  return { shapes, rounds: quick ? 7 : 9, warmup: 2, slowLimitMs: 20_000 };
+}
+
+/** Which roofline an implementation is measured against. */
+function rooflineOf(impl) {
+  return impl.endsWith('-grad') || impl === 'roofline-copy' ? 'roofline-copy' : 'roofline-read';
+}
+
+function format(value, digits = 2) {
+  return value === null || value === undefined ? '—' : value < 0.01 ? value.toExponential(1) : value.toFixed(digits);
+}
+
+function table(rows) {
+  const lines = [];
+  const shapes = [...new Set(rows.map((r) => JSON.stringify(r.shape)))];
+  for (const key of shapes) {
+    const group = rows.filter((r) => JSON.stringify(r.shape) === key);
+    const ms = (impl) => group.find((r) => r.impl === impl)?.median_ms ?? null;
+    lines.push(`\n[${JSON.parse(key).join(', ')}]  (${group[0].gbps !== null ? '' : ''}ratio = median / roofline median, in one run)`);
+    lines.push('  impl                 median ms   × roofline   GB/s     rel error   first call ms');
+    for (const r of group) {
+      const base = ms(rooflineOf(r.impl)) ?? ms('roofline-read');
+      const ratio = r.median_ms !== null && base ? r.median_ms / base : null;
+      lines.push(`  ${r.impl.padEnd(20)} ${format(r.median_ms, 3).padStart(10)}   ${format(ratio).padStart(10)}   `
+        + `${format(r.gbps).padStart(6)}   ${format(r.rel_error).padStart(9)}   ${format(r.first_ms, 1).padStart(13)}`
+        + `${r.note ? `   (${r.note})` : ''}`);
+    }
+  }
+  return lines.join('\n');
+}
+
+async function main() {
+  const config = parseArgs(process.argv.slice(2));
+  const started = Date.now();
+  const session = await openBrowser();
+  const tty = process.stdout.isTTY;
+  session.page.on('console', (message) => {
+    const text = message.text();
+    if (!text.startsWith('PROGRESS ')) return;
+    const line = `bench ${((Date.now() - started) / 1000).toFixed(0).padStart(4)} s  ${text.slice(9)}`;
+    if (tty) process.stdout.write(`\r\x1b[K${line}`);
+    else console.log(line);
+  });
+  try {
+    await session.page.goto(session.url('/bench/index.html'));
+    await session.page.waitForFunction(() => window.benchReady === true, { timeout: 120_000 });
+    const result = await session.page.evaluate((c) => window.runBench(c), config);
+    if (tty) process.stdout.write('\r\x1b[K');
+    const output = { adapter: result.adapter, config, rows: result.rows };
+    const folder = fileURLToPath(new URL('./', import.meta.url));
+    writeFileSync(`${folder}results.json`, `${JSON.stringify(output, null, 2)}\n`);
+    writeFileSync(`${folder}results.svg`, ratioChart(output));
+    console.log(`adapter: ${JSON.stringify(result.adapter.vendor)} ${JSON.stringify(result.adapter.architecture)}`);
+    console.log(table(result.rows));
+    console.log(`\nwrote bench/results.json and bench/results.svg in ${((Date.now() - started) / 1000).toFixed(0)} s`);
+  } finally {
+    await session.close();
+  }
+}
+
+await main();

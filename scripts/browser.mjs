@@ -1,0 +1,56 @@
+// Headless Chromium on a page served by Vite from http://localhost (WebGPU needs a secure origin).
+// Shared by the browser tests and the benchmark runner. Puppeteer never downloads a browser here
+// (.puppeteerrc.cjs): it launches the system Chromium, or PUPPETEER_EXECUTABLE_PATH when set.
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import puppeteer from 'puppeteer';
+import { createServer } from 'vite';
+
+const SYSTEM_CHROMIUM = '/usr/bin/chromium';
+
+/** Flags that expose navigator.gpu headless and keep Chromium off the (closed) network. */
+export const CHROMIUM_ARGS = [
+  '--enable-unsafe-webgpu',
+  '--no-sandbox',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+];
+
+export function chromiumPath() {
+  const path = process.env.PUPPETEER_EXECUTABLE_PATH ?? SYSTEM_CHROMIUM;
+  return existsSync(path) ? path : undefined;
+}
+
+/** Starts Vite (the project's own config) on a free localhost port and opens one Chromium page. */
+export async function openBrowser() {
+  const executablePath = chromiumPath();
+  if (executablePath === undefined) throw new Error(`no Chromium at ${SYSTEM_CHROMIUM} (apt-get install chromium)`);
+  const server = await createServer({
+    root: fileURLToPath(new URL('../', import.meta.url)),
+    logLevel: 'silent',
+    server: { host: 'localhost', port: 0, strictPort: false },
+  });
+  await server.listen();
+  const address = server.httpServer?.address();
+  if (!address || typeof address === 'string') throw new Error('Vite did not listen');
+  let browser;
+  try {
+    browser = await puppeteer.launch({ executablePath, headless: true, args: CHROMIUM_ARGS, protocolTimeout: 0 });
+    const page = await browser.newPage();
+    page.on('pageerror', (error) => console.error('[page error]', error));
+    return {
+      page,
+      url: (path) => `http://localhost:${address.port}${path}`,
+      close: async () => {
+        await browser?.close();
+        await server.close();
+      },
+    };
+  } catch (error) {
+    await browser?.close();
+    await server.close();
+    throw error;
+  }
+}
