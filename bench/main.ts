@@ -90,8 +90,16 @@ function progress(message: string): void {
 interface Candidate {
   readonly name: string;
   readonly run: () => Promise<number>;
-  /** Whether the result is a loss to check (rooflines return a checksum). */
+  /** Whether the result is a loss to check against the reference (rooflines return a checksum). */
   readonly isLoss: boolean;
+  /** For rooflines: the checksum a correct pass returns (computed on the host). */
+  readonly checksum?: number;
+}
+
+function hostSum(values: Float32Array, count = values.length): number {
+  let sum = 0;
+  for (let i = 0; i < count; i++) sum += values[i]!;
+  return sum;
 }
 
 window.runBench = async (config) => {
@@ -104,6 +112,8 @@ window.runBench = async (config) => {
     },
     requiredFeatures: adapter.features.has('subgroups') ? ['subgroups' as GPUFeatureName] : [],
   });
+  const gpuErrors: string[] = [];
+  device.addEventListener('uncapturederror', (event) => gpuErrors.push((event as GPUUncapturedErrorEvent).error.message));
   const info = adapter.info;
   await initTfjs(device, info);
   const jaxReady = await initJaxjs().catch(() => false);
@@ -138,8 +148,10 @@ window.runBench = async (config) => {
       const targets = gpuBuffer(problem.targets);
       const copy = device.createBuffer({ size: Math.max(16, bytes), usage: STORAGE | COPY_SRC });
       owned.push(copy);
-      candidates.push({ name: 'roofline-read', run: roofline.prepareRead(logits, bytes), isLoss: false });
-      candidates.push({ name: 'roofline-copy', run: roofline.prepareCopy(logits, copy, bytes), isLoss: false });
+      candidates.push({ name: 'roofline-read', run: roofline.prepareRead(logits, bytes), isLoss: false,
+        checksum: hostSum(problem.logits) });
+      candidates.push({ name: 'roofline-copy', run: roofline.prepareCopy(logits, copy, bytes), isLoss: false,
+        checksum: hostSum(problem.logits, 4) });
       const gpuLogits = { data: logits, shape };
       const gpuTargets = { data: targets, shape: targetInput.shape };
       candidates.push({ name: 'ours-forward', run: async () => (await ce.forward(gpuLogits, gpuTargets)).loss, isLoss: true });
@@ -173,7 +185,9 @@ window.runBench = async (config) => {
     } else {
       // Over one buffer: the logits live on the host and are streamed; so is the roofline.
       const pieceBytes = Math.min(device.limits.maxStorageBufferBindingSize, 64 * 1024 * 1024);
-      candidates.push({ name: 'roofline-read', run: roofline.prepareStreamedRead(problem.logits, pieceBytes), isLoss: false });
+      const lastPiece = problem.logits.subarray(Math.floor((problem.logits.length - 1) / (pieceBytes / 4)) * (pieceBytes / 4));
+      candidates.push({ name: 'roofline-read', run: roofline.prepareStreamedRead(problem.logits, pieceBytes), isLoss: false,
+        checksum: hostSum(lastPiece) });
       candidates.push({ name: 'ours-forward', run: async () => (await ce.forward(logitsInput, targetInput)).loss, isLoss: true });
       for (const impl of ['roofline-copy', 'ours-forward-grad', 'tfjs-webgpu', 'tfjs-webgpu-grad', 'jaxjs-webgpu', 'jaxjs-webgpu-grad']) {
         skipped.push({ shape, impl, median_ms: null, gbps: null, rel_error: null, runs: 0,
@@ -226,10 +240,11 @@ window.runBench = async (config) => {
       const t = times.get(candidate.name)!;
       const ms = failed.has(candidate.name) || t.length === 0 ? null : median(t);
       const value = results.get(candidate.name);
+      const expected = candidate.isLoss ? reference : candidate.checksum;
       rows.push({
         shape, impl: candidate.name, median_ms: ms, gbps: ms === null ? null : bytes / (ms * 1e6),
-        rel_error: candidate.isLoss && value !== undefined && !failed.has(candidate.name)
-          ? Math.abs(value - reference) / Math.abs(reference) : null,
+        rel_error: expected !== undefined && value !== undefined && !failed.has(candidate.name)
+          ? Math.abs(value - expected) / Math.max(Math.abs(expected), 1) : null,
         ...(firsts.has(candidate.name) ? { first_ms: firsts.get(candidate.name)! } : {}),
         runs: t.length,
         ...(failed.has(candidate.name) ? { note: failed.get(candidate.name)! } : {}),
@@ -238,6 +253,7 @@ window.runBench = async (config) => {
     rows.push(...skipped);
     prepared.forEach((p) => p.dispose());
     owned.forEach((b) => b.destroy());
+    if (gpuErrors.length > 0) throw new Error(`WebGPU errors during ${label}: ${gpuErrors.join('; ')}`);
   }
   roofline.destroy();
   ce.destroy();

@@ -64,10 +64,11 @@ export class Roofline {
     return buffer;
   }
 
+  /** A pass over `source` (vec4s) with `chunk` vec4s per invocation (default: ~TARGET_INVOCATIONS). */
   #pass(pipeline: GPUComputePipeline, source: GPUBufferBinding & { size: number }, destination: GPUBuffer,
-    destinationOffset: number): Pass {
+    destinationOffset: number, chunkOverride?: number): Pass {
     const count = source.size / 16;
-    const chunk = Math.max(MIN_CHUNK, Math.ceil(count / TARGET_INVOCATIONS));
+    const chunk = chunkOverride ?? Math.max(MIN_CHUNK, Math.ceil(count / TARGET_INVOCATIONS));
     const invocations = Math.ceil(count / chunk);
     const params = this.#buffer(16, UNIFORM | COPY_DST);
     this.#device.queue.writeBuffer(params, 0, new Uint32Array([count, chunk, 0, 0]));
@@ -87,13 +88,24 @@ export class Roofline {
   prepareRead(source: GPUBuffer, bytes: number): () => Promise<number> {
     const limits = this.#device.limits;
     const pieces = bindingPieces(bytes, limits.maxStorageBufferBindingSize, limits.minStorageBufferOffsetAlignment);
-    const partialBytes = TARGET_INVOCATIONS * 16 * 2;
-    const partials = pieces.map(() => this.#buffer(partialBytes, STORAGE | COPY_SRC));
-    const total = this.#buffer(16 * 64, STORAGE | COPY_SRC);
-    const passes = pieces.map((piece, i) => this.#pass(this.#read, { buffer: source, ...piece }, partials[i]!, 0));
-    const finals = passes.map((p, i) => this.#pass(this.#read, { buffer: partials[i]!, offset: 0,
-      size: Math.ceil(p.groups[0] * p.groups[1] * WORKGROUP) * 16 }, total, 0));
-    return () => this.#run([...passes, ...finals], total);
+    // Each piece writes its partial sums; one invocation then sums all partials of all pieces.
+    const passes: Pass[] = [];
+    // Each piece's slot of partials starts at an offset the device accepts for a binding.
+    const slotAlign = limits.minStorageBufferOffsetAlignment / 16;
+    const partialCounts = pieces.map((piece) => {
+      const count = Math.ceil(piece.size / 16 / Math.max(MIN_CHUNK, Math.ceil(piece.size / 16 / TARGET_INVOCATIONS)));
+      return Math.ceil(count / slotAlign) * slotAlign;
+    });
+    const totalPartials = partialCounts.reduce((a, b) => a + b, 0);
+    const partials = this.#buffer(totalPartials * 16, STORAGE | COPY_SRC);
+    let at = 0;
+    pieces.forEach((piece, i) => {
+      passes.push(this.#pass(this.#read, { buffer: source, ...piece }, partials, at * 16));
+      at += partialCounts[i]!;
+    });
+    const total = this.#buffer(16, STORAGE | COPY_SRC);
+    passes.push(this.#pass(this.#read, { buffer: partials, offset: 0, size: totalPartials * 16 }, total, 0, totalPartials));
+    return () => this.#run(passes, total);
   }
 
   /** A prepared copy of a GPU buffer into another of the same size. */
@@ -128,10 +140,11 @@ export class Roofline {
       compute.dispatchWorkgroups(...pass.groups);
     }
     compute.end();
-    encoder.copyBufferToBuffer(result, 0, this.#staging, 0, 4);
+    encoder.copyBufferToBuffer(result, 0, this.#staging, 0, 16);
     this.#device.queue.submit([encoder.finish()]);
     await this.#staging.mapAsync(MAP_READ);
-    const value = new Float32Array(this.#staging.getMappedRange(0, 4))[0]!;
+    const [a, b, c, d] = new Float32Array(this.#staging.getMappedRange(0, 16));
+    const value = a! + b! + c! + d!;
     this.#staging.unmap();
     return value;
   }

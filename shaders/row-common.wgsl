@@ -2,7 +2,16 @@
 // state, constants, and the input transform. The host prepends this file to each of them, so a
 // layout is written once here and once in src/gpu/uniforms.ts.
 //
-// Binding 0 of every row kernel is `params`, declared here.
+// What kind of problem a pipeline computes is fixed by override constants, so that the compiler
+// drops every branch the problem does not take from the per-element loops; sizes and values stay
+// in the `params` uniform (binding 0 of every row kernel, declared here), so one pipeline serves
+// every shape.
+
+override INPUT_KIND: u32 = 0u;              // 0 logits, 1 probabilities, 2 log-probabilities
+override TARGET_KIND: u32 = 0u;             // 0 class indices, 1 class probabilities
+override HAS_WEIGHT: bool = false;          // `weight` holds per-class weights (else all ones)
+override NEED_SMOOTHING_SUM: bool = false;  // class indices with label smoothing (or row statistics)
+override HAS_SOFTCAP: bool = false;         // logits pass through softcap * tanh(x / softcap)
 
 const INPUT_LOGITS: u32 = 0u;
 const INPUT_PROBABILITIES: u32 = 1u;
@@ -26,15 +35,11 @@ struct Params {
   inner: u32,              // d1 * ... * dk: the stride between two classes of one row
   chunks: u32,             // chunks each row is cut into by row-stats
   chunk_len: u32,          // classes per chunk (the last may be shorter)
-  input_kind: u32,         // 0 logits, 1 probabilities, 2 log-probabilities
-  target_kind: u32,        // 0 class indices, 1 class probabilities
-  has_weight: u32,         // 1: `weight` holds per-class weights; 0: all ones
   ignore_index: i32,
   label_smoothing: f32,    // epsilon in [0, 1]
-  need_smoothing_sum: u32, // 1 when the smoothing sum is used (class indices, epsilon > 0)
   class_offset: i32,       // the first class this shard holds (0 when unsharded)
   sharded: u32,            // 1: a target outside [offset, offset + C) belongs to another shard
-  softcap: f32,            // > 0: logits become softcap * tanh(x / softcap) (Gemma 2); 0: off
+  softcap: f32,            // the cap, when HAS_SOFTCAP (Gemma 2)
   z_loss: f32,             // coefficient of lse^2 added to each used row's loss (PaLM); 0: off
   reduction: u32,          // 0 mean, 1 sum, 2 none
   has_grad_output: u32,    // 1: `grad_output` holds the upstream gradient of each row ('none')
@@ -79,10 +84,10 @@ fn quiet_nan() -> f32 {
 
 // The value the loss treats as log p, before log-sum-exp is subtracted (for logits).
 fn log_space(x: f32) -> f32 {
-  if (params.input_kind == INPUT_PROBABILITIES) {
+  if (INPUT_KIND == INPUT_PROBABILITIES) {
     return max(log(x), LOG_PROBABILITY_FLOOR);
   }
-  if (params.input_kind == INPUT_LOGITS && params.softcap > 0.0) {
+  if (INPUT_KIND == INPUT_LOGITS && HAS_SOFTCAP) {
     return params.softcap * capped_tanh(x / params.softcap);
   }
   return x;

@@ -13,9 +13,9 @@
 // Bindings:
 //   params             : (row-common) shapes and options of this call
 //   logits             : the input (not read when in_place == 1: `grad` holds it then)
-//   class_target       : class indices (read when target_kind == 0)
-//   target_probability : class probabilities (read when target_kind == 1)
-//   weight             : per-class weight [C] (read when has_weight == 1)
+//   class_target       : class indices (read when TARGET_KIND == 0)
+//   target_probability : class probabilities (read when TARGET_KIND == 1)
+//   weight             : per-class weight [C] (read when HAS_WEIGHT)
 //   row_summary        : each row's merged statistics, from row-loss
 //   batch_weight       : [sum of denominator weights], the last batch-reduce level's ('mean')
 //   grad_output        : upstream gradient per row (read when has_grad_output == 1)
@@ -39,7 +39,7 @@ struct GradParams {
 override workgroup_size: u32 = 64u;
 
 fn class_weight(c: u32) -> f32 {
-  if (params.has_weight == 1u) {
+  if (HAS_WEIGHT) {
     return weight[c];
   }
   return 1.0;
@@ -78,10 +78,10 @@ fn main(@builtin(workgroup_id) group: vec3<u32>,
   // coef_c = own_weight * [c == y] + spread_c; total = sum_j coef_j (see the header).
   var y = -1;
   var total = summary.target_mass;
-  if (params.target_kind == TARGET_CLASS_INDEX) {
+  if (TARGET_KIND == TARGET_CLASS_INDEX) {
     y = local_class(class_target[row]);
     total = (1.0 - eps) * summary.target_weight;
-    if (params.need_smoothing_sum == 1u) {
+    if (NEED_SMOOTHING_SUM) {
       total += spread * summary.smooth_mass;
     }
   }
@@ -98,23 +98,23 @@ fn main(@builtin(workgroup_id) group: vec3<u32>,
       x = logits[at];
     }
     var coef: f32;
-    if (params.target_kind == TARGET_PROBABILITIES) {
+    if (TARGET_KIND == TARGET_PROBABILITIES) {
       coef = class_weight(c) * (target_probability[at] * (1.0 - eps) + spread);
     } else {
       coef = select(0.0, own_weight, i32(c) == y);
-      if (params.need_smoothing_sum == 1u) {
+      if (NEED_SMOOTHING_SUM) {
         coef += spread * class_weight(c);
       }
     }
     var g: f32;
-    if (params.input_kind == INPUT_LOGITS) {
+    if (INPUT_KIND == INPUT_LOGITS) {
       let p = exp((log_space(x) - summary.max_value) - summary.log_norm);
       g = p * softmax_weight - coef;
-      if (params.softcap > 0.0) {
+      if (HAS_SOFTCAP) {
         let t = capped_tanh(x / params.softcap);
         g *= 1.0 - t * t;
       }
-    } else if (params.input_kind == INPUT_PROBABILITIES) {
+    } else if (INPUT_KIND == INPUT_PROBABILITIES) {
       g = select(0.0, -coef / x, log(x) > LOG_PROBABILITY_FLOOR);
     } else {
       g = -coef;

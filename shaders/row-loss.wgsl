@@ -11,8 +11,8 @@
 //
 // Bindings:
 //   params       : (row-common) shapes and options of this call
-//   class_target : class indices [N, d1..dk] (read when target_kind == 0)
-//   weight       : per-class weight [C] (read when has_weight == 1)
+//   class_target : class indices [N, d1..dk] (read when TARGET_KIND == 0)
+//   weight       : per-class weight [C] (read when HAS_WEIGHT)
 //   partials     : chunk states from row-stats, at chunk * rows + row
 //   row_loss     : out, the loss of each row (0 for ignored rows; the index's bits for a bad target)
 //   row_weight   : out, each row's contribution to the 'mean' denominator
@@ -37,7 +37,7 @@ override workgroup_size: u32 = 64u;
 // Merges state `b` into `a`, re-measuring both from the larger max (exact log-sum-exp of the two).
 fn merge(a: RowState, b: RowState) -> RowState {
   let target_logit = a.target_logit + b.target_logit;  // at most one chunk holds the target
-  if (params.input_kind != INPUT_LOGITS) {
+  if (INPUT_KIND != INPUT_LOGITS) {
     return RowState(0.0, 1.0, a.smooth_dist + b.smooth_dist, a.smooth_mass + b.smooth_mass,
                     a.target_dist + b.target_dist, a.target_mass + b.target_mass, target_logit);
   }
@@ -56,7 +56,7 @@ fn merge(a: RowState, b: RowState) -> RowState {
 }
 
 fn class_weight(c: u32) -> f32 {
-  if (params.has_weight == 1u) {
+  if (HAS_WEIGHT) {
     return weight[c];
   }
   return 1.0;
@@ -83,7 +83,7 @@ fn main(@builtin(workgroup_id) group: vec3<u32>,
   // log(sum exp(x - max)): the row's log-sum-exp minus its max; 0 when the input is already log p.
   var log_norm = 0.0;
   var z_term = 0.0;
-  if (params.input_kind == INPUT_LOGITS) {
+  if (INPUT_KIND == INPUT_LOGITS) {
     log_norm = log(state.sum_exp);
     if (!is_finite(state.max_value)) {
       // PyTorch: lse = +inf makes log p NaN wherever x = +inf; a row of only -inf has lse = -inf
@@ -97,7 +97,7 @@ fn main(@builtin(workgroup_id) group: vec3<u32>,
   var summary = RowSummary(state.max_value, log_norm, state.smooth_dist, state.smooth_mass,
                            state.target_dist, state.target_mass, state.target_logit, 1.0, ROW_USED);
 
-  if (params.target_kind != TARGET_CLASS_INDEX) {
+  if (TARGET_KIND != TARGET_CLASS_INDEX) {
     write_row(row, state.target_dist + log_norm * state.target_mass + z_term, 1.0, summary);
     return;
   }
@@ -129,7 +129,7 @@ fn main(@builtin(workgroup_id) group: vec3<u32>,
   // -log p_y = lse - x_y = (max - x_y) + log_norm, both terms non-negative for logits.
   let nll = w_y * ((state.max_value - state.target_logit) + log_norm);
   var loss = nll;
-  if (params.need_smoothing_sum == 1u) {
+  if (NEED_SMOOTHING_SUM) {
     let smoothing_sum = state.smooth_dist + log_norm * state.smooth_mass;
     loss = (1.0 - params.label_smoothing) * nll
          + (params.label_smoothing / f32(params.classes)) * smoothing_sum;

@@ -11,9 +11,9 @@
 // Bindings:
 //   params             : (row-common) shapes and options of this call
 //   logits             : the input, row-major [N, C, d1..dk]
-//   class_target       : class indices [N, d1..dk] (read when target_kind == 0)
-//   target_probability : class probabilities with the logits' layout (read when target_kind == 1)
-//   weight             : per-class weight [C] (read when has_weight == 1)
+//   class_target       : class indices [N, d1..dk] (read when TARGET_KIND == 0)
+//   target_probability : class probabilities with the logits' layout (read when TARGET_KIND == 1)
+//   weight             : per-class weight [C] (read when HAS_WEIGHT)
 //   partials           : out, one RowState per (chunk, row), at chunk * rows + row
 
 @group(0) @binding(1) var<storage, read> logits: array<f32>;
@@ -25,7 +25,7 @@
 override workgroup_size: u32 = 64u;
 
 fn class_weight(c: u32) -> f32 {
-  if (params.has_weight == 1u) {
+  if (HAS_WEIGHT) {
     return weight[c];
   }
   return 1.0;
@@ -33,7 +33,7 @@ fn class_weight(c: u32) -> f32 {
 
 // Adds one class to the state. `w` is its weight, `tw` its weight times smoothed target mass.
 fn absorb(state: ptr<function, RowState>, x: f32, w: f32, tw: f32) {
-  if (params.input_kind == INPUT_LOGITS) {
+  if (INPUT_KIND == INPUT_LOGITS) {
     if (x > (*state).max_value) {
       // Re-measure everything from the new max: every earlier distance grows by `shift`.
       let shift = x - (*state).max_value;
@@ -46,11 +46,11 @@ fn absorb(state: ptr<function, RowState>, x: f32, w: f32, tw: f32) {
   // x == max covers a run of -inf masks (where max - x would be NaN): it counts as the max itself.
   let dist = select((*state).max_value - x, 0.0, x == (*state).max_value);
   (*state).sum_exp += exp(-dist);
-  if (params.need_smoothing_sum == 1u) {
+  if (NEED_SMOOTHING_SUM) {
     (*state).smooth_dist += w * dist;
     (*state).smooth_mass += w;
   }
-  if (params.target_kind == TARGET_PROBABILITIES) {
+  if (TARGET_KIND == TARGET_PROBABILITIES) {
     (*state).target_dist += tw * dist;
     (*state).target_mass += tw;
   }
@@ -75,7 +75,7 @@ fn main(@builtin(workgroup_id) group: vec3<u32>,
   let base = element_index(row, first);
   let stride = params.inner;
   var state = RowState(0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0);
-  if (params.input_kind == INPUT_LOGITS) {
+  if (INPUT_KIND == INPUT_LOGITS) {
     // Start from the first element rather than a sentinel: the max is one of the values.
     state.max_value = log_space(logits[base]);
   }
@@ -83,13 +83,13 @@ fn main(@builtin(workgroup_id) group: vec3<u32>,
   for (var c = first; c < end; c++) {
     let w = class_weight(c);
     var tw = 0.0;
-    if (params.target_kind == TARGET_PROBABILITIES) {
+    if (TARGET_KIND == TARGET_PROBABILITIES) {
       tw = w * (target_probability[at] * smooth_keep + smooth_spread);
     }
     absorb(&state, log_space(logits[at]), w, tw);
     at += stride;
   }
-  if (params.target_kind == TARGET_CLASS_INDEX) {
+  if (TARGET_KIND == TARGET_CLASS_INDEX) {
     let y = local_class(class_target[row]);
     if (y >= i32(first) && y < i32(end)) {
       state.target_logit = log_space(logits[element_index(row, u32(y))]);

@@ -6,7 +6,7 @@
 import { encodeBinary } from './gpu/encode-binary.js';
 import { BufferUsage } from './gpu/constants.js';
 import { CallBuffers } from './gpu/buffers.js';
-import { encodeCrossEntropy, ROW_SUMMARY_BYTES, type CrossEntropyInputs } from './gpu/encode-cross-entropy.js';
+import { encodeCrossEntropy, ROW_SUMMARY_BYTES, rowVariant, type CrossEntropyInputs } from './gpu/encode-cross-entropy.js';
 import { GpuForward } from './gpu/forward-result.js';
 import { kernelsFor, type Kernels } from './gpu/pipelines.js';
 import { describeBinaryProblem, type BinaryOptions } from './binary.js';
@@ -141,12 +141,13 @@ export class CrossEntropy {
     this.#checkBindingSize('logits', logits.data);
 
     const plan = planWork(problem);
+    const rowKernels = await this.#kernels.rows(rowVariant(problem, options.weight !== undefined));
     return this.#withBuffers(options.encoder, (buffers, encoder) => {
       const inputs = this.#upload(buffers, problem, logits, target, options);
       // Host logits are a private copy: the gradient goes over it, with no second N×C buffer.
       const gradInPlace = problem.gradInPlace || !isGpuBuffer(logits.data);
-      const encoded = encodeCrossEntropy(this.#device, this.#kernels, buffers, encoder, problem, plan, inputs,
-        { gradInPlace });
+      const encoded = encodeCrossEntropy(this.#device, { ...this.#kernels, ...rowKernels }, buffers, encoder, problem,
+        plan, inputs, { gradInPlace });
       return new GpuForward<R>(this.#device, buffers, encoded, problem);
     });
   }
@@ -194,10 +195,11 @@ export class CrossEntropy {
     if (options.weight !== undefined) checkWeight(options.weight, problem.layout.classes, GPU_DATA);
     this.#checkBindingSize('logits', logits.data);
     const plan = planWork(problem);
+    const rowKernels = await this.#kernels.rows(rowVariant(problem, options.weight !== undefined, true));
     const { buffers, encoded } = await this.#withBuffers(undefined, (buffers, encoder) => {
       const inputs = this.#upload(buffers, problem, logits, target, forwardOptions);
-      return { buffers, encoded: encodeCrossEntropy(this.#device, this.#kernels, buffers, encoder, problem, plan,
-        inputs, { gradInPlace: false, classOffset, sharded: true }) };
+      return { buffers, encoded: encodeCrossEntropy(this.#device, { ...this.#kernels, ...rowKernels }, buffers, encoder,
+        problem, plan, inputs, { gradInPlace: false, classOffset, sharded: true }) };
     });
     try {
       const [summary] = await buffers.read(this.#device.createCommandEncoder({ label: 'cross-entropy:read' }),

@@ -7,7 +7,7 @@ import type { WorkPlan } from '../plan.js';
 import type { CallBuffers } from './buffers.js';
 import { ELEMENT_BYTES } from './constants.js';
 import { dispatch } from './dispatch.js';
-import type { Kernels } from './pipelines.js';
+import type { Kernels, RowKernels, RowVariant } from './pipelines.js';
 import { Divide, gradParams, reduceParams, rowParams, uniformBlocks } from './uniforms.js';
 
 /** Bytes of a RowState (seven f32) and of a RowSummary (eight f32 and a u32), as in row-common.wgsl. */
@@ -46,7 +46,19 @@ export interface EncodedCrossEntropy {
   readonly rowSummary: GPUBuffer;
 }
 
-export function encodeCrossEntropy(device: GPUDevice, kernels: Kernels, buffers: CallBuffers,
+/** The row-kernel variant a problem needs (see row-common.wgsl's override constants). */
+export function rowVariant(problem: Problem, hasWeight: boolean, sharded = false): RowVariant {
+  return {
+    input: problem.input,
+    targetKind: problem.targetKind,
+    hasWeight,
+    // Row statistics of a shard always carry the smoothing sums: the merged loss may need them.
+    needSmoothingSum: problem.targetKind === 'classIndex' && (problem.labelSmoothing > 0 || sharded),
+    hasSoftcap: problem.softcap > 0,
+  };
+}
+
+export function encodeCrossEntropy(device: GPUDevice, kernels: Kernels & RowKernels, buffers: CallBuffers,
   encoder: GPUCommandEncoder, problem: Problem, plan: WorkPlan, inputs: CrossEntropyInputs,
   flags: EncodeFlags): EncodedCrossEntropy {
   const placeholder = buffers.placeholder();
@@ -56,8 +68,7 @@ export function encodeCrossEntropy(device: GPUDevice, kernels: Kernels, buffers:
   const [row, grad, ...levels] = uniformBlocks(device, device.limits.minUniformBufferOffsetAlignment,
     (bytes, usage) => buffers.create('params', bytes, usage), [
       rowParams(problem, plan, {
-        hasWeight: inputs.weight !== undefined, classOffset: flags.classOffset, sharded: flags.sharded,
-        hasGradOutput: inputs.gradOutput !== undefined,
+        classOffset: flags.classOffset, sharded: flags.sharded, hasGradOutput: inputs.gradOutput !== undefined,
       }),
       gradParams(flags.gradInPlace),
       ...plan.reduceLevels.map((level, i) => reduceParams(level, i === lastLevel ? divide : Divide.none)),

@@ -24,12 +24,41 @@ export interface Kernel {
   readonly label: string;
 }
 
-export interface Kernels {
+/** The row kernels of one problem kind. */
+export interface RowKernels {
   readonly rowStats: Kernel;
   readonly rowLoss: Kernel;
   readonly rowGrad: Kernel;
+}
+
+/** What fixes a row pipeline's override constants (see row-common.wgsl). */
+export interface RowVariant {
+  readonly input: 'logits' | 'probabilities' | 'logProbabilities';
+  readonly targetKind: 'classIndex' | 'probabilities';
+  readonly hasWeight: boolean;
+  readonly needSmoothingSum: boolean;
+  readonly hasSoftcap: boolean;
+}
+
+const INPUT_KIND_CODES = { logits: 0, probabilities: 1, logProbabilities: 2 } as const;
+const TARGET_KIND_CODES = { classIndex: 0, probabilities: 1 } as const;
+
+/** The override constants of a row variant: every field, so no two variants share a pipeline. */
+function rowConstants(variant: RowVariant): Record<string, number> {
+  return {
+    INPUT_KIND: INPUT_KIND_CODES[variant.input],
+    TARGET_KIND: TARGET_KIND_CODES[variant.targetKind],
+    HAS_WEIGHT: Number(variant.hasWeight),
+    NEED_SMOOTHING_SUM: Number(variant.needSmoothingSum),
+    HAS_SOFTCAP: Number(variant.hasSoftcap),
+  };
+}
+
+/** A device's kernels: the fixed ones, and row kernels per variant, made on first use. */
+export interface Kernels {
   readonly batchReduce: Kernel;
   readonly binary: Kernel;
+  rows(variant: RowVariant): Promise<RowKernels>;
 }
 
 /** One file of a shader program. */
@@ -78,20 +107,37 @@ export function kernelsFor(device: GPUDevice): Promise<Kernels> {
 const R = 'read-only-storage';
 const W = 'storage';
 
+const ROW_STATS_BINDINGS: readonly BindingKind[] = ['uniform', R, R, R, R, W];
+const ROW_LOSS_BINDINGS: readonly BindingKind[] = ['uniform', R, R, R, W, W, W, W];
+const ROW_GRAD_BINDINGS: readonly BindingKind[] = ['uniform', R, R, R, R, R, R, R, W, 'uniform'];
+
 async function createKernels(device: GPUDevice): Promise<Kernels> {
-  const [rowStats, rowLoss, rowGrad, batchReduce, binary] = await Promise.all([
-    createKernel(device, [ROW_COMMON, { name: 'row-stats', code: rowStatsSource }], ['uniform', R, R, R, R, W]),
-    createKernel(device, [ROW_COMMON, { name: 'row-loss', code: rowLossSource }], ['uniform', R, R, R, W, W, W, W]),
-    createKernel(device, [ROW_COMMON, { name: 'row-grad', code: rowGradSource }],
-      ['uniform', R, R, R, R, R, R, R, W, 'uniform']),
+  const [batchReduce, binary] = await Promise.all([
     createKernel(device, [{ name: 'batch-reduce', code: batchReduceSource }], ['uniform', R, R, W, W]),
     createKernel(device, [{ name: 'binary', code: binarySource }], ['uniform', R, R, R, R, R, W, W]),
   ]);
-  return { rowStats, rowLoss, rowGrad, batchReduce, binary };
+  const rowVariants = new Map<string, Promise<RowKernels>>();
+  const rows = (variant: RowVariant): Promise<RowKernels> => {
+    const constants = rowConstants(variant);
+    const key = JSON.stringify(constants);
+    let kernels = rowVariants.get(key);
+    if (kernels === undefined) {
+      kernels = Promise.all([
+        createKernel(device, [ROW_COMMON, { name: 'row-stats', code: rowStatsSource }], ROW_STATS_BINDINGS, constants),
+        createKernel(device, [ROW_COMMON, { name: 'row-loss', code: rowLossSource }], ROW_LOSS_BINDINGS, constants),
+        createKernel(device, [ROW_COMMON, { name: 'row-grad', code: rowGradSource }], ROW_GRAD_BINDINGS, constants),
+      ]).then(([rowStats, rowLoss, rowGrad]) => ({ rowStats, rowLoss, rowGrad }));
+      rowVariants.set(key, kernels);
+      kernels.catch(() => rowVariants.delete(key));
+    }
+    return kernels;
+  };
+  return { batchReduce, binary, rows };
 }
 
 async function createKernel(
   device: GPUDevice, files: readonly ShaderFile[], bindings: readonly BindingKind[],
+  constants: Record<string, number> = {},
 ): Promise<Kernel> {
   const label = `cross-entropy:${files.at(-1)!.name}`;
   // The scope is pushed and popped with no await between, so concurrent calls cannot interleave
@@ -111,7 +157,7 @@ async function createKernel(
   const pipeline = await device.createComputePipelineAsync({
     label,
     layout: pipelineLayout,
-    compute: { module, entryPoint: 'main', constants: { workgroup_size: WORKGROUP_SIZE } },
+    compute: { module, entryPoint: 'main', constants: { workgroup_size: WORKGROUP_SIZE, ...constants } },
   });
   return { pipeline, layout, label };
 }

@@ -7,8 +7,6 @@ import type { Problem } from '../options.js';
 import type { ReduceLevel, WorkPlan } from '../plan.js';
 import { BufferUsage } from './constants.js';
 
-const INPUT_KIND_CODES = { logits: 0, probabilities: 1, logProbabilities: 2 } as const;
-const TARGET_KIND_CODES = { classIndex: 0, probabilities: 1 } as const;
 const REDUCTION_CODES = { mean: 0, sum: 1, none: 2 } as const;
 /** batch-reduce's `divide`: keep the sum, divide by the summed weights, or by a fixed count. */
 export const Divide = { none: 0, byWeight: 1, byCount: 2 } as const;
@@ -45,9 +43,9 @@ export function uniformBlocks(device: GPUDevice, alignment: number,
   return sizes.map((size, b) => ({ buffer, offset: offsets[b]!, size }));
 }
 
-/** row-common.wgsl `Params`. */
+/** row-common.wgsl `Params` (what is not an override constant of the pipeline). */
 export function rowParams(problem: Problem, plan: WorkPlan, flags: {
-  hasWeight: boolean; classOffset?: number; sharded?: boolean; hasGradOutput?: boolean;
+  classOffset?: number; sharded?: boolean; hasGradOutput?: boolean;
 }): Field[] {
   return [
     { u32: plan.rows },
@@ -55,13 +53,8 @@ export function rowParams(problem: Problem, plan: WorkPlan, flags: {
     { u32: plan.inner },
     { u32: plan.chunks },
     { u32: plan.chunkLen },
-    { u32: INPUT_KIND_CODES[problem.input] },
-    { u32: TARGET_KIND_CODES[problem.targetKind] },
-    { u32: flags.hasWeight ? 1 : 0 },
     { i32: problem.ignoreIndex },
     { f32: problem.labelSmoothing },
-    // Row statistics of a shard always carry the smoothing sums: the merged loss may need them.
-    { u32: problem.targetKind === 'classIndex' && (problem.labelSmoothing > 0 || flags.sharded) ? 1 : 0 },
     { i32: flags.classOffset ?? 0 },
     { u32: flags.sharded ? 1 : 0 },
     { f32: problem.softcap },
