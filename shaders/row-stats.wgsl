@@ -38,8 +38,12 @@ fn absorb(state: ptr<function, RowState>, x: f32, w: f32, tw: f32) {
       // Re-measure everything from the new max: every earlier distance grows by `shift`.
       let shift = x - (*state).max_value;
       (*state).sum_exp *= exp(-shift);
-      (*state).smooth_dist += shift * (*state).smooth_mass;
-      (*state).target_dist += shift * (*state).target_mass;
+      if (NEED_SMOOTHING_SUM) {
+        (*state).smooth_dist += shift * (*state).smooth_mass;
+      }
+      if (TARGET_KIND == TARGET_PROBABILITIES) {
+        (*state).target_dist += shift * (*state).target_mass;
+      }
       (*state).max_value = x;
     }
   }

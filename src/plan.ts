@@ -29,6 +29,8 @@ export interface WorkPlan {
   /** Chunks each row is cut into, and classes per chunk. */
   readonly chunks: number;
   readonly chunkLen: number;
+  /** Rows are contiguous and a multiple of 4 long: kernels may load vec4s (chunkLen is then a multiple of 4). */
+  readonly vec4: boolean;
   /** Levels of the batch reduction, first to last; empty for reduction 'none'. */
   readonly reduceLevels: readonly ReduceLevel[];
 }
@@ -36,10 +38,12 @@ export interface WorkPlan {
 /** Plans the work of a problem with at least one row. */
 export function planWork(problem: Problem): WorkPlan {
   const { rows, classes, inner } = problem.layout;
+  const vec4 = inner === 1 && classes % 4 === 0;
   const chunks = Math.ceil(classes / CLASS_CHUNK_LEN);
-  const chunkLen = Math.ceil(classes / chunks);
+  const balanced = Math.ceil(classes / chunks);
+  const chunkLen = vec4 ? Math.ceil(balanced / 4) * 4 : balanced;
   const reduceLevels = problem.reduction === 'none' ? [] : planReduction(rows);
-  return { rows, classes, inner, chunks, chunkLen, reduceLevels };
+  return { rows, classes, inner, chunks: Math.ceil(classes / chunkLen), chunkLen, vec4, reduceLevels };
 }
 
 /** The levels that reduce `count` values to one, first to last (one level even for 0 or 1 value). */

@@ -26,9 +26,10 @@ export class CallBuffers {
     return buffer;
   }
 
-  /** A 4-byte storage buffer to bind where a kernel's optional input is absent (never read). */
+  /** A small storage buffer to bind where a kernel's optional input is absent (never read). */
   placeholder(): GPUBuffer {
-    this.#placeholder ??= this.create('absent', ELEMENT_BYTES, BufferUsage.STORAGE);
+    // 16 bytes: one element of the widest array a kernel declares (vec4<f32>).
+    this.#placeholder ??= this.create('absent', 4 * ELEMENT_BYTES, BufferUsage.STORAGE);
     return this.#placeholder;
   }
 

@@ -62,7 +62,7 @@ export function encodeCrossEntropy(device: GPUDevice, kernels: Kernels & RowKern
   encoder: GPUCommandEncoder, problem: Problem, plan: WorkPlan, inputs: CrossEntropyInputs,
   flags: EncodeFlags): EncodedCrossEntropy {
   const placeholder = buffers.placeholder();
-  const weight = inputs.weight ?? placeholder;
+  const weight = inputs.weight === undefined ? placeholder : { buffer: inputs.weight, size: plan.classes * ELEMENT_BYTES };
   const divide = problem.reduction === 'mean' ? Divide.byWeight : Divide.none;
   const lastLevel = plan.reduceLevels.length - 1;
   const [row, grad, ...levels] = uniformBlocks(device, device.limits.minUniformBufferOffsetAlignment,
@@ -81,11 +81,19 @@ export function encodeCrossEntropy(device: GPUDevice, kernels: Kernels & RowKern
   const status = buffers.output('status', STATUS_BYTES);
   device.queue.writeBuffer(status, 0, new Uint32Array([0, NO_BAD_ROW]));
 
+  // Inputs are bound at exactly the size the shape needs (a caller's buffer may be larger).
+  const elements = plan.rows * plan.classes;
+  const logits = { buffer: inputs.logits, size: Math.max(ELEMENT_BYTES, elements * ELEMENT_BYTES) };
+  const targetBytes = (problem.targetKind === 'classIndex' ? plan.rows : elements) * ELEMENT_BYTES;
+  const target = { buffer: inputs.target, size: Math.max(ELEMENT_BYTES, targetBytes) };
+  // Kernels declare both target arrays; the one this problem does not use gets the placeholder.
+  const classTarget = problem.targetKind === 'classIndex' ? target : placeholder;
+  const probabilityTarget = problem.targetKind === 'probabilities' ? target : placeholder;
   const pass = encoder.beginComputePass({ label: 'cross-entropy:forward' });
-  dispatch(device, pass, kernels.rowStats, plan.rows * plan.chunks,
-    [row!, inputs.logits, inputs.target, inputs.target, weight, partials]);
+  dispatch(device, pass, plan.vec4 ? kernels.rowStatsVec4 : kernels.rowStats, plan.rows * plan.chunks,
+    [row!, logits, classTarget, probabilityTarget, weight, partials]);
   dispatch(device, pass, kernels.rowLoss, plan.rows,
-    [row!, inputs.target, weight, partials, rowLoss, rowWeight, rowSummary, status]);
+    [row!, classTarget, weight, partials, rowLoss, rowWeight, rowSummary, status]);
 
   let loss = rowLoss;
   let lossWeight = rowWeight;
@@ -107,7 +115,7 @@ export function encodeCrossEntropy(device: GPUDevice, kernels: Kernels & RowKern
     gradBuffer = flags.gradInPlace ? inputs.logits
       : buffers.output('grad', plan.rows * plan.classes * ELEMENT_BYTES);
     dispatch(device, pass, kernels.rowGrad, plan.rows * plan.chunks, [
-      row!, flags.gradInPlace ? placeholder : inputs.logits, inputs.target, inputs.target, weight, rowSummary,
+      row!, flags.gradInPlace ? placeholder : logits, classTarget, probabilityTarget, weight, rowSummary,
       lossWeight, inputs.gradOutput ?? placeholder, gradBuffer, grad!,
     ]);
   }

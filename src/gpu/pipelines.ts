@@ -6,6 +6,7 @@
  */
 import rowCommonSource from '../../shaders/row-common.wgsl?raw';
 import rowStatsSource from '../../shaders/row-stats.wgsl?raw';
+import rowStatsVec4Source from '../../shaders/row-stats-vec4.wgsl?raw';
 import rowLossSource from '../../shaders/row-loss.wgsl?raw';
 import rowGradSource from '../../shaders/row-grad.wgsl?raw';
 import batchReduceSource from '../../shaders/batch-reduce.wgsl?raw';
@@ -27,6 +28,8 @@ export interface Kernel {
 /** The row kernels of one problem kind. */
 export interface RowKernels {
   readonly rowStats: Kernel;
+  /** rowStats for contiguous rows whose length is a multiple of 4 (vec4 loads). */
+  readonly rowStatsVec4: Kernel;
   readonly rowLoss: Kernel;
   readonly rowGrad: Kernel;
 }
@@ -124,9 +127,11 @@ async function createKernels(device: GPUDevice): Promise<Kernels> {
     if (kernels === undefined) {
       kernels = Promise.all([
         createKernel(device, [ROW_COMMON, { name: 'row-stats', code: rowStatsSource }], ROW_STATS_BINDINGS, constants),
+        createKernel(device, [ROW_COMMON, { name: 'row-stats-vec4', code: rowStatsVec4Source }], ROW_STATS_BINDINGS,
+          constants),
         createKernel(device, [ROW_COMMON, { name: 'row-loss', code: rowLossSource }], ROW_LOSS_BINDINGS, constants),
         createKernel(device, [ROW_COMMON, { name: 'row-grad', code: rowGradSource }], ROW_GRAD_BINDINGS, constants),
-      ]).then(([rowStats, rowLoss, rowGrad]) => ({ rowStats, rowLoss, rowGrad }));
+      ]).then(([rowStats, rowStatsVec4, rowLoss, rowGrad]) => ({ rowStats, rowStatsVec4, rowLoss, rowGrad }));
       rowVariants.set(key, kernels);
       kernels.catch(() => rowVariants.delete(key));
     }
