@@ -9,6 +9,8 @@
 // -k coef_c / p (0 where log p is clamped). Ignored rows get exactly 0.
 // Dispatch: one invocation per (chunk, row) pair, as row-stats: a row's summary, target and scale
 // are read once per invocation, then its chunk of classes is walked in memory order. 2-D folded.
+// Entry points: `main` for any layout; `main_vec4` for contiguous rows whose length is a multiple
+// of 4, which reads and writes four classes at a time through vec4 views of the same bindings.
 //
 // Bindings:
 //   params             : (row-common) shapes and options of this call
@@ -35,14 +37,24 @@ struct GradParams {
 @group(0) @binding(7) var<storage, read> grad_output: array<f32>;
 @group(0) @binding(8) var<storage, read_write> grad: array<f32>;
 @group(0) @binding(9) var<uniform> grad_params: GradParams;
+// The same bindings seen as vec4s, for main_vec4 only.
+@group(0) @binding(1) var<storage, read> logits4: array<vec4<f32>>;
+@group(0) @binding(3) var<storage, read> target_probability4: array<vec4<f32>>;
+@group(0) @binding(4) var<storage, read> weight4: array<vec4<f32>>;
+@group(0) @binding(8) var<storage, read_write> grad4: array<vec4<f32>>;
 
 override workgroup_size: u32 = 64u;
 
-fn class_weight(c: u32) -> f32 {
-  if (HAS_WEIGHT) {
-    return weight[c];
-  }
-  return 1.0;
+// What one row's gradient needs, read and computed once per invocation.
+struct RowGradient {
+  used: bool,           // false for an ignored row, or one whose target is elsewhere
+  scale: f32,           // k
+  y: i32,               // the target class, relative to this shard (class indices)
+  own_weight: f32,      // (1 - eps) w_y
+  spread: f32,          // eps / C
+  softmax_weight: f32,  // sum_j coef_j + 2 z lse
+  max_value: f32,
+  log_norm: f32,
 }
 
 fn row_scale(row: u32) -> f32 {
@@ -55,6 +67,55 @@ fn row_scale(row: u32) -> f32 {
   return grad_output[row];
 }
 
+fn row_gradient(row: u32) -> RowGradient {
+  let summary = row_summary[row];
+  let eps = params.label_smoothing;
+  let used = summary.kind == ROW_USED;
+  var r = RowGradient(used, 0.0, -1, (1.0 - eps) * summary.target_weight, eps / f32(params.classes), 0.0,
+                      summary.max_value, summary.log_norm);
+  if (used) {
+    r.scale = row_scale(row);
+  }
+  var total = summary.target_mass;
+  if (TARGET_KIND == TARGET_CLASS_INDEX) {
+    r.y = local_class(class_target[row]);
+    total = r.own_weight;
+    if (NEED_SMOOTHING_SUM) {
+      total += r.spread * summary.smooth_mass;
+    }
+  }
+  r.softmax_weight = total + 2.0 * params.z_loss * (summary.max_value + summary.log_norm);
+  return r;
+}
+
+// The gradient of class c with input value x, weight w and target probability t (see the header).
+fn class_gradient(r: RowGradient, c: u32, x: f32, w: f32, t: f32) -> f32 {
+  var coef: f32;
+  if (TARGET_KIND == TARGET_PROBABILITIES) {
+    coef = w * (t * (1.0 - params.label_smoothing) + r.spread);
+  } else {
+    coef = select(0.0, r.own_weight, i32(c) == r.y);
+    if (NEED_SMOOTHING_SUM) {
+      coef += r.spread * w;
+    }
+  }
+  var g: f32;
+  if (INPUT_KIND == INPUT_LOGITS) {
+    let p = exp((log_space(x) - r.max_value) - r.log_norm);
+    g = p * r.softmax_weight - coef;
+    if (HAS_SOFTCAP) {
+      let th = capped_tanh(x / params.softcap);
+      g *= 1.0 - th * th;
+    }
+  } else if (INPUT_KIND == INPUT_PROBABILITIES) {
+    g = select(0.0, -coef / x, log(x) > LOG_PROBABILITY_FLOOR);
+  } else {
+    g = -coef;
+  }
+  // Rows that are not used get exactly 0, whatever NaN or inf their values would give.
+  return select(0.0, r.scale * g, r.used);
+}
+
 @compute @workgroup_size(workgroup_size)
 fn main(@builtin(workgroup_id) group: vec3<u32>,
         @builtin(num_workgroups) groups: vec3<u32>,
@@ -64,32 +125,10 @@ fn main(@builtin(workgroup_id) group: vec3<u32>,
     return;
   }
   let row = index % params.rows;
-  let chunk = index / params.rows;
-  let first = chunk * params.chunk_len;
+  let first = (index / params.rows) * params.chunk_len;
   let end = min(first + params.chunk_len, params.classes);
-  let stride = params.inner;
-  let base = element_index(row, first);
-  let summary = row_summary[row];
-  let used = summary.kind == ROW_USED;
-  let eps = params.label_smoothing;
-  let spread = eps / f32(params.classes);
-  let scale = select(0.0, row_scale(row), used);
-
-  // coef_c = own_weight * [c == y] + spread_c; total = sum_j coef_j (see the header).
-  var y = -1;
-  var total = summary.target_mass;
-  if (TARGET_KIND == TARGET_CLASS_INDEX) {
-    y = local_class(class_target[row]);
-    total = (1.0 - eps) * summary.target_weight;
-    if (NEED_SMOOTHING_SUM) {
-      total += spread * summary.smooth_mass;
-    }
-  }
-  let own_weight = (1.0 - eps) * summary.target_weight;
-  let lse = summary.max_value + summary.log_norm;
-  let softmax_weight = total + 2.0 * params.z_loss * lse;
-
-  var at = base;
+  let r = row_gradient(row);
+  var at = element_index(row, first);
   for (var c = first; c < end; c++) {
     var x: f32;
     if (grad_params.in_place == 1u) {
@@ -97,30 +136,50 @@ fn main(@builtin(workgroup_id) group: vec3<u32>,
     } else {
       x = logits[at];
     }
-    var coef: f32;
+    var w = 1.0;
+    if (HAS_WEIGHT) {
+      w = weight[c];
+    }
+    var t = 0.0;
     if (TARGET_KIND == TARGET_PROBABILITIES) {
-      coef = class_weight(c) * (target_probability[at] * (1.0 - eps) + spread);
-    } else {
-      coef = select(0.0, own_weight, i32(c) == y);
-      if (NEED_SMOOTHING_SUM) {
-        coef += spread * class_weight(c);
-      }
+      t = target_probability[at];
     }
-    var g: f32;
-    if (INPUT_KIND == INPUT_LOGITS) {
-      let p = exp((log_space(x) - summary.max_value) - summary.log_norm);
-      g = p * softmax_weight - coef;
-      if (HAS_SOFTCAP) {
-        let t = capped_tanh(x / params.softcap);
-        g *= 1.0 - t * t;
-      }
-    } else if (INPUT_KIND == INPUT_PROBABILITIES) {
-      g = select(0.0, -coef / x, log(x) > LOG_PROBABILITY_FLOOR);
+    grad[at] = class_gradient(r, c, x, w, t);
+    at += params.inner;
+  }
+}
+
+@compute @workgroup_size(workgroup_size)
+fn main_vec4(@builtin(workgroup_id) group: vec3<u32>,
+             @builtin(num_workgroups) groups: vec3<u32>,
+             @builtin(local_invocation_index) lane: u32) {
+  let index = invocation_index(group, groups, lane, workgroup_size);
+  if (index >= params.rows * params.chunks) {
+    return;
+  }
+  let row = index % params.rows;
+  let first = (index / params.rows) * params.chunk_len / 4u;
+  let end = min(first + params.chunk_len / 4u, params.classes / 4u);
+  let row_base = row * (params.classes / 4u);
+  let r = row_gradient(row);
+  for (var q = first; q < end; q++) {
+    let at = row_base + q;
+    var x: vec4<f32>;
+    if (grad_params.in_place == 1u) {
+      x = grad4[at];
     } else {
-      g = -coef;
+      x = logits4[at];
     }
-    // Ignored rows: exactly 0, whatever NaN or inf the row's values would give.
-    grad[at] = select(0.0, scale * g, used);
-    at += stride;
+    var w = vec4<f32>(1.0);
+    if (HAS_WEIGHT) {
+      w = weight4[q];
+    }
+    var t = vec4<f32>(0.0);
+    if (TARGET_KIND == TARGET_PROBABILITIES) {
+      t = target_probability4[at];
+    }
+    let c = q * 4u;
+    grad4[at] = vec4<f32>(class_gradient(r, c, x.x, w.x, t.x), class_gradient(r, c + 1u, x.y, w.y, t.y),
+                          class_gradient(r, c + 2u, x.z, w.z, t.z), class_gradient(r, c + 3u, x.w, w.w, t.w));
   }
 }

@@ -114,9 +114,10 @@ export function encodeCrossEntropy(device: GPUDevice, kernels: Kernels & RowKern
   if (problem.grad) {
     gradBuffer = flags.gradInPlace ? inputs.logits
       : buffers.output('grad', plan.rows * plan.classes * ELEMENT_BYTES);
-    dispatch(device, pass, kernels.rowGrad, plan.rows * plan.chunks, [
+    const gradBinding = { buffer: gradBuffer, size: logits.size };
+    dispatch(device, pass, plan.vec4 ? kernels.rowGradVec4 : kernels.rowGrad, plan.rows * plan.chunks, [
       row!, flags.gradInPlace ? placeholder : logits, classTarget, probabilityTarget, weight, rowSummary,
-      lossWeight, inputs.gradOutput ?? placeholder, gradBuffer, grad!,
+      lossWeight, inputs.gradOutput ?? placeholder, gradBinding, grad!,
     ]);
   }
   pass.end();

@@ -32,6 +32,8 @@ export interface RowKernels {
   readonly rowStatsVec4: Kernel;
   readonly rowLoss: Kernel;
   readonly rowGrad: Kernel;
+  /** rowGrad for contiguous rows whose length is a multiple of 4 (vec4 loads and stores). */
+  readonly rowGradVec4: Kernel;
 }
 
 /** What fixes a row pipeline's override constants (see row-common.wgsl). */
@@ -131,7 +133,10 @@ async function createKernels(device: GPUDevice): Promise<Kernels> {
           constants),
         createKernel(device, [ROW_COMMON, { name: 'row-loss', code: rowLossSource }], ROW_LOSS_BINDINGS, constants),
         createKernel(device, [ROW_COMMON, { name: 'row-grad', code: rowGradSource }], ROW_GRAD_BINDINGS, constants),
-      ]).then(([rowStats, rowStatsVec4, rowLoss, rowGrad]) => ({ rowStats, rowStatsVec4, rowLoss, rowGrad }));
+        createKernel(device, [ROW_COMMON, { name: 'row-grad', code: rowGradSource }], ROW_GRAD_BINDINGS, constants,
+          'main_vec4'),
+      ]).then(([rowStats, rowStatsVec4, rowLoss, rowGrad, rowGradVec4]) =>
+        ({ rowStats, rowStatsVec4, rowLoss, rowGrad, rowGradVec4 }));
       rowVariants.set(key, kernels);
       kernels.catch(() => rowVariants.delete(key));
     }
@@ -142,9 +147,9 @@ async function createKernels(device: GPUDevice): Promise<Kernels> {
 
 async function createKernel(
   device: GPUDevice, files: readonly ShaderFile[], bindings: readonly BindingKind[],
-  constants: Record<string, number> = {},
+  constants: Record<string, number> = {}, entryPoint = 'main',
 ): Promise<Kernel> {
-  const label = `cross-entropy:${files.at(-1)!.name}`;
+  const label = `cross-entropy:${files.at(-1)!.name}${entryPoint === 'main' ? '' : `:${entryPoint}`}`;
   // The scope is pushed and popped with no await between, so concurrent calls cannot interleave
   // their scopes; it turns a creation error into a rejection instead of an uncaptured error.
   device.pushErrorScope('validation');
@@ -162,7 +167,7 @@ async function createKernel(
   const pipeline = await device.createComputePipelineAsync({
     label,
     layout: pipelineLayout,
-    compute: { module, entryPoint: 'main', constants: { workgroup_size: WORKGROUP_SIZE, ...constants } },
+    compute: { module, entryPoint, constants: { workgroup_size: WORKGROUP_SIZE, ...constants } },
   });
   return { pipeline, layout, label };
 }
