@@ -3,10 +3,13 @@
  * GPU (`forwardGpu`), read back (`forward`), binary (`binary`) or as row statistics of a vocabulary
  * shard (`rowStatistics`).
  */
-import { encodeBinary } from './gpu/encode-binary.js';
+import { encodeBinary, type BinaryRun } from './gpu/encode-binary.js';
 import { BufferUsage } from './gpu/constants.js';
 import { CallBuffers } from './gpu/buffers.js';
-import { encodeCrossEntropy, ROW_SUMMARY_BYTES, rowVariant, type CrossEntropyInputs } from './gpu/encode-cross-entropy.js';
+import {
+  prepareCrossEntropy, ROW_SUMMARY_BYTES, rowVariant, type CrossEntropyInputs, type PreparedCrossEntropy,
+} from './gpu/encode-cross-entropy.js';
+import { FramePool, type Frame } from './gpu/frame-pool.js';
 import { GpuForward } from './gpu/forward-result.js';
 import { kernelsFor, type Kernels } from './gpu/pipelines.js';
 import { describeBinaryProblem, type BinaryOptions } from './binary.js';
@@ -22,6 +25,23 @@ import type {
 } from './types.js';
 
 const GPU_DATA: AcceptedData = { floatArrays: [Float32Array], gpuBuffers: true };
+
+/** A prepared forward call (see FramePool): its buffers, its work, and where host inputs go. */
+interface ForwardFrame extends Frame {
+  readonly buffers: CallBuffers;
+  readonly prepared: PreparedCrossEntropy;
+  readonly inputs: CrossEntropyInputs;
+}
+
+/** Small stable ids for GPU buffers, so a frame key can say which buffers a call binds. */
+const bufferIds = new WeakMap<GPUBuffer, number>();
+let nextBufferId = 1;
+function identity(data: unknown): string {
+  if (!isGpuBuffer(data)) return data === undefined ? '-' : 'host';
+  let id = bufferIds.get(data);
+  if (id === undefined) bufferIds.set(data, (id = nextBufferId++));
+  return `gpu${id}`;
+}
 
 /** Options of `CrossEntropy.create`. */
 export interface CreateOptions {
@@ -51,6 +71,7 @@ export class CrossEntropy {
   readonly #ownsDevice: boolean;
   readonly #kernels: Kernels;
   readonly #poison: boolean;
+  readonly #frames = new FramePool<ForwardFrame>();
   #lostReason: string | undefined;
   #destroyed = false;
 
@@ -142,14 +163,35 @@ export class CrossEntropy {
 
     const plan = planWork(problem);
     const rowKernels = await this.#kernels.rows(rowVariant(problem, options.weight !== undefined));
-    return this.#withBuffers(options.encoder, (buffers, encoder) => {
-      const inputs = this.#upload(buffers, problem, logits, target, options);
-      // Host logits are a private copy: the gradient goes over it, with no second N×C buffer.
-      const gradInPlace = problem.gradInPlace || !isGpuBuffer(logits.data);
-      const encoded = encodeCrossEntropy(this.#device, { ...this.#kernels, ...rowKernels }, buffers, encoder, problem,
-        plan, inputs, { gradInPlace });
-      return new GpuForward<R>(this.#device, buffers, encoded, problem);
+    // Host logits are a private copy: the gradient goes over it, with no second N×C buffer.
+    const gradInPlace = problem.gradInPlace || !isGpuBuffer(logits.data);
+    const key = JSON.stringify([problem, identity(logits.data), identity(target.data), identity(options.weight),
+      identity(options.gradOutput), gradInPlace]);
+    const device = this.#device;
+    let frame: ForwardFrame | undefined;
+    await this.#inErrorScopes(() => {
+      frame = this.#frames.acquire(key, () => {
+        const buffers = new CallBuffers(device, this.#poison);
+        try {
+          const inputs = this.#inputBuffers(buffers, problem, logits, target, options);
+          const prepared = prepareCrossEntropy(device, { ...this.#kernels, ...rowKernels }, buffers, problem, plan,
+            inputs, { gradInPlace });
+          return { key, buffers, prepared, inputs, destroy: () => buffers.destroy() };
+        } catch (error) {
+          buffers.destroy();
+          throw error;
+        }
+      });
+      writeHostData(device, frame.inputs, logits, target, options);
+      frame.prepared.reset();
+      const encoder = options.encoder ?? device.createCommandEncoder({ label: 'cross-entropy' });
+      frame.prepared.encode(encoder);
+      if (options.encoder === undefined) device.queue.submit([encoder.finish()]);
+    }, () => {
+      if (frame) this.#frames.discard(frame);
     });
+    const ready = frame!;
+    return new GpuForward<R>(device, ready.buffers, ready.prepared.encoded, problem, () => this.#frames.release(ready));
   }
 
   /**
@@ -164,12 +206,17 @@ export class CrossEntropy {
     this.#checkUsable();
     const problem = describeBinaryProblem(logits, target, options, GPU_DATA);
     this.#checkBindingSize('logits', logits.data);
-    const run = await this.#withBuffers(undefined, (buffers, encoder) =>
-      encodeBinary(this.#device, this.#kernels, buffers, encoder, problem, logits, target, options));
+    const buffers = new CallBuffers(this.#device, this.#poison);
     try {
-      return await run.read();
+      let run: BinaryRun | undefined;
+      await this.#inErrorScopes(() => {
+        const encoder = this.#device.createCommandEncoder({ label: 'cross-entropy:binary' });
+        run = encodeBinary(this.#device, this.#kernels, buffers, encoder, problem, logits, target, options);
+        this.#device.queue.submit([encoder.finish()]);
+      });
+      return await run!.read();
     } finally {
-      run.destroy();
+      buffers.destroy();
     }
   }
 
@@ -196,14 +243,22 @@ export class CrossEntropy {
     this.#checkBindingSize('logits', logits.data);
     const plan = planWork(problem);
     const rowKernels = await this.#kernels.rows(rowVariant(problem, options.weight !== undefined, true));
-    const { buffers, encoded } = await this.#withBuffers(undefined, (buffers, encoder) => {
-      const inputs = this.#upload(buffers, problem, logits, target, forwardOptions);
-      return { buffers, encoded: encodeCrossEntropy(this.#device, { ...this.#kernels, ...rowKernels }, buffers, encoder,
-        problem, plan, inputs, { gradInPlace: false, classOffset, sharded: true }) };
-    });
+    const buffers = new CallBuffers(this.#device, this.#poison);
     try {
+      let encoded: PreparedCrossEntropy['encoded'] | undefined;
+      await this.#inErrorScopes(() => {
+        const inputs = this.#inputBuffers(buffers, problem, logits, target, forwardOptions);
+        writeHostData(this.#device, inputs, logits, target, forwardOptions);
+        const prepared = prepareCrossEntropy(this.#device, { ...this.#kernels, ...rowKernels }, buffers, problem, plan,
+          inputs, { gradInPlace: false, classOffset, sharded: true });
+        prepared.reset();
+        const encoder = this.#device.createCommandEncoder({ label: 'cross-entropy:row-statistics' });
+        prepared.encode(encoder);
+        this.#device.queue.submit([encoder.finish()]);
+        encoded = prepared.encoded;
+      });
       const [summary] = await buffers.read(this.#device.createCommandEncoder({ label: 'cross-entropy:read' }),
-        [{ buffer: encoded.rowSummary, bytes: plan.rows * ROW_SUMMARY_BYTES }]);
+        [{ buffer: encoded!.rowSummary, bytes: plan.rows * ROW_SUMMARY_BYTES }]);
       return readRowStatistics(summary!, problem);
     } finally {
       buffers.destroy();
@@ -214,6 +269,7 @@ export class CrossEntropy {
   destroy(): void {
     if (this.#destroyed) return;
     this.#destroyed = true;
+    this.#frames.destroy();
     if (this.#ownsDevice) this.#device.destroy();
   }
 
@@ -233,11 +289,14 @@ export class CrossEntropy {
     }
   }
 
-  /** The buffers the kernels read: the caller's GPUBuffers as they are, host arrays uploaded. */
-  #upload(buffers: CallBuffers, problem: Problem, logits: LogitsInput, target: TargetInput,
+  /**
+   * The buffers the kernels read: the caller's GPUBuffers as they are, and for host arrays buffers
+   * of their size (filled by `writeHostData` before each run).
+   */
+  #inputBuffers(buffers: CallBuffers, problem: Problem, logits: LogitsInput, target: TargetInput,
     options: CrossEntropyOptions): CrossEntropyInputs {
     const bind = (label: string, data: Float32Array | Int32Array | GPUBuffer, extraUsage = 0) =>
-      (isGpuBuffer(data) ? data : buffers.upload(label, data, extraUsage));
+      (isGpuBuffer(data) ? data : buffers.storage(label, data.byteLength, extraUsage));
     return {
       // An uploaded copy of the logits may receive the gradient, which read() copies out.
       logits: bind('logits', logits.data, problem.grad ? BufferUsage.COPY_SRC : 0),
@@ -248,34 +307,39 @@ export class CrossEntropy {
   }
 
   /**
-   * Runs `encode` with a call's buffers and an encoder inside validation and out-of-memory error
-   * scopes, submitting the encoder unless the caller gave one. The buffers are freed if it throws.
+   * Runs `work` inside validation and out-of-memory error scopes, pushed and popped with no await
+   * between (so concurrent calls cannot interleave them); a WebGPU error rejects, naming the object.
    */
-  async #withBuffers<T>(callerEncoder: GPUCommandEncoder | undefined,
-    encode: (buffers: CallBuffers, encoder: GPUCommandEncoder) => T): Promise<T> {
+  async #inErrorScopes(work: () => void, onError: () => void = () => {}): Promise<void> {
     const device = this.#device;
-    const buffers = new CallBuffers(device, this.#poison);
     device.pushErrorScope('out-of-memory');
     device.pushErrorScope('validation');
-    let result: T;
+    let thrown: unknown;
     try {
-      const encoder = callerEncoder ?? device.createCommandEncoder({ label: 'cross-entropy' });
-      result = encode(buffers, encoder);
-      if (callerEncoder === undefined) device.queue.submit([encoder.finish()]);
+      work();
     } catch (error) {
-      buffers.destroy();
-      throw error;
-    } finally {
-      const validation = device.popErrorScope();
-      const outOfMemory = device.popErrorScope();
-      const gpuError = (await validation) ?? (await outOfMemory);
-      if (gpuError) {
-        buffers.destroy();
-        throw new Error(`CrossEntropy: WebGPU reported an error: ${gpuError.message}`);
-      }
+      thrown = error;
     }
-    return result;
+    const validation = device.popErrorScope();
+    const outOfMemory = device.popErrorScope();
+    const gpuError = (await validation) ?? (await outOfMemory);
+    if (thrown !== undefined || gpuError) onError();
+    if (thrown !== undefined) throw thrown;
+    if (gpuError) throw new Error(`CrossEntropy: WebGPU reported an error: ${gpuError.message}`);
   }
+}
+
+/** Copies a call's host arrays into the buffers its frame made for them. */
+function writeHostData(device: GPUDevice, inputs: CrossEntropyInputs, logits: LogitsInput, target: TargetInput,
+  options: CrossEntropyOptions): void {
+  const write = (buffer: GPUBuffer | undefined, data: Float32Array | Int32Array | GPUBuffer | undefined) => {
+    if (buffer === undefined || data === undefined || isGpuBuffer(data) || data.byteLength === 0) return;
+    device.queue.writeBuffer(buffer, 0, data.buffer, data.byteOffset, data.byteLength);
+  };
+  write(inputs.logits, logits.data);
+  write(inputs.target, target.data);
+  write(inputs.weight, options.weight);
+  write(inputs.gradOutput, options.gradOutput);
 }
 
 async function requestDevice(): Promise<GPUDevice> {

@@ -11,7 +11,9 @@ export class CallBuffers {
   readonly #device: GPUDevice;
   readonly #poison: boolean;
   readonly #owned: GPUBuffer[] = [];
+  readonly #outputs: GPUBuffer[] = [];
   #placeholder: GPUBuffer | undefined;
+  #staging: GPUBuffer | undefined;
 
   constructor(device: GPUDevice, poison: boolean) {
     this.#device = device;
@@ -33,6 +35,11 @@ export class CallBuffers {
     return this.#placeholder;
   }
 
+  /** A storage buffer of `bytes` bytes that host data is written into. */
+  storage(label: string, bytes: number, extraUsage = 0): GPUBuffer {
+    return this.create(label, bytes, BufferUsage.STORAGE | BufferUsage.COPY_DST | extraUsage);
+  }
+
   /** A storage buffer holding a copy of host data. */
   upload(label: string, data: Float32Array | Int32Array, extraUsage = 0): GPUBuffer {
     const buffer = this.create(label, data.byteLength, BufferUsage.STORAGE | BufferUsage.COPY_DST | extraUsage);
@@ -40,39 +47,48 @@ export class CallBuffers {
     return buffer;
   }
 
-  /**
-   * A storage buffer the kernels write. With poisoning on it starts as NaN everywhere, so an element
-   * a kernel forgets to write cannot pass for a result.
-   */
+  /** A storage buffer the kernels write (poisoned before each run when poisoning is on). */
   output(label: string, bytes: number, extraUsage = 0): GPUBuffer {
     const buffer = this.create(label, bytes, BufferUsage.STORAGE | BufferUsage.COPY_SRC | BufferUsage.COPY_DST | extraUsage);
-    if (this.#poison) {
-      this.#device.queue.writeBuffer(buffer, 0, new Uint32Array(buffer.size / ELEMENT_BYTES).fill(POISON_BITS));
-    }
+    this.#outputs.push(buffer);
+    this.poisonOutputs([buffer]);
     return buffer;
   }
 
   /**
-   * Copies byte ranges of GPU buffers to the host, through one staging buffer (destroyed when done),
-   * submitting `encoder` with the copies appended.
+   * With poisoning on, fills the outputs with NaN, so an element a kernel forgets to write cannot
+   * pass for a result. Called before every run of a reused call.
+   */
+  poisonOutputs(buffers: readonly GPUBuffer[] = this.#outputs): void {
+    if (!this.#poison) return;
+    for (const buffer of buffers) {
+      this.#device.queue.writeBuffer(buffer, 0, new Uint32Array(buffer.size / ELEMENT_BYTES).fill(POISON_BITS));
+    }
+  }
+
+  /**
+   * Copies byte ranges of GPU buffers to the host through this call's staging buffer (made once,
+   * grown when a read needs more), submitting `encoder` with the copies appended. One read at a time.
    */
   async read(encoder: GPUCommandEncoder,
     ranges: readonly { buffer: GPUBuffer; offset?: number; bytes: number }[]): Promise<ArrayBuffer[]> {
-    const total = ranges.reduce((sum, r) => sum + r.bytes, 0);
-    const staging = this.#device.createBuffer({
-      label: 'cross-entropy:readback',
-      size: Math.max(ELEMENT_BYTES, total),
-      usage: BufferUsage.MAP_READ | BufferUsage.COPY_DST,
-    });
+    const total = Math.max(ELEMENT_BYTES, ranges.reduce((sum, r) => sum + r.bytes, 0));
+    if (this.#staging === undefined || this.#staging.size < total) {
+      this.#staging?.destroy();
+      this.#staging = this.#device.createBuffer({
+        label: 'cross-entropy:readback', size: total, usage: BufferUsage.MAP_READ | BufferUsage.COPY_DST,
+      });
+    }
+    const staging = this.#staging;
+    let offset = 0;
+    for (const { buffer, offset: from = 0, bytes } of ranges) {
+      if (bytes > 0) encoder.copyBufferToBuffer(buffer, from, staging, offset, bytes);
+      offset += bytes;
+    }
+    this.#device.queue.submit([encoder.finish()]);
+    await staging.mapAsync(MapMode.READ, 0, total);
     try {
-      let offset = 0;
-      for (const { buffer, offset: from = 0, bytes } of ranges) {
-        if (bytes > 0) encoder.copyBufferToBuffer(buffer, from, staging, offset, bytes);
-        offset += bytes;
-      }
-      this.#device.queue.submit([encoder.finish()]);
-      await staging.mapAsync(MapMode.READ);
-      const mapped = staging.getMappedRange();
+      const mapped = staging.getMappedRange(0, total);
       offset = 0;
       return ranges.map(({ bytes }) => {
         const copy = mapped.slice(offset, offset + bytes);
@@ -80,7 +96,7 @@ export class CallBuffers {
         return copy;
       });
     } finally {
-      staging.destroy();
+      staging.unmap();
     }
   }
 
@@ -88,6 +104,9 @@ export class CallBuffers {
   destroy(): void {
     for (const buffer of this.#owned) buffer.destroy();
     this.#owned.length = 0;
+    this.#outputs.length = 0;
     this.#placeholder = undefined;
+    this.#staging?.destroy();
+    this.#staging = undefined;
   }
 }

@@ -6,7 +6,7 @@ import type { Problem } from '../options.js';
 import type { WorkPlan } from '../plan.js';
 import type { CallBuffers } from './buffers.js';
 import { ELEMENT_BYTES } from './constants.js';
-import { dispatch } from './dispatch.js';
+import { encodeDispatches, prepareDispatch } from './dispatch.js';
 import type { Kernels, RowKernels, RowVariant } from './pipelines.js';
 import { Divide, gradParams, reduceParams, rowParams, uniformBlocks } from './uniforms.js';
 
@@ -58,9 +58,20 @@ export function rowVariant(problem: Problem, hasWeight: boolean, sharded = false
   };
 }
 
-export function encodeCrossEntropy(device: GPUDevice, kernels: Kernels & RowKernels, buffers: CallBuffers,
-  encoder: GPUCommandEncoder, problem: Problem, plan: WorkPlan, inputs: CrossEntropyInputs,
-  flags: EncodeFlags): EncodedCrossEntropy {
+/**
+ * One cross-entropy call's GPU work, prepared once: buffers, uniforms and bind groups are made here,
+ * so encoding it again (the same shape and inputs, the next training step) creates nothing.
+ */
+export interface PreparedCrossEntropy {
+  readonly encoded: EncodedCrossEntropy;
+  /** Queue writes that must precede each run: status reset, poison, the empty-batch loss. */
+  reset(): void;
+  /** Encodes the dispatches into `encoder` (one compute pass). */
+  encode(encoder: GPUCommandEncoder): void;
+}
+
+export function prepareCrossEntropy(device: GPUDevice, kernels: Kernels & RowKernels, buffers: CallBuffers,
+  problem: Problem, plan: WorkPlan, inputs: CrossEntropyInputs, flags: EncodeFlags): PreparedCrossEntropy {
   const placeholder = buffers.placeholder();
   const weight = inputs.weight === undefined ? placeholder : { buffer: inputs.weight, size: plan.classes * ELEMENT_BYTES };
   const divide = problem.reduction === 'mean' ? Divide.byWeight : Divide.none;
@@ -79,7 +90,6 @@ export function encodeCrossEntropy(device: GPUDevice, kernels: Kernels & RowKern
   const rowWeight = buffers.output('row-weight', plan.rows * ELEMENT_BYTES);
   const rowSummary = buffers.output('row-summary', plan.rows * ROW_SUMMARY_BYTES);
   const status = buffers.output('status', STATUS_BYTES);
-  device.queue.writeBuffer(status, 0, new Uint32Array([0, NO_BAD_ROW]));
 
   // Inputs are bound at exactly the size the shape needs (a caller's buffer may be larger).
   const elements = plan.rows * plan.classes;
@@ -89,37 +99,43 @@ export function encodeCrossEntropy(device: GPUDevice, kernels: Kernels & RowKern
   // Kernels declare both target arrays; the one this problem does not use gets the placeholder.
   const classTarget = problem.targetKind === 'classIndex' ? target : placeholder;
   const probabilityTarget = problem.targetKind === 'probabilities' ? target : placeholder;
-  const pass = encoder.beginComputePass({ label: 'cross-entropy:forward' });
-  dispatch(device, pass, plan.vec4 ? kernels.rowStatsVec4 : kernels.rowStats, plan.rows * plan.chunks,
-    [row!, logits, classTarget, probabilityTarget, weight, partials]);
-  dispatch(device, pass, kernels.rowLoss, plan.rows,
-    [row!, classTarget, weight, partials, rowLoss, rowWeight, rowSummary, status]);
+  const dispatches = [
+    prepareDispatch(device, plan.vec4 ? kernels.rowStatsVec4 : kernels.rowStats, plan.rows * plan.chunks,
+      [row!, logits, classTarget, probabilityTarget, weight, partials]),
+    prepareDispatch(device, kernels.rowLoss, plan.rows,
+      [row!, classTarget, weight, partials, rowLoss, rowWeight, rowSummary, status]),
+  ];
 
   let loss = rowLoss;
   let lossWeight = rowWeight;
   plan.reduceLevels.forEach((level, i) => {
     const outLoss = buffers.output(`batch-loss-${i}`, level.outputs * ELEMENT_BYTES);
     const outWeight = buffers.output(`batch-weight-${i}`, level.outputs * ELEMENT_BYTES);
-    dispatch(device, pass, kernels.batchReduce, level.outputs, [levels[i]!, loss, lossWeight, outLoss, outWeight]);
+    dispatches.push(prepareDispatch(device, kernels.batchReduce, level.outputs,
+      [levels[i]!, loss, lossWeight, outLoss, outWeight]));
     loss = outLoss;
     lossWeight = outWeight;
   });
 
-  if (plan.rows === 0 && problem.reduction !== 'none') {
-    // No rows: PyTorch's 'mean' is 0 / 0 = NaN and 'sum' is 0; no reduction level runs.
-    device.queue.writeBuffer(loss, 0, new Float32Array([problem.reduction === 'mean' ? NaN : 0]));
-  }
-
   let gradBuffer: GPUBuffer | undefined;
   if (problem.grad) {
-    gradBuffer = flags.gradInPlace ? inputs.logits
-      : buffers.output('grad', plan.rows * plan.classes * ELEMENT_BYTES);
-    const gradBinding = { buffer: gradBuffer, size: logits.size };
-    dispatch(device, pass, plan.vec4 ? kernels.rowGradVec4 : kernels.rowGrad, plan.rows * plan.chunks, [
+    gradBuffer = flags.gradInPlace ? inputs.logits : buffers.output('grad', elements * ELEMENT_BYTES);
+    dispatches.push(prepareDispatch(device, plan.vec4 ? kernels.rowGradVec4 : kernels.rowGrad, plan.rows * plan.chunks, [
       row!, flags.gradInPlace ? placeholder : logits, classTarget, probabilityTarget, weight, rowSummary,
-      lossWeight, inputs.gradOutput ?? placeholder, gradBinding, grad!,
-    ]);
+      lossWeight, inputs.gradOutput ?? placeholder, { buffer: gradBuffer, size: logits.size }, grad!,
+    ]));
   }
-  pass.end();
-  return { loss, grad: gradBuffer, status, rowLoss, rowSummary };
+  const resetStatus = new Uint32Array([0, NO_BAD_ROW]);
+  // No rows: PyTorch's 'mean' is 0 / 0 = NaN and 'sum' is 0; no reduction level runs.
+  const emptyLoss = plan.rows === 0 && problem.reduction !== 'none'
+    ? new Float32Array([problem.reduction === 'mean' ? NaN : 0]) : null;
+  return {
+    encoded: { loss, grad: gradBuffer, status, rowLoss, rowSummary },
+    reset: () => {
+      buffers.poisonOutputs();
+      device.queue.writeBuffer(status, 0, resetStatus);
+      if (emptyLoss) device.queue.writeBuffer(loss, 0, emptyLoss);
+    },
+    encode: (encoder) => encodeDispatches(encoder, 'cross-entropy:forward', dispatches),
+  };
 }

@@ -14,12 +14,17 @@ export class GpuForward<R extends Reduction> implements GpuForwardResult<R> {
   readonly #buffers: CallBuffers;
   readonly #encoded: EncodedCrossEntropy;
   readonly #problem: Problem;
+  readonly #release: () => void;
+  #released = false;
 
-  constructor(device: GPUDevice, buffers: CallBuffers, encoded: EncodedCrossEntropy, problem: Problem) {
+  /** `release` hands the call's buffers back (to the frame pool) when the result is destroyed. */
+  constructor(device: GPUDevice, buffers: CallBuffers, encoded: EncodedCrossEntropy, problem: Problem,
+    release: () => void) {
     this.#device = device;
     this.#buffers = buffers;
     this.#encoded = encoded;
     this.#problem = problem;
+    this.#release = release;
   }
 
   get loss(): GPUBuffer {
@@ -59,7 +64,9 @@ export class GpuForward<R extends Reduction> implements GpuForwardResult<R> {
   }
 
   destroy(): void {
-    this.#buffers.destroy();
+    if (this.#released) return;
+    this.#released = true;
+    this.#release();
   }
 
   #encoder(): GPUCommandEncoder {
