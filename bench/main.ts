@@ -129,7 +129,8 @@ window.runBench = async (config) => {
     const onGpu = bytes <= device.limits.maxBufferSize;
     const owned: GPUBuffer[] = [];
     const gpuBuffer = (data: Float32Array | Int32Array, extra = 0) => {
-      const buffer = device.createBuffer({ size: Math.max(16, data.byteLength), usage: STORAGE | COPY_DST | COPY_SRC | extra });
+      // Padded to whole vec4s (zeros) for the rooflines, which read vec4s.
+      const buffer = device.createBuffer({ size: Math.max(16, Math.ceil(data.byteLength / 16) * 16), usage: STORAGE | COPY_DST | COPY_SRC | extra });
       device.queue.writeBuffer(buffer, 0, data.buffer, data.byteOffset, data.byteLength);
       owned.push(buffer);
       return buffer;
@@ -146,11 +147,12 @@ window.runBench = async (config) => {
     if (onGpu) {
       const logits = gpuBuffer(problem.logits);
       const targets = gpuBuffer(problem.targets);
-      const copy = device.createBuffer({ size: Math.max(16, bytes), usage: STORAGE | COPY_SRC });
+      const padded = Math.max(16, Math.ceil(bytes / 16) * 16);
+      const copy = device.createBuffer({ size: padded, usage: STORAGE | COPY_SRC });
       owned.push(copy);
-      candidates.push({ name: 'roofline-read', run: roofline.prepareRead(logits, bytes), isLoss: false,
+      candidates.push({ name: 'roofline-read', run: roofline.prepareRead(logits, padded), isLoss: false,
         checksum: hostSum(problem.logits) });
-      candidates.push({ name: 'roofline-copy', run: roofline.prepareCopy(logits, copy, bytes), isLoss: false,
+      candidates.push({ name: 'roofline-copy', run: roofline.prepareCopy(logits, copy, padded), isLoss: false,
         checksum: hostSum(problem.logits, 4) });
       const gpuLogits = { data: logits, shape };
       const gpuTargets = { data: targets, shape: targetInput.shape };

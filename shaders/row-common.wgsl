@@ -30,7 +30,7 @@ const QUIET_NAN_BITS: u32 = 0x7fc00000u;
 const TANH_SATURATION: f32 = 10.0;
 
 struct Params {
-  rows: u32,               // N * d1 * ... * dk
+  rows: u32,               // rows of this piece (all N * d1 * ... * dk when it fits one binding)
   classes: u32,            // C (of this shard, for row statistics of a vocabulary shard)
   inner: u32,              // d1 * ... * dk: the stride between two classes of one row
   chunks: u32,             // chunks each row is cut into by row-stats
@@ -43,6 +43,7 @@ struct Params {
   z_loss: f32,             // coefficient of lse^2 added to each used row's loss (PaLM); 0: off
   reduction: u32,          // 0 mean, 1 sum, 2 none
   has_grad_output: u32,    // 1: `grad_output` holds the upstream gradient of each row ('none')
+  first_row: u32,          // the piece's first row in the whole batch (bindings start there)
 }
 
 // Online softmax state of a run of classes; distances are measured from `max_value`, so every

@@ -119,7 +119,7 @@ fn main(@builtin(workgroup_id) group: vec3<u32>,
       return;
     }
     atomicAdd(&status.bad_target_count, 1u);
-    atomicMin(&status.first_bad_row, row);
+    atomicMin(&status.first_bad_row, params.first_row + row);
     // The host rejects the whole result; it reads the offending index back from this slot.
     write_row(row, bitcast<f32>(y_global), 0.0, summary);
     return;

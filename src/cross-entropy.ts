@@ -17,7 +17,7 @@ import {
   checkGradOutput, checkHostValues, checkOptionNames, checkWeight, describeProblem, FORWARD_OPTION_NAMES,
   type AcceptedData, type Problem,
 } from './options.js';
-import { planWork } from './plan.js';
+import { planWork, type WorkPlan } from './plan.js';
 import { readRowStatistics, type RowStatistics, type RowStatisticsOptions } from './row-statistics.js';
 import { isGpuBuffer } from './tensor-data.js';
 import type {
@@ -159,9 +159,12 @@ export class CrossEntropy {
     if (options.weight !== undefined) checkWeight(options.weight, problem.layout.classes, GPU_DATA);
     if (options.gradOutput !== undefined) checkGradOutput(options.gradOutput, problem, GPU_DATA);
     checkHostValues(problem, logits.data, target.data);
-    this.#checkBindingSize('logits', logits.data);
-
-    const plan = planWork(problem);
+    const plan = planWork(problem, this.#device.limits, !isGpuBuffer(logits.data));
+    if (plan.streamed && (problem.grad || options.encoder !== undefined)) {
+      throw new RangeError(`logits of ${problem.layout.rows * problem.layout.classes * 4} bytes exceed this device's `
+        + `maxBufferSize (${this.#device.limits.maxBufferSize}): they are streamed from the host for the loss, `
+        + `which supports neither ${problem.grad ? 'grad: true' : 'a caller\'s encoder'} nor leaving them on the GPU`);
+    }
     const rowKernels = await this.#kernels.rows(rowVariant(problem, options.weight !== undefined));
     // Host logits are a private copy: the gradient goes over it, with no second N×C buffer.
     const gradInPlace = problem.gradInPlace || !isGpuBuffer(logits.data);
@@ -173,7 +176,7 @@ export class CrossEntropy {
       frame = this.#frames.acquire(key, () => {
         const buffers = new CallBuffers(device, this.#poison);
         try {
-          const inputs = this.#inputBuffers(buffers, problem, logits, target, options);
+          const inputs = this.#inputBuffers(buffers, problem, plan, logits, target, options);
           const prepared = prepareCrossEntropy(device, { ...this.#kernels, ...rowKernels }, buffers, problem, plan,
             inputs, { gradInPlace });
           return { key, buffers, prepared, inputs, destroy: () => buffers.destroy() };
@@ -182,8 +185,12 @@ export class CrossEntropy {
           throw error;
         }
       });
-      writeHostData(device, frame.inputs, logits, target, options);
+      writeHostData(device, frame.inputs, plan, logits, target, options);
       frame.prepared.reset();
+      if (plan.streamed) {
+        frame.prepared.stream(logits.data as Float32Array);
+        return;
+      }
       const encoder = options.encoder ?? device.createCommandEncoder({ label: 'cross-entropy' });
       frame.prepared.encode(encoder);
       if (options.encoder === undefined) device.queue.submit([encoder.finish()]);
@@ -240,21 +247,24 @@ export class CrossEntropy {
     const problem: Problem = { ...describeProblem(logits, target, forwardOptions, GPU_DATA), reduction: 'none' };
     if (problem.targetKind !== 'classIndex') throw new TypeError('rowStatistics: target must hold class indices');
     if (options.weight !== undefined) checkWeight(options.weight, problem.layout.classes, GPU_DATA);
-    this.#checkBindingSize('logits', logits.data);
-    const plan = planWork(problem);
+    const plan = planWork(problem, this.#device.limits, !isGpuBuffer(logits.data));
     const rowKernels = await this.#kernels.rows(rowVariant(problem, options.weight !== undefined, true));
     const buffers = new CallBuffers(this.#device, this.#poison);
     try {
       let encoded: PreparedCrossEntropy['encoded'] | undefined;
       await this.#inErrorScopes(() => {
-        const inputs = this.#inputBuffers(buffers, problem, logits, target, forwardOptions);
-        writeHostData(this.#device, inputs, logits, target, forwardOptions);
+        const inputs = this.#inputBuffers(buffers, problem, plan, logits, target, forwardOptions);
+        writeHostData(this.#device, inputs, plan, logits, target, forwardOptions);
         const prepared = prepareCrossEntropy(this.#device, { ...this.#kernels, ...rowKernels }, buffers, problem, plan,
           inputs, { gradInPlace: false, classOffset, sharded: true });
         prepared.reset();
-        const encoder = this.#device.createCommandEncoder({ label: 'cross-entropy:row-statistics' });
-        prepared.encode(encoder);
-        this.#device.queue.submit([encoder.finish()]);
+        if (plan.streamed) {
+          prepared.stream(logits.data as Float32Array);
+        } else {
+          const encoder = this.#device.createCommandEncoder({ label: 'cross-entropy:row-statistics' });
+          prepared.encode(encoder);
+          this.#device.queue.submit([encoder.finish()]);
+        }
         encoded = prepared.encoded;
       });
       const [summary] = await buffers.read(this.#device.createCommandEncoder({ label: 'cross-entropy:read' }),
@@ -293,13 +303,16 @@ export class CrossEntropy {
    * The buffers the kernels read: the caller's GPUBuffers as they are, and for host arrays buffers
    * of their size (filled by `writeHostData` before each run).
    */
-  #inputBuffers(buffers: CallBuffers, problem: Problem, logits: LogitsInput, target: TargetInput,
+  #inputBuffers(buffers: CallBuffers, problem: Problem, plan: WorkPlan, logits: LogitsInput, target: TargetInput,
     options: CrossEntropyOptions): CrossEntropyInputs {
     const bind = (label: string, data: Float32Array | Int32Array | GPUBuffer, extraUsage = 0) =>
       (isGpuBuffer(data) ? data : buffers.storage(label, data.byteLength, extraUsage));
+    // Streamed logits go through one buffer the size of the largest piece.
+    const pieceBytes = Math.max(...plan.pieces.map((p) => p.rows)) * plan.classes * 4;
     return {
       // An uploaded copy of the logits may receive the gradient, which read() copies out.
-      logits: bind('logits', logits.data, problem.grad ? BufferUsage.COPY_SRC : 0),
+      logits: plan.streamed ? buffers.storage('logits-piece', pieceBytes)
+        : bind('logits', logits.data, problem.grad ? BufferUsage.COPY_SRC : 0),
       target: bind('target', target.data),
       weight: options.weight === undefined ? undefined : bind('weight', options.weight),
       gradOutput: options.gradOutput === undefined ? undefined : bind('grad-output', options.gradOutput),
@@ -330,13 +343,13 @@ export class CrossEntropy {
 }
 
 /** Copies a call's host arrays into the buffers its frame made for them. */
-function writeHostData(device: GPUDevice, inputs: CrossEntropyInputs, logits: LogitsInput, target: TargetInput,
-  options: CrossEntropyOptions): void {
+function writeHostData(device: GPUDevice, inputs: CrossEntropyInputs, plan: WorkPlan, logits: LogitsInput,
+  target: TargetInput, options: CrossEntropyOptions): void {
   const write = (buffer: GPUBuffer | undefined, data: Float32Array | Int32Array | GPUBuffer | undefined) => {
     if (buffer === undefined || data === undefined || isGpuBuffer(data) || data.byteLength === 0) return;
     device.queue.writeBuffer(buffer, 0, data.buffer, data.byteOffset, data.byteLength);
   };
-  write(inputs.logits, logits.data);
+  if (!plan.streamed) write(inputs.logits, logits.data);
   write(inputs.target, target.data);
   write(inputs.weight, options.weight);
   write(inputs.gradOutput, options.gradOutput);

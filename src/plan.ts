@@ -33,17 +33,74 @@ export interface WorkPlan {
   readonly vec4: boolean;
   /** Levels of the batch reduction, first to last; empty for reduction 'none'. */
   readonly reduceLevels: readonly ReduceLevel[];
+  /** Row ranges processed one at a time, each within one storage binding (one piece if all fit). */
+  readonly pieces: readonly Piece[];
+  /** The logits come from the host in pieces through one bounded buffer (over maxBufferSize). */
+  readonly streamed: boolean;
 }
 
-/** Plans the work of a problem with at least one row. */
-export function planWork(problem: Problem): WorkPlan {
+/** Rows [firstRow, firstRow + rows): whole samples, starting at an aligned byte offset. */
+export interface Piece {
+  readonly firstRow: number;
+  readonly rows: number;
+}
+
+/** The device limits a plan depends on. */
+export interface PlanLimits {
+  readonly maxStorageBufferBindingSize: number;
+  readonly maxBufferSize: number;
+  readonly minStorageBufferOffsetAlignment: number;
+}
+
+/** Bytes of one streamed piece at most: bounded GPU memory, large enough to keep the GPU busy. */
+export const STREAM_PIECE_BYTES = 64 * 1024 * 1024;
+
+function gcd(a: number, b: number): number {
+  return b === 0 ? a : gcd(b, a % b);
+}
+
+/**
+ * Cuts the rows into pieces whose N·C slice of the logits fits `limitBytes`. A piece holds whole
+ * samples (K-dim rows of one sample interleave) and starts at a row whose offset, in the logits
+ * and in every per-row array, is a multiple of the device's storage offset alignment.
+ */
+export function planPieces(problem: Problem, limitBytes: number, alignment: number): Piece[] {
+  const { rows, classes, inner } = problem.layout;
+  const samples = rows / inner;
+  const sampleBytes = classes * inner * 4;
+  if (rows === 0 || samples * sampleBytes <= limitBytes) return [{ firstRow: 0, rows }];
+  // Row offsets times 4 bytes (and times each per-row record size) must be aligned: step in rows.
+  const rowStep = alignment / gcd(alignment, 4);
+  const sampleStep = rowStep / gcd(rowStep, inner);
+  const samplesPerPiece = Math.floor(limitBytes / sampleBytes / sampleStep) * sampleStep;
+  if (samplesPerPiece === 0) {
+    throw new RangeError(`one piece of ${sampleStep} samples of logits (${sampleStep * sampleBytes} bytes) exceeds `
+      + `this device's storage binding limit (${limitBytes} bytes)`);
+  }
+  const pieces: Piece[] = [];
+  for (let n = 0; n < samples; n += samplesPerPiece) {
+    pieces.push({ firstRow: n * inner, rows: Math.min(samplesPerPiece, samples - n) * inner });
+  }
+  return pieces;
+}
+
+/**
+ * Plans the work of a problem on a device. `hostLogits` says the logits come from a host array,
+ * which is streamed in pieces when it exceeds one buffer.
+ */
+export function planWork(problem: Problem, limits: PlanLimits, hostLogits = false): WorkPlan {
   const { rows, classes, inner } = problem.layout;
   const vec4 = inner === 1 && classes % 4 === 0;
   const chunks = Math.ceil(classes / CLASS_CHUNK_LEN);
   const balanced = Math.ceil(classes / chunks);
   const chunkLen = vec4 ? Math.ceil(balanced / 4) * 4 : balanced;
   const reduceLevels = problem.reduction === 'none' ? [] : planReduction(rows);
-  return { rows, classes, inner, chunks: Math.ceil(classes / chunkLen), chunkLen, vec4, reduceLevels };
+  const logitsBytes = rows * classes * 4;
+  const streamed = hostLogits && logitsBytes > limits.maxBufferSize;
+  const pieceLimit = streamed ? Math.min(STREAM_PIECE_BYTES, limits.maxStorageBufferBindingSize)
+    : limits.maxStorageBufferBindingSize;
+  const pieces = planPieces(problem, pieceLimit, limits.minStorageBufferOffsetAlignment);
+  return { rows, classes, inner, chunks: Math.ceil(classes / chunkLen), chunkLen, vec4, reduceLevels, pieces, streamed };
 }
 
 /** The levels that reduce `count` values to one, first to last (one level even for 0 or 1 value). */

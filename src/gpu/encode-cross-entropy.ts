@@ -3,10 +3,10 @@
  * levels and, when asked, row-grad. Every buffer it makes belongs to the call's CallBuffers.
  */
 import type { Problem } from '../options.js';
-import type { WorkPlan } from '../plan.js';
+import type { Piece, WorkPlan } from '../plan.js';
 import type { CallBuffers } from './buffers.js';
 import { ELEMENT_BYTES } from './constants.js';
-import { encodeDispatches, prepareDispatch } from './dispatch.js';
+import { encodeDispatches, prepareDispatch, type PreparedDispatch } from './dispatch.js';
 import type { Kernels, RowKernels, RowVariant } from './pipelines.js';
 import { Divide, gradParams, reduceParams, rowParams, uniformBlocks } from './uniforms.js';
 
@@ -66,8 +66,18 @@ export interface PreparedCrossEntropy {
   readonly encoded: EncodedCrossEntropy;
   /** Queue writes that must precede each run: status reset, poison, the empty-batch loss. */
   reset(): void;
-  /** Encodes the dispatches into `encoder` (one compute pass). */
+  /** Encodes every piece, the reduction and the gradient into `encoder` (logits on the GPU). */
   encode(encoder: GPUCommandEncoder): void;
+  /**
+   * For logits streamed from the host (plan.streamed): uploads each piece into the one piece
+   * buffer and submits its work, then submits the reduction. GPU memory stays bounded.
+   */
+  stream(logits: Float32Array): void;
+}
+
+/** `{ buffer, offset, size }` of rows [piece.firstRow, +piece.rows) of an array with `bytesPerRow`. */
+function rowRange(buffer: GPUBuffer, piece: Piece, bytesPerRow: number) {
+  return { buffer, offset: piece.firstRow * bytesPerRow, size: Math.max(ELEMENT_BYTES, piece.rows * bytesPerRow) };
 }
 
 export function prepareCrossEntropy(device: GPUDevice, kernels: Kernels & RowKernels, buffers: CallBuffers,
@@ -76,55 +86,65 @@ export function prepareCrossEntropy(device: GPUDevice, kernels: Kernels & RowKer
   const weight = inputs.weight === undefined ? placeholder : { buffer: inputs.weight, size: plan.classes * ELEMENT_BYTES };
   const divide = problem.reduction === 'mean' ? Divide.byWeight : Divide.none;
   const lastLevel = plan.reduceLevels.length - 1;
-  const [row, grad, ...levels] = uniformBlocks(device, device.limits.minUniformBufferOffsetAlignment,
+  const pieceCount = plan.pieces.length;
+  const uniforms = uniformBlocks(device, device.limits.minUniformBufferOffsetAlignment,
     (bytes, usage) => buffers.create('params', bytes, usage), [
-      rowParams(problem, plan, {
+      ...plan.pieces.map((piece) => rowParams(problem, plan, piece, {
         classOffset: flags.classOffset, sharded: flags.sharded, hasGradOutput: inputs.gradOutput !== undefined,
-      }),
+      })),
       gradParams(flags.gradInPlace),
       ...plan.reduceLevels.map((level, i) => reduceParams(level, i === lastLevel ? divide : Divide.none)),
     ]);
+  const grad = uniforms[pieceCount]!;
+  const levels = uniforms.slice(pieceCount + 1);
 
-  const partials = buffers.output('row-states', plan.rows * plan.chunks * ROW_STATE_BYTES);
+  const largestPiece = Math.max(...plan.pieces.map((p) => p.rows));
+  const partials = buffers.output('row-states', largestPiece * plan.chunks * ROW_STATE_BYTES);
   const rowLoss = buffers.output('row-loss', plan.rows * ELEMENT_BYTES);
   const rowWeight = buffers.output('row-weight', plan.rows * ELEMENT_BYTES);
   const rowSummary = buffers.output('row-summary', plan.rows * ROW_SUMMARY_BYTES);
   const status = buffers.output('status', STATUS_BYTES);
-
-  // Inputs are bound at exactly the size the shape needs (a caller's buffer may be larger).
   const elements = plan.rows * plan.classes;
-  const logits = { buffer: inputs.logits, size: Math.max(ELEMENT_BYTES, elements * ELEMENT_BYTES) };
-  const targetBytes = (problem.targetKind === 'classIndex' ? plan.rows : elements) * ELEMENT_BYTES;
-  const target = { buffer: inputs.target, size: Math.max(ELEMENT_BYTES, targetBytes) };
-  // Kernels declare both target arrays; the one this problem does not use gets the placeholder.
-  const classTarget = problem.targetKind === 'classIndex' ? target : placeholder;
-  const probabilityTarget = problem.targetKind === 'probabilities' ? target : placeholder;
-  const dispatches = [
-    prepareDispatch(device, plan.vec4 ? kernels.rowStatsVec4 : kernels.rowStats, plan.rows * plan.chunks,
-      [row!, logits, classTarget, probabilityTarget, weight, partials]),
-    prepareDispatch(device, kernels.rowLoss, plan.rows,
-      [row!, classTarget, weight, partials, rowLoss, rowWeight, rowSummary, status]),
-  ];
+  const rowBytes = plan.classes * ELEMENT_BYTES;
+  let gradBuffer: GPUBuffer | undefined;
+  if (problem.grad) gradBuffer = flags.gradInPlace ? inputs.logits : buffers.output('grad', elements * ELEMENT_BYTES);
 
+  // Per piece: its slice of every per-row and per-element array (a streamed piece's logits start
+  // at 0 of the piece buffer). Kernels declare both target arrays; the unused one gets the placeholder.
+  const rowWork = plan.pieces.map((piece, p) => {
+    const logits = plan.streamed ? { buffer: inputs.logits, offset: 0, size: Math.max(ELEMENT_BYTES, piece.rows * rowBytes) }
+      : rowRange(inputs.logits, piece, rowBytes);
+    const classTarget = problem.targetKind === 'classIndex' ? rowRange(inputs.target, piece, ELEMENT_BYTES) : placeholder;
+    const probabilityTarget = problem.targetKind === 'probabilities' ? rowRange(inputs.target, piece, rowBytes) : placeholder;
+    const rowSummaryRange = rowRange(rowSummary, piece, ROW_SUMMARY_BYTES);
+    const stats = [
+      prepareDispatch(device, plan.vec4 ? kernels.rowStatsVec4 : kernels.rowStats, piece.rows * plan.chunks,
+        [uniforms[p]!, logits, classTarget, probabilityTarget, weight, partials]),
+      prepareDispatch(device, kernels.rowLoss, piece.rows, [uniforms[p]!, classTarget, weight, partials,
+        rowRange(rowLoss, piece, ELEMENT_BYTES), rowRange(rowWeight, piece, ELEMENT_BYTES), rowSummaryRange, status]),
+    ];
+    return { piece, logits, classTarget, probabilityTarget, rowSummaryRange, stats };
+  });
+
+  const reduce: (PreparedDispatch | null)[] = [];
   let loss = rowLoss;
   let lossWeight = rowWeight;
   plan.reduceLevels.forEach((level, i) => {
     const outLoss = buffers.output(`batch-loss-${i}`, level.outputs * ELEMENT_BYTES);
     const outWeight = buffers.output(`batch-weight-${i}`, level.outputs * ELEMENT_BYTES);
-    dispatches.push(prepareDispatch(device, kernels.batchReduce, level.outputs,
-      [levels[i]!, loss, lossWeight, outLoss, outWeight]));
+    reduce.push(prepareDispatch(device, kernels.batchReduce, level.outputs, [levels[i]!, loss, lossWeight, outLoss, outWeight]));
     loss = outLoss;
     lossWeight = outWeight;
   });
 
-  let gradBuffer: GPUBuffer | undefined;
-  if (problem.grad) {
-    gradBuffer = flags.gradInPlace ? inputs.logits : buffers.output('grad', elements * ELEMENT_BYTES);
-    dispatches.push(prepareDispatch(device, plan.vec4 ? kernels.rowGradVec4 : kernels.rowGrad, plan.rows * plan.chunks, [
-      row!, flags.gradInPlace ? placeholder : logits, classTarget, probabilityTarget, weight, rowSummary,
-      lossWeight, inputs.gradOutput ?? placeholder, { buffer: gradBuffer, size: logits.size }, grad!,
+  const gradients = gradBuffer === undefined ? [] : rowWork.map((w, p) => prepareDispatch(device,
+    plan.vec4 ? kernels.rowGradVec4 : kernels.rowGrad, w.piece.rows * plan.chunks, [
+      uniforms[p]!, flags.gradInPlace ? placeholder : w.logits, w.classTarget, w.probabilityTarget, weight,
+      w.rowSummaryRange, lossWeight,
+      inputs.gradOutput ? rowRange(inputs.gradOutput, w.piece, ELEMENT_BYTES) : placeholder,
+      rowRange(gradBuffer, w.piece, rowBytes), grad,
     ]));
-  }
+
   const resetStatus = new Uint32Array([0, NO_BAD_ROW]);
   // No rows: PyTorch's 'mean' is 0 / 0 = NaN and 'sum' is 0; no reduction level runs.
   const emptyLoss = plan.rows === 0 && problem.reduction !== 'none'
@@ -136,6 +156,21 @@ export function prepareCrossEntropy(device: GPUDevice, kernels: Kernels & RowKer
       device.queue.writeBuffer(status, 0, resetStatus);
       if (emptyLoss) device.queue.writeBuffer(loss, 0, emptyLoss);
     },
-    encode: (encoder) => encodeDispatches(encoder, 'cross-entropy:forward', dispatches),
+    encode: (encoder) => encodeDispatches(encoder, 'cross-entropy:forward',
+      [...rowWork.flatMap((w) => w.stats), ...reduce, ...gradients]),
+    stream: (logits) => {
+      for (const w of rowWork) {
+        // Queue order: this write lands after the previous piece's submitted work has read the buffer.
+        const from = w.piece.firstRow * plan.classes;
+        const slice = logits.subarray(from, from + w.piece.rows * plan.classes);
+        device.queue.writeBuffer(inputs.logits, 0, slice.buffer, slice.byteOffset, slice.byteLength);
+        const encoder = device.createCommandEncoder({ label: 'cross-entropy:piece' });
+        encodeDispatches(encoder, 'cross-entropy:piece', w.stats);
+        device.queue.submit([encoder.finish()]);
+      }
+      const encoder = device.createCommandEncoder({ label: 'cross-entropy:reduce' });
+      encodeDispatches(encoder, 'cross-entropy:reduce', reduce);
+      device.queue.submit([encoder.finish()]);
+    },
   };
 }

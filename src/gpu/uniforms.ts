@@ -4,7 +4,7 @@
  * struct of a shader (row-common.wgsl, row-grad.wgsl, batch-reduce.wgsl, binary.wgsl).
  */
 import type { Problem } from '../options.js';
-import type { ReduceLevel, WorkPlan } from '../plan.js';
+import type { Piece, ReduceLevel, WorkPlan } from '../plan.js';
 import { BufferUsage } from './constants.js';
 
 const REDUCTION_CODES = { mean: 0, sum: 1, none: 2 } as const;
@@ -44,11 +44,11 @@ export function uniformBlocks(device: GPUDevice, alignment: number,
 }
 
 /** row-common.wgsl `Params` (what is not an override constant of the pipeline). */
-export function rowParams(problem: Problem, plan: WorkPlan, flags: {
+export function rowParams(problem: Problem, plan: WorkPlan, piece: Piece, flags: {
   classOffset?: number; sharded?: boolean; hasGradOutput?: boolean;
 }): Field[] {
   return [
-    { u32: plan.rows },
+    { u32: piece.rows },
     { u32: plan.classes },
     { u32: plan.inner },
     { u32: plan.chunks },
@@ -61,6 +61,7 @@ export function rowParams(problem: Problem, plan: WorkPlan, flags: {
     { f32: problem.zLoss },
     { u32: REDUCTION_CODES[problem.reduction] },
     { u32: flags.hasGradOutput ? 1 : 0 },
+    { u32: piece.firstRow },
   ];
 }
 

@@ -53,6 +53,17 @@ export async function requireDevice(): Promise<GPUDevice | null> {
   return device;
 }
 
+/**
+ * A second device with WebGPU's default limits (128 MiB per storage binding, 256 MiB per buffer),
+ * to exercise tensors processed in pieces and streamed from the host with arrays of a few hundred MB.
+ */
+export async function requireDefaultLimitsDevice(): Promise<GPUDevice | null> {
+  const shared = await requireDevice();
+  if (shared === null) return null;
+  const adapter = await nodeGpu!.requestAdapter();
+  return adapter!.requestDevice();
+}
+
 /** Destroys the shared device, if one was made (called once per test file by test/setup.ts). */
 export async function releaseNodeDevice(): Promise<void> {
   if (devicePromise === undefined) return;

@@ -1,0 +1,70 @@
+/**
+ * Size is no limit: logits over one storage binding are processed in pieces of whole rows; logits
+ * over one buffer, from a host array, are streamed through one bounded buffer. Both give the float64
+ * reference's loss and bit-identical reruns. Runs on a device with WebGPU's default limits.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CrossEntropy, crossEntropyReference } from '../../src/index.js';
+import { expectMatchesReference } from '../helpers/expect-reference.js';
+import { requireDefaultLimitsDevice } from '../helpers/webgpu-node.js';
+
+const device = await requireDefaultLimitsDevice();
+const MiB = 1024 * 1024;
+
+/** Deterministic logits without a slow generator: a few hundred MB in well under a second. */
+function logitsOf(rows: number, classes: number): Float32Array {
+  const data = new Float32Array(rows * classes);
+  for (let i = 0; i < data.length; i++) data[i] = ((i * 2654435761) % 4096) / 512 - 4;
+  return data;
+}
+
+describe.skipIf(!device)('tensors over the device limits', () => {
+  let ce: CrossEntropy;
+  beforeAll(async () => {
+    ce = await CrossEntropy.create({ device: device! });
+  });
+  afterAll(() => {
+    ce?.destroy();
+    device?.destroy();
+  });
+
+  it('has the default limits this test relies on', () => {
+    expect(device!.limits.maxStorageBufferBindingSize).toBe(128 * MiB);
+    expect(device!.limits.maxBufferSize).toBe(256 * MiB);
+  });
+
+  it('processes a GPUBuffer of logits over one storage binding in pieces (loss and gradient)', async () => {
+    const [rows, classes] = [1100, 32000];   // 140.8 MB > 128 MiB
+    const data = logitsOf(rows, classes);
+    const target = { data: Int32Array.from({ length: rows }, (_, i) => (i * 7919) % classes), shape: [rows] };
+    target.data[5] = -100;
+    const buffer = device!.createBuffer({ size: data.byteLength, usage: 0x80 | 0x8 | 0x4 });
+    device!.queue.writeBuffer(buffer, 0, data.buffer, 0, data.byteLength);
+    try {
+      const options = { labelSmoothing: 0.1, grad: true } as const;
+      const first = await ce.forward({ data: buffer, shape: [rows, classes] }, target, options);
+      const reference = crossEntropyReference({ data, shape: [rows, classes] }, target, options);
+      expectMatchesReference(first, reference, 'pieces');
+      const again = await ce.forward({ data: buffer, shape: [rows, classes] }, target, options);
+      expect(Object.is(again.loss, first.loss)).toBe(true);
+      expect(Buffer.from(again.grad!.buffer).equals(Buffer.from(first.grad!.buffer))).toBe(true);
+    } finally {
+      buffer.destroy();
+    }
+  });
+
+  it('streams host logits over one buffer through bounded GPU memory', async () => {
+    const [rows, classes] = [2100, 32000];   // 268.8 MB > 256 MiB
+    const data = logitsOf(rows, classes);
+    const target = { data: Int32Array.from({ length: rows }, (_, i) => (i * 104729) % classes), shape: [rows] };
+    const logits = { data, shape: [rows, classes] };
+    for (const reduction of ['mean', 'none'] as const) {
+      const first = await ce.forward(logits, target, { reduction });
+      expectMatchesReference(first, crossEntropyReference(logits, target, { reduction }), `streamed ${reduction}`);
+      const again = await ce.forward(logits, target, { reduction });
+      if (typeof first.loss === 'number') expect(Object.is(again.loss, first.loss)).toBe(true);
+      else expect(Buffer.from((again.loss as Float32Array).buffer).equals(Buffer.from(first.loss.buffer))).toBe(true);
+    }
+    await expect(ce.forward(logits, target, { grad: true })).rejects.toThrow(/streamed from the host/);
+  });
+});
