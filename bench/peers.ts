@@ -4,6 +4,8 @@
  * read back on the host; the gradient variants also finish computing the gradient.
  */
 import * as tf from '@tensorflow/tfjs-core';
+// tfjs-core alone has no gradients registered; the full tfjs bundle imports this module.
+import '@tensorflow/tfjs-core/dist/register_all_gradients';
 import { WebGPUBackend } from '@tensorflow/tfjs-backend-webgpu';
 import { blockUntilReady, defaultDevice, init, jit, nn, numpy as np, valueAndGrad } from '@jax-js/jax';
 
@@ -69,7 +71,9 @@ export function prepareJaxjs(p: RowMajorProblem): Prepared {
   const lossOf = (x: np.Array, t: np.Array) =>
     np.takeAlongAxis(nn.logSoftmax(x, -1), t, 1).mean().neg();
   const forward = jit(lossOf);
-  const withGrad = jit(valueAndGrad(lossOf));
+  // Under jit, the gather's gradient (a scatter) fails to compile in jax-js 0.1.25 ("routine
+  // primitive scatter input is not imm"); the gradient runs eagerly instead.
+  const withGrad = valueAndGrad(lossOf);
   return {
     forward: async () => {
       const loss = forward(logits.ref, targets.ref);
