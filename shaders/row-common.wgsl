@@ -111,6 +111,19 @@ fn local_class(y: i32) -> i32 {
   return y - params.class_offset;
 }
 
+// The row and the run of classes that invocation `index` of a (chunk, row) dispatch owns, in steps
+// of `width` classes (1, or 4 for the vec4 kernels): steps [first, end) of that row.
+struct ChunkOfRow {
+  row: u32,
+  first: u32,
+  end: u32,
+}
+
+fn chunk_of_row(index: u32, width: u32) -> ChunkOfRow {
+  let first = (index / params.rows) * params.chunk_len / width;
+  return ChunkOfRow(index % params.rows, first, min(first + params.chunk_len / width, params.classes / width));
+}
+
 // The linear invocation index of a dispatch whose workgroups may be folded into a 2-D grid.
 fn invocation_index(group: vec3<u32>, groups: vec3<u32>, lane: u32, size: u32) -> u32 {
   return (group.y * groups.x + group.x) * size + lane;

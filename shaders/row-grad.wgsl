@@ -124,12 +124,10 @@ fn main(@builtin(workgroup_id) group: vec3<u32>,
   if (index >= params.rows * params.chunks) {
     return;
   }
-  let row = index % params.rows;
-  let first = (index / params.rows) * params.chunk_len;
-  let end = min(first + params.chunk_len, params.classes);
-  let r = row_gradient(row);
-  var at = element_index(row, first);
-  for (var c = first; c < end; c++) {
+  let range = chunk_of_row(index, 1u);
+  let r = row_gradient(range.row);
+  var at = element_index(range.row, range.first);
+  for (var c = range.first; c < range.end; c++) {
     var x: f32;
     if (grad_params.in_place == 1u) {
       x = grad[at];
@@ -157,12 +155,10 @@ fn main_vec4(@builtin(workgroup_id) group: vec3<u32>,
   if (index >= params.rows * params.chunks) {
     return;
   }
-  let row = index % params.rows;
-  let first = (index / params.rows) * params.chunk_len / 4u;
-  let end = min(first + params.chunk_len / 4u, params.classes / 4u);
-  let row_base = row * (params.classes / 4u);
-  let r = row_gradient(row);
-  for (var q = first; q < end; q++) {
+  let range = chunk_of_row(index, 4u);
+  let row_base = range.row * (params.classes / 4u);
+  let r = row_gradient(range.row);
+  for (var q = range.first; q < range.end; q++) {
     let at = row_base + q;
     var x: vec4<f32>;
     if (grad_params.in_place == 1u) {

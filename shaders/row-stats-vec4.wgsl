@@ -39,10 +39,10 @@ fn main(@builtin(workgroup_id) group: vec3<u32>,
   if (index >= params.rows * params.chunks) {
     return;
   }
-  let row = index % params.rows;
-  let chunk = index / params.rows;
-  let first = chunk * params.chunk_len / 4u;
-  let end = min(first + params.chunk_len / 4u, params.classes / 4u);
+  let range = chunk_of_row(index, 4u);
+  let row = range.row;
+  let first = range.first;
+  let end = range.end;
   let row_base = row * (params.classes / 4u);
   let smooth_keep = 1.0 - params.label_smoothing;
   let smooth_spread = params.label_smoothing / f32(params.classes);

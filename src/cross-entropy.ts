@@ -128,9 +128,10 @@ export class CrossEntropy {
       throw new TypeError('options.gradInPlace: logits.data needs COPY_SRC usage for forward() to read the '
         + 'gradient back (or use forwardGpu and keep it on the GPU)');
     }
-    const run = await this.forwardGpu(logits, target, options);
+    // The readback copies join the compute in one command buffer: one submit per call.
+    const { run, pending } = await this.#start(logits, target, options, true);
     try {
-      return await run.read();
+      return await run.read(pending);
     } finally {
       run.destroy();
     }
@@ -153,6 +154,16 @@ export class CrossEntropy {
   async forwardGpu<R extends Reduction = 'mean'>(
     logits: LogitsInput, target: TargetInput, options: GpuForwardOptions & { reduction?: R } = {},
   ): Promise<GpuForwardResult<R>> {
+    return (await this.#start(logits, target, options, false)).run;
+  }
+
+  /**
+   * Validates, takes a prepared call (frame) and encodes it. With `deferSubmit` (and no caller's
+   * encoder) the work is left unsubmitted in `pending`, for a read to append its copies to.
+   */
+  async #start<R extends Reduction>(logits: LogitsInput, target: TargetInput,
+    options: GpuForwardOptions & { reduction?: R }, deferSubmit: boolean,
+  ): Promise<{ run: GpuForward<R>; pending?: GPUCommandEncoder }> {
     this.#checkUsable();
     const problem = describeProblem(logits, target, options, GPU_DATA);
     checkOptionNames(options, [...FORWARD_OPTION_NAMES, 'encoder'], 'forward');
@@ -172,6 +183,7 @@ export class CrossEntropy {
       identity(options.gradOutput), gradInPlace]);
     const device = this.#device;
     let frame: ForwardFrame | undefined;
+    let pending: GPUCommandEncoder | undefined;
     await this.#inErrorScopes(() => {
       frame = this.#frames.acquire(key, () => {
         const buffers = new CallBuffers(device, this.#poison);
@@ -193,12 +205,15 @@ export class CrossEntropy {
       }
       const encoder = options.encoder ?? device.createCommandEncoder({ label: 'cross-entropy' });
       frame.prepared.encode(encoder);
-      if (options.encoder === undefined) device.queue.submit([encoder.finish()]);
+      if (options.encoder !== undefined) return;
+      if (deferSubmit) pending = encoder;
+      else device.queue.submit([encoder.finish()]);
     }, () => {
       if (frame) this.#frames.discard(frame);
     });
     const ready = frame!;
-    return new GpuForward<R>(device, ready.buffers, ready.prepared.encoded, problem, () => this.#frames.release(ready));
+    const run = new GpuForward<R>(device, ready.buffers, ready.prepared.encoded, problem, () => this.#frames.release(ready));
+    return { run, pending };
   }
 
   /**
