@@ -12,6 +12,7 @@ override TARGET_KIND: u32 = 0u;             // 0 class indices, 1 class probabil
 override HAS_WEIGHT: bool = false;          // `weight` holds per-class weights (else all ones)
 override NEED_SMOOTHING_SUM: bool = false;  // class indices with label smoothing (or row statistics)
 override HAS_SOFTCAP: bool = false;         // logits pass through softcap * tanh(x / softcap)
+override WRITE_SUMMARY: bool = true;        // row-loss keeps each row's summary (gradient, statistics)
 
 const INPUT_LOGITS: u32 = 0u;
 const INPUT_PROBABILITIES: u32 = 1u;

@@ -16,7 +16,7 @@
 //   partials     : chunk states from row-stats, at chunk * rows + row
 //   row_loss     : out, the loss of each row (0 for ignored rows; the index's bits for a bad target)
 //   row_weight   : out, each row's contribution to the 'mean' denominator
-//   row_summary  : out, each row's merged statistics
+//   row_summary  : out, each row's merged statistics (when WRITE_SUMMARY: a gradient or statistics follow)
 //   status       : out, atomics: [count of out-of-range targets, first such row (u32 max if none)]
 
 struct Status {
@@ -65,7 +65,9 @@ fn class_weight(c: u32) -> f32 {
 fn write_row(row: u32, loss: f32, denominator_weight: f32, summary: RowSummary) {
   row_loss[row] = loss;
   row_weight[row] = denominator_weight;
-  row_summary[row] = summary;
+  if (WRITE_SUMMARY) {
+    row_summary[row] = summary;
+  }
 }
 
 @compute @workgroup_size(workgroup_size)

@@ -55,6 +55,7 @@ export function rowVariant(problem: Problem, hasWeight: boolean, sharded = false
     // Row statistics of a shard always carry the smoothing sums: the merged loss may need them.
     needSmoothingSum: problem.targetKind === 'classIndex' && (problem.labelSmoothing > 0 || sharded),
     hasSoftcap: problem.softcap > 0,
+    writeSummary: problem.grad || sharded,
   };
 }
 

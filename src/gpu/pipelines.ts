@@ -43,6 +43,8 @@ export interface RowVariant {
   readonly hasWeight: boolean;
   readonly needSmoothingSum: boolean;
   readonly hasSoftcap: boolean;
+  /** Keep each row's summary (the gradient and row statistics read it). */
+  readonly writeSummary: boolean;
 }
 
 const INPUT_KIND_CODES = { logits: 0, probabilities: 1, logProbabilities: 2 } as const;
@@ -56,6 +58,7 @@ function rowConstants(variant: RowVariant): Record<string, number> {
     HAS_WEIGHT: Number(variant.hasWeight),
     NEED_SMOOTHING_SUM: Number(variant.needSmoothingSum),
     HAS_SOFTCAP: Number(variant.hasSoftcap),
+    WRITE_SUMMARY: Number(variant.writeSummary),
   };
 }
 
