@@ -128,10 +128,12 @@ export class CrossEntropy {
       throw new TypeError('options.gradInPlace: logits.data needs COPY_SRC usage for forward() to read the '
         + 'gradient back (or use forwardGpu and keep it on the GPU)');
     }
-    // The readback copies join the compute in one command buffer: one submit per call.
-    const { run, pending } = await this.#start(logits, target, options, true);
+    // The compute is submitted and its error scopes awaited before the readback is submitted:
+    // measured faster on SwiftShader for small problems (1.7 ms for [1, 3]) than one command buffer
+    // holding compute and readback (3.3 ms), or awaiting the scopes with the map.
+    const run = await this.forwardGpu(logits, target, options);
     try {
-      return await run.read(pending);
+      return await run.read();
     } finally {
       run.destroy();
     }
@@ -154,16 +156,6 @@ export class CrossEntropy {
   async forwardGpu<R extends Reduction = 'mean'>(
     logits: LogitsInput, target: TargetInput, options: GpuForwardOptions & { reduction?: R } = {},
   ): Promise<GpuForwardResult<R>> {
-    return (await this.#start(logits, target, options, false)).run;
-  }
-
-  /**
-   * Validates, takes a prepared call (frame) and encodes it. With `deferSubmit` (and no caller's
-   * encoder) the work is left unsubmitted in `pending`, for a read to append its copies to.
-   */
-  async #start<R extends Reduction>(logits: LogitsInput, target: TargetInput,
-    options: GpuForwardOptions & { reduction?: R }, deferSubmit: boolean,
-  ): Promise<{ run: GpuForward<R>; pending?: GPUCommandEncoder }> {
     this.#checkUsable();
     const problem = describeProblem(logits, target, options, GPU_DATA);
     checkOptionNames(options, [...FORWARD_OPTION_NAMES, 'encoder'], 'forward');
@@ -183,7 +175,6 @@ export class CrossEntropy {
       identity(options.gradOutput), gradInPlace]);
     const device = this.#device;
     let frame: ForwardFrame | undefined;
-    let pending: GPUCommandEncoder | undefined;
     await this.#inErrorScopes(() => {
       frame = this.#frames.acquire(key, () => {
         const buffers = new CallBuffers(device, this.#poison);
@@ -205,15 +196,12 @@ export class CrossEntropy {
       }
       const encoder = options.encoder ?? device.createCommandEncoder({ label: 'cross-entropy' });
       frame.prepared.encode(encoder);
-      if (options.encoder !== undefined) return;
-      if (deferSubmit) pending = encoder;
-      else device.queue.submit([encoder.finish()]);
+      if (options.encoder === undefined) device.queue.submit([encoder.finish()]);
     }, () => {
       if (frame) this.#frames.discard(frame);
     });
     const ready = frame!;
-    const run = new GpuForward<R>(device, ready.buffers, ready.prepared.encoded, problem, () => this.#frames.release(ready));
-    return { run, pending };
+    return new GpuForward<R>(device, ready.buffers, ready.prepared.encoded, problem, () => this.#frames.release(ready));
   }
 
   /**
@@ -336,9 +324,10 @@ export class CrossEntropy {
 
   /**
    * Runs `work` inside validation and out-of-memory error scopes, pushed and popped with no await
-   * between (so concurrent calls cannot interleave them); a WebGPU error rejects, naming the object.
+   * between (so concurrent calls cannot interleave them). Throws at once if `work` throws; the
+   * returned promise rejects if WebGPU reported an error, naming the object.
    */
-  async #inErrorScopes(work: () => void, onError: () => void = () => {}): Promise<void> {
+  #inErrorScopes(work: () => void, onError: () => void = () => {}): Promise<void> {
     const device = this.#device;
     device.pushErrorScope('out-of-memory');
     device.pushErrorScope('validation');
@@ -348,12 +337,18 @@ export class CrossEntropy {
     } catch (error) {
       thrown = error;
     }
-    const validation = device.popErrorScope();
-    const outOfMemory = device.popErrorScope();
-    const gpuError = (await validation) ?? (await outOfMemory);
-    if (thrown !== undefined || gpuError) onError();
-    if (thrown !== undefined) throw thrown;
-    if (gpuError) throw new Error(`CrossEntropy: WebGPU reported an error: ${gpuError.message}`);
+    const scopes = Promise.all([device.popErrorScope(), device.popErrorScope()]);
+    if (thrown !== undefined) {
+      onError();
+      throw thrown;
+    }
+    return scopes.then(([validation, outOfMemory]) => {
+      const gpuError = validation ?? outOfMemory;
+      if (gpuError) {
+        onError();
+        throw new Error(`CrossEntropy: WebGPU reported an error: ${gpuError.message}`);
+      }
+    });
   }
 }
 

@@ -85,13 +85,13 @@ export class CallBuffers {
       if (bytes > 0) encoder.copyBufferToBuffer(buffer, from, staging, offset, bytes);
       offset += bytes;
     }
-    // The encoder may carry the call's own work too: an error there must not read as a result.
+    // A copy from a buffer destroyed meanwhile must not read as a result.
     this.#device.pushErrorScope('validation');
     this.#device.queue.submit([encoder.finish()]);
-    const [error] = await Promise.all([this.#device.popErrorScope(), staging.mapAsync(MapMode.READ, 0, total)]);
-    if (error) {
+    const [scopeError] = await Promise.all([this.#device.popErrorScope(), staging.mapAsync(MapMode.READ, 0, total)]);
+    if (scopeError) {
       staging.unmap();
-      throw new Error(`CrossEntropy: WebGPU reported an error: ${error.message}`);
+      throw new Error(`CrossEntropy: WebGPU reported an error: ${scopeError.message}`);
     }
     try {
       const mapped = staging.getMappedRange(0, total);

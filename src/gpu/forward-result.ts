@@ -40,16 +40,15 @@ export class GpuForward<R extends Reduction> implements GpuForwardResult<R> {
     await this.#throwIfBad(status!);
   }
 
-  /** `pending`: an encoder holding this call's unsubmitted work, submitted with the copies. */
-  read(pending?: GPUCommandEncoder): Promise<ForwardResult<R>> {
-    return this.#read(true, pending);
+  read(): Promise<ForwardResult<R>> {
+    return this.#read(true);
   }
 
   readLoss(): Promise<ForwardResult<R>> {
     return this.#read(false);
   }
 
-  async #read(withGrad: boolean, encoder = this.#encoder()): Promise<ForwardResult<R>> {
+  async #read(withGrad: boolean): Promise<ForwardResult<R>> {
     const { rows, classes } = this.#problem.layout;
     const lossBytes = (this.#problem.reduction === 'none' ? rows : 1) * ELEMENT_BYTES;
     const ranges = [
@@ -57,7 +56,7 @@ export class GpuForward<R extends Reduction> implements GpuForwardResult<R> {
       { buffer: this.#encoded.loss, bytes: lossBytes },
     ];
     if (withGrad && this.#encoded.grad) ranges.push({ buffer: this.#encoded.grad, bytes: rows * classes * ELEMENT_BYTES });
-    const [status, loss, grad] = await this.#buffers.read(encoder, ranges);
+    const [status, loss, grad] = await this.#buffers.read(this.#encoder(), ranges);
     await this.#throwIfBad(status!);
     const values = new Float32Array(loss!);
     const result = { loss: (this.#problem.reduction === 'none' ? values : values[0]!) as LossOf<R> };
