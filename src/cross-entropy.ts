@@ -10,6 +10,8 @@ import {
   prepareCrossEntropy, ROW_SUMMARY_BYTES, rowVariant, type CrossEntropyInputs, type PreparedCrossEntropy,
 } from './gpu/encode-cross-entropy.js';
 import { FramePool, type Frame } from './gpu/frame-pool.js';
+import { identity, writeHostData } from './gpu/host-data.js';
+import { requestDevice } from './gpu/device.js';
 import { GpuForward } from './gpu/forward-result.js';
 import { kernelsFor, type Kernels } from './gpu/pipelines.js';
 import { describeBinaryProblem, type BinaryOptions } from './binary.js';
@@ -26,23 +28,6 @@ import type {
 
 const GPU_DATA: AcceptedData = { floatArrays: [Float32Array], gpuBuffers: true };
 
-/** A prepared forward call (see FramePool): its buffers, its work, and where host inputs go. */
-interface ForwardFrame extends Frame {
-  readonly buffers: CallBuffers;
-  readonly prepared: PreparedCrossEntropy;
-  readonly inputs: CrossEntropyInputs;
-}
-
-/** Small stable ids for GPU buffers, so a frame key can say which buffers a call binds. */
-const bufferIds = new WeakMap<GPUBuffer, number>();
-let nextBufferId = 1;
-function identity(data: unknown): string {
-  if (!isGpuBuffer(data)) return data === undefined ? '-' : 'host';
-  let id = bufferIds.get(data);
-  if (id === undefined) bufferIds.set(data, (id = nextBufferId++));
-  return `gpu${id}`;
-}
-
 /** Options of `CrossEntropy.create`. */
 export interface CreateOptions {
   /** The device to run on. Absent: one is requested from `navigator.gpu` (and destroyed by `destroy()`). */
@@ -52,6 +37,13 @@ export interface CreateOptions {
    * write cannot pass for a result. For tests; costs one extra upload per output.
    */
   readonly poisonOutputs?: boolean;
+}
+
+/** A prepared forward call (see FramePool): its buffers, its work, and where host inputs go. */
+interface ForwardFrame extends Frame {
+  readonly buffers: CallBuffers;
+  readonly prepared: PreparedCrossEntropy;
+  readonly inputs: CrossEntropyInputs;
 }
 
 /**
@@ -350,35 +342,4 @@ export class CrossEntropy {
       }
     });
   }
-}
-
-/** Copies a call's host arrays into the buffers its frame made for them. */
-function writeHostData(device: GPUDevice, inputs: CrossEntropyInputs, plan: WorkPlan, logits: LogitsInput,
-  target: TargetInput, options: CrossEntropyOptions): void {
-  const write = (buffer: GPUBuffer | undefined, data: Float32Array | Int32Array | GPUBuffer | undefined) => {
-    if (buffer === undefined || data === undefined || isGpuBuffer(data) || data.byteLength === 0) return;
-    device.queue.writeBuffer(buffer, 0, data.buffer, data.byteOffset, data.byteLength);
-  };
-  if (!plan.streamed) write(inputs.logits, logits.data);
-  write(inputs.target, target.data);
-  write(inputs.weight, options.weight);
-  write(inputs.gradOutput, options.gradOutput);
-}
-
-async function requestDevice(): Promise<GPUDevice> {
-  const gpu = (globalThis as { navigator?: { gpu?: GPU } }).navigator?.gpu;
-  if (gpu === undefined) {
-    throw new Error('CrossEntropy.create: WebGPU is not available here (no navigator.gpu); pass { device } '
-      + 'from a WebGPU implementation such as the `webgpu` package in Node');
-  }
-  const adapter = await gpu.requestAdapter();
-  if (adapter === null) throw new Error('CrossEntropy.create: navigator.gpu.requestAdapter() found no adapter');
-  // Ask for the adapter's largest buffers rather than the defaults, so large vocabularies fit.
-  return adapter.requestDevice({
-    label: 'cross-entropy',
-    requiredLimits: {
-      maxStorageBufferBindingSize: adapter.limits.maxStorageBufferBindingSize,
-      maxBufferSize: adapter.limits.maxBufferSize,
-    },
-  });
 }
