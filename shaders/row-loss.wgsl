@@ -1,19 +1,22 @@
 // Row loss: merges one row's chunk states into its log-sum-exp and computes the row's log-loss
 // (PyTorch cross_entropy: weight, ignore_index, label_smoothing, class-index or probability target),
-// plus the optional z-loss. (The host prepends row-common.wgsl.)
+// plus the optional z-loss. (The host prepends row-common.wgsl and row-scan.wgsl, which declares
+// bindings 1 to 4.)
 //
 // Algorithm: chunk states are merged in chunk order (so reruns are bit-identical), giving
 // lse = max + log(sum_exp); the loss is w_y * (lse - x_y), plus the smoothing or probability-target
 // sums, all written as non-negative distances from the max. Each row also writes the weight it adds
 // to the 'mean' denominator (w[y] for class indices, 0 when ignored, 1 for probability targets) and
 // its merged summary, which the gradient and row statistics read.
+// Entry points: `main` merges the chunk states row-stats wrote; `main_scan` (rows one chunk long,
+// read as scalars) scans its row itself, so no row-stats pass runs and the state never goes through
+// memory. Each binds only what it reads (8 storage buffers at most, WebGPU's default per stage).
 // Dispatch: one invocation per row, 2-D folded.
 //
 // Bindings:
 //   params       : (row-common) shapes and options of this call
-//   class_target : class indices [N, d1..dk] (read when TARGET_KIND == 0)
-//   weight       : per-class weight [C] (read when HAS_WEIGHT)
-//   partials     : chunk states from row-stats, at chunk * rows + row
+//   1 to 4       : (row-scan) logits and target_probability (main_scan), class_target, weight
+//   partials     : chunk states from row-stats, at chunk * rows + row (main)
 //   row_loss     : out, the loss of each row (0 for ignored rows; the index's bits for a bad target)
 //   row_weight   : out, each row's contribution to the 'mean' denominator
 //   row_summary  : out, each row's merged statistics (when WRITE_SUMMARY: a gradient or statistics follow)
@@ -24,13 +27,11 @@ struct Status {
   first_bad_row: atomic<u32>,
 }
 
-@group(0) @binding(1) var<storage, read> class_target: array<i32>;
-@group(0) @binding(2) var<storage, read> weight: array<f32>;
-@group(0) @binding(3) var<storage, read> partials: array<RowState>;
-@group(0) @binding(4) var<storage, read_write> row_loss: array<f32>;
-@group(0) @binding(5) var<storage, read_write> row_weight: array<f32>;
-@group(0) @binding(6) var<storage, read_write> row_summary: array<RowSummary>;
-@group(0) @binding(7) var<storage, read_write> status: Status;
+@group(0) @binding(5) var<storage, read> partials: array<RowState>;
+@group(0) @binding(6) var<storage, read_write> row_loss: array<f32>;
+@group(0) @binding(7) var<storage, read_write> row_weight: array<f32>;
+@group(0) @binding(8) var<storage, read_write> row_summary: array<RowSummary>;
+@group(0) @binding(9) var<storage, read_write> status: Status;
 
 override workgroup_size: u32 = 64u;
 
@@ -55,13 +56,6 @@ fn merge(a: RowState, b: RowState) -> RowState {
     target_logit);
 }
 
-fn class_weight(c: u32) -> f32 {
-  if (HAS_WEIGHT) {
-    return weight[c];
-  }
-  return 1.0;
-}
-
 fn write_row(row: u32, loss: f32, denominator_weight: f32, summary: RowSummary) {
   row_loss[row] = loss;
   row_weight[row] = denominator_weight;
@@ -70,18 +64,9 @@ fn write_row(row: u32, loss: f32, denominator_weight: f32, summary: RowSummary) 
   }
 }
 
-@compute @workgroup_size(workgroup_size)
-fn main(@builtin(workgroup_id) group: vec3<u32>,
-        @builtin(num_workgroups) groups: vec3<u32>,
-        @builtin(local_invocation_index) lane: u32) {
-  let row = invocation_index(group, groups, lane, workgroup_size);
-  if (row >= params.rows) {
-    return;
-  }
-  var state = partials[row];
-  for (var chunk = 1u; chunk < params.chunks; chunk++) {
-    state = merge(state, partials[chunk * params.rows + row]);
-  }
+// Everything after the row's state is known: log-sum-exp, the loss, the weight, the summary.
+fn finish_row(row: u32, merged: RowState) {
+  var state = merged;
   // log(sum exp(x - max)): the row's log-sum-exp minus its max; 0 when the input is already log p.
   var log_norm = 0.0;
   var z_term = 0.0;
@@ -137,4 +122,30 @@ fn main(@builtin(workgroup_id) group: vec3<u32>,
          + (params.label_smoothing / f32(params.classes)) * smoothing_sum;
   }
   write_row(row, loss + z_term, w_y, summary);
+}
+
+@compute @workgroup_size(workgroup_size)
+fn main(@builtin(workgroup_id) group: vec3<u32>,
+        @builtin(num_workgroups) groups: vec3<u32>,
+        @builtin(local_invocation_index) lane: u32) {
+  let row = invocation_index(group, groups, lane, workgroup_size);
+  if (row >= params.rows) {
+    return;
+  }
+  var state = partials[row];
+  for (var chunk = 1u; chunk < params.chunks; chunk++) {
+    state = merge(state, partials[chunk * params.rows + row]);
+  }
+  finish_row(row, state);
+}
+
+@compute @workgroup_size(workgroup_size)
+fn main_scan(@builtin(workgroup_id) group: vec3<u32>,
+             @builtin(num_workgroups) groups: vec3<u32>,
+             @builtin(local_invocation_index) lane: u32) {
+  let row = invocation_index(group, groups, lane, workgroup_size);
+  if (row >= params.rows) {
+    return;
+  }
+  finish_row(row, scan_row(row, 0u, params.classes));
 }

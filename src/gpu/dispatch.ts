@@ -3,8 +3,8 @@ import { foldWorkgroups } from '../plan.js';
 import { isGpuBuffer } from '../tensor-data.js';
 import { WORKGROUP_SIZE, type Kernel } from './pipelines.js';
 
-/** A binding: a whole buffer, or a range of one. */
-export type Resource = GPUBuffer | GPUBufferBinding;
+/** A binding: a whole buffer, or a range of one; null for a binding number the kernel leaves out. */
+export type Resource = GPUBuffer | GPUBufferBinding | null;
 
 /** A dispatch with its bind group: encoding it creates nothing. */
 export interface PreparedDispatch {
@@ -20,10 +20,10 @@ export function prepareDispatch(device: GPUDevice, kernel: Kernel, invocations: 
   const bindGroup = device.createBindGroup({
     label: kernel.label,
     layout: kernel.layout,
-    entries: resources.map((resource, binding) => ({
+    entries: resources.flatMap((resource, binding) => (resource === null ? [] : [{
       binding,
       resource: isGpuBuffer(resource) ? { buffer: resource } : resource,
-    })),
+    }])),
   });
   return { kernel, bindGroup, groups: foldWorkgroups(invocations, WORKGROUP_SIZE, device.limits.maxComputeWorkgroupsPerDimension) };
 }

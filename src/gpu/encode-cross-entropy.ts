@@ -59,6 +59,11 @@ export function rowVariant(problem: Problem, hasWeight: boolean, sharded = false
   };
 }
 
+/** Whether row-loss scans each row itself (see row-loss.wgsl): rows one chunk long, read as scalars. */
+function scansInLoss(plan: WorkPlan): boolean {
+  return plan.chunks === 1 && !plan.vec4;
+}
+
 /**
  * One cross-entropy call's GPU work, prepared once: buffers, uniforms and bind groups are made here,
  * so encoding it again (the same shape and inputs, the next training step) creates nothing.
@@ -100,7 +105,9 @@ export function prepareCrossEntropy(device: GPUDevice, kernels: Kernels & RowKer
   const levels = uniforms.slice(pieceCount + 1);
 
   const largestPiece = Math.max(...plan.pieces.map((p) => p.rows));
-  const partials = buffers.output('row-states', largestPiece * plan.chunks * ROW_STATE_BYTES);
+  const scanInLoss = scansInLoss(plan);
+  // Chunk states between row-stats and row-loss; none when row-loss scans its rows itself.
+  const partials = scanInLoss ? null : buffers.output('row-states', largestPiece * plan.chunks * ROW_STATE_BYTES);
   const rowLoss = buffers.output('row-loss', plan.rows * ELEMENT_BYTES);
   const rowWeight = buffers.output('row-weight', plan.rows * ELEMENT_BYTES);
   const rowSummary = buffers.output('row-summary', plan.rows * ROW_SUMMARY_BYTES);
@@ -119,10 +126,12 @@ export function prepareCrossEntropy(device: GPUDevice, kernels: Kernels & RowKer
     const probabilityTarget = problem.targetKind === 'probabilities' ? rowRange(inputs.target, piece, rowBytes) : placeholder;
     const rowSummaryRange = rowRange(rowSummary, piece, ROW_SUMMARY_BYTES);
     const stats = [
-      prepareDispatch(device, plan.vec4 ? kernels.rowStatsVec4 : kernels.rowStats, piece.rows * plan.chunks,
-        [uniforms[p]!, logits, classTarget, probabilityTarget, weight, partials]),
-      prepareDispatch(device, kernels.rowLoss, piece.rows, [uniforms[p]!, classTarget, weight, partials,
-        rowRange(rowLoss, piece, ELEMENT_BYTES), rowRange(rowWeight, piece, ELEMENT_BYTES), rowSummaryRange, status]),
+      scanInLoss ? null : prepareDispatch(device, plan.vec4 ? kernels.rowStatsVec4 : kernels.rowStats,
+        piece.rows * plan.chunks, [uniforms[p]!, logits, classTarget, probabilityTarget, weight, partials]),
+      prepareDispatch(device, scanInLoss ? kernels.rowLossScan : kernels.rowLoss, piece.rows, [uniforms[p]!,
+        scanInLoss ? logits : null, classTarget, scanInLoss ? probabilityTarget : null, weight,
+        partials, rowRange(rowLoss, piece, ELEMENT_BYTES), rowRange(rowWeight, piece, ELEMENT_BYTES),
+        rowSummaryRange, status]),
     ];
     return { piece, logits, classTarget, probabilityTarget, rowSummaryRange, stats };
   });

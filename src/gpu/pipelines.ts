@@ -5,6 +5,7 @@
  * the file and line they come from.
  */
 import rowCommonSource from '../../shaders/row-common.wgsl?raw';
+import rowScanSource from '../../shaders/row-scan.wgsl?raw';
 import rowStatsSource from '../../shaders/row-stats.wgsl?raw';
 import rowStatsVec4Source from '../../shaders/row-stats-vec4.wgsl?raw';
 import rowLossSource from '../../shaders/row-loss.wgsl?raw';
@@ -16,7 +17,8 @@ import { ShaderStage } from './constants.js';
 /** Invocations per workgroup: a multiple of every common SIMD width, and within every device's limit. */
 export const WORKGROUP_SIZE = 64;
 
-type BindingKind = 'uniform' | 'read-only-storage' | 'storage';
+/** A binding's kind, or null for a binding number the kernel leaves out. */
+type BindingKind = 'uniform' | 'read-only-storage' | 'storage' | null;
 
 /** A kernel's pipeline and the layout its bind groups are made with. */
 export interface Kernel {
@@ -31,6 +33,8 @@ export interface RowKernels {
   /** rowStats for contiguous rows whose length is a multiple of 4 (vec4 loads). */
   readonly rowStatsVec4: Kernel;
   readonly rowLoss: Kernel;
+  /** rowLoss that scans each (one-chunk, scalar) row itself: no rowStats pass before it. */
+  readonly rowLossScan: Kernel;
   readonly rowGrad: Kernel;
   /** rowGrad for contiguous rows whose length is a multiple of 4 (vec4 loads and stores). */
   readonly rowGradVec4: Kernel;
@@ -76,6 +80,7 @@ interface ShaderFile {
 }
 
 const ROW_COMMON: ShaderFile = { name: 'row-common', code: rowCommonSource };
+const ROW_SCAN: ShaderFile = { name: 'row-scan', code: rowScanSource };
 
 /** A shader that failed to compile: names the file, line and column of each error. */
 export class ShaderCompilationError extends Error {
@@ -116,7 +121,9 @@ const R = 'read-only-storage';
 const W = 'storage';
 
 const ROW_STATS_BINDINGS: readonly BindingKind[] = ['uniform', R, R, R, R, W];
-const ROW_LOSS_BINDINGS: readonly BindingKind[] = ['uniform', R, R, R, W, W, W, W];
+// row-loss `main` reads partials but not the logits; `main_scan` the logits but not partials.
+const ROW_LOSS_BINDINGS: readonly BindingKind[] = ['uniform', null, R, null, R, R, W, W, W, W];
+const ROW_LOSS_SCAN_BINDINGS: readonly BindingKind[] = ['uniform', R, R, R, R, null, W, W, W, W];
 const ROW_GRAD_BINDINGS: readonly BindingKind[] = ['uniform', R, R, R, R, R, R, R, W, 'uniform'];
 
 async function createKernels(device: GPUDevice): Promise<Kernels> {
@@ -131,15 +138,19 @@ async function createKernels(device: GPUDevice): Promise<Kernels> {
     let kernels = rowVariants.get(key);
     if (kernels === undefined) {
       kernels = Promise.all([
-        createKernel(device, [ROW_COMMON, { name: 'row-stats', code: rowStatsSource }], ROW_STATS_BINDINGS, constants),
+        createKernel(device, [ROW_COMMON, ROW_SCAN, { name: 'row-stats', code: rowStatsSource }], ROW_STATS_BINDINGS,
+          constants),
         createKernel(device, [ROW_COMMON, { name: 'row-stats-vec4', code: rowStatsVec4Source }], ROW_STATS_BINDINGS,
           constants),
-        createKernel(device, [ROW_COMMON, { name: 'row-loss', code: rowLossSource }], ROW_LOSS_BINDINGS, constants),
+        createKernel(device, [ROW_COMMON, ROW_SCAN, { name: 'row-loss', code: rowLossSource }], ROW_LOSS_BINDINGS,
+          constants),
+        createKernel(device, [ROW_COMMON, ROW_SCAN, { name: 'row-loss', code: rowLossSource }],
+          ROW_LOSS_SCAN_BINDINGS, constants, 'main_scan'),
         createKernel(device, [ROW_COMMON, { name: 'row-grad', code: rowGradSource }], ROW_GRAD_BINDINGS, constants),
         createKernel(device, [ROW_COMMON, { name: 'row-grad', code: rowGradSource }], ROW_GRAD_BINDINGS, constants,
           'main_vec4'),
-      ]).then(([rowStats, rowStatsVec4, rowLoss, rowGrad, rowGradVec4]) =>
-        ({ rowStats, rowStatsVec4, rowLoss, rowGrad, rowGradVec4 }));
+      ]).then(([rowStats, rowStatsVec4, rowLoss, rowLossScan, rowGrad, rowGradVec4]) =>
+        ({ rowStats, rowStatsVec4, rowLoss, rowLossScan, rowGrad, rowGradVec4 }));
       rowVariants.set(key, kernels);
       kernels.catch(() => rowVariants.delete(key));
     }
@@ -159,7 +170,8 @@ async function createKernel(
   const module = device.createShaderModule({ label, code: files.map((f) => f.code).join('\n') });
   const layout = device.createBindGroupLayout({
     label,
-    entries: bindings.map((type, binding) => ({ binding, visibility: ShaderStage.COMPUTE, buffer: { type } })),
+    entries: bindings.flatMap((type, binding) =>
+      (type === null ? [] : [{ binding, visibility: ShaderStage.COMPUTE, buffer: { type } }])),
   });
   const pipelineLayout = device.createPipelineLayout({ label, bindGroupLayouts: [layout] });
   const [error, info] = await Promise.all([device.popErrorScope(), module.getCompilationInfo()]);

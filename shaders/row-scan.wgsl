@@ -1,0 +1,83 @@
+// Scanning a run of one row's classes into an online softmax state: shared by row-stats (one
+// chunk of a row per invocation) and row-loss (a whole row, when it is one chunk long and not read
+// as vec4s, so its statistics never go through memory). The host prepends row-common.wgsl and then
+// this file to both; the bindings below are theirs.
+//
+// Bindings (of the kernels this file is part of):
+//   logits             : the input, row-major [N, C, d1..dk]
+//   class_target       : class indices [N, d1..dk] (read when TARGET_KIND == 0)
+//   target_probability : class probabilities with the logits' layout (read when TARGET_KIND == 1)
+//   weight             : per-class weight [C] (read when HAS_WEIGHT)
+
+@group(0) @binding(1) var<storage, read> logits: array<f32>;
+@group(0) @binding(2) var<storage, read> class_target: array<i32>;
+@group(0) @binding(3) var<storage, read> target_probability: array<f32>;
+@group(0) @binding(4) var<storage, read> weight: array<f32>;
+
+fn class_weight(c: u32) -> f32 {
+  if (HAS_WEIGHT) {
+    return weight[c];
+  }
+  return 1.0;
+}
+
+// Adds one class to the state. `w` is its weight, `tw` its weight times smoothed target mass.
+fn absorb(state: ptr<function, RowState>, x: f32, w: f32, tw: f32) {
+  if (INPUT_KIND == INPUT_LOGITS) {
+    if (x > (*state).max_value) {
+      // Re-measure everything from the new max: every earlier distance grows by `shift`.
+      let shift = x - (*state).max_value;
+      (*state).sum_exp *= exp(-shift);
+      if (NEED_SMOOTHING_SUM) {
+        (*state).smooth_dist += shift * (*state).smooth_mass;
+      }
+      if (TARGET_KIND == TARGET_PROBABILITIES) {
+        (*state).target_dist += shift * (*state).target_mass;
+      }
+      (*state).max_value = x;
+    }
+  }
+  // x == max covers a run of -inf masks (where max - x would be NaN): it counts as the max itself.
+  let dist = select((*state).max_value - x, 0.0, x == (*state).max_value);
+  (*state).sum_exp += exp(-dist);
+  if (NEED_SMOOTHING_SUM) {
+    (*state).smooth_dist += w * dist;
+    (*state).smooth_mass += w;
+  }
+  if (TARGET_KIND == TARGET_PROBABILITIES) {
+    (*state).target_dist += tw * dist;
+    (*state).target_mass += tw;
+  }
+}
+
+// The state of classes [first, end) of `row`, in class order; x_y too if the target is among them.
+fn scan_row(row: u32, first: u32, end: u32) -> RowState {
+  let smooth_keep = 1.0 - params.label_smoothing;
+  let smooth_spread = params.label_smoothing / f32(params.classes);
+
+  // Index arithmetic once per invocation: integer division is slow where SIMD lanes are emulated.
+  let base = element_index(row, first);
+  let stride = params.inner;
+  var state = RowState(0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0);
+  if (INPUT_KIND == INPUT_LOGITS) {
+    // Start from the first element rather than a sentinel: the max is one of the values.
+    state.max_value = log_space(logits[base]);
+  }
+  var at = base;
+  for (var c = first; c < end; c++) {
+    let w = class_weight(c);
+    var tw = 0.0;
+    if (TARGET_KIND == TARGET_PROBABILITIES) {
+      tw = w * (target_probability[at] * smooth_keep + smooth_spread);
+    }
+    absorb(&state, log_space(logits[at]), w, tw);
+    at += stride;
+  }
+  if (TARGET_KIND == TARGET_CLASS_INDEX) {
+    let y = local_class(class_target[row]);
+    if (y >= i32(first) && y < i32(end)) {
+      state.target_logit = log_space(logits[element_index(row, u32(y))]);
+    }
+  }
+  return state;
+}
