@@ -2,8 +2,9 @@
 // each implementation's ratio to the roofline, and writes bench/results.json and bench/results.svg.
 //
 //   npm run bench                 every shape of DESIGN.md §5, 7 timed rounds after 2 warm-ups
-//   npm run bench -- --quick      small shapes, 7 rounds (a smoke run)
+//   npm run bench -- --quick      small shapes (a smoke run)
 //   npm run bench -- --shapes 64x1000,4096x1000
+// Partial runs (--quick, --shapes) write bench/results.partial.{json,svg} instead.
 import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { openBrowser } from '../scripts/browser.mjs';
@@ -21,7 +22,7 @@ function parseArgs(argv) {
   const shapes = at >= 0 ? argv[at + 1].split(',').map((s) => s.split('x').map(Number)) : quick ? QUICK_SHAPES : ALL_SHAPES;
   // A peer whose one call takes longer than slowLimitMs is reported with that call's time instead
   // of 7 timed rounds, which keeps a full run under 10 minutes.
-  return { shapes, rounds: 7, warmup: 2, slowLimitMs: 2_500 };
+  return { shapes, rounds: 7, warmup: 2, slowLimitMs: 2_500, partial: quick || at >= 0 };
 }
 
 /** Which roofline an implementation is measured against. */
@@ -71,12 +72,14 @@ async function main() {
     if (tty) process.stdout.write('\r\x1b[K');
     const output = { adapter: result.adapter, config, rows: result.rows, warnings: result.warnings };
     const folder = fileURLToPath(new URL('./', import.meta.url));
-    writeFileSync(`${folder}results.json`, `${JSON.stringify(output, null, 2)}\n`);
-    writeFileSync(`${folder}results.svg`, ratioChart(output));
+    // A run of some shapes must not replace the full run's results (the README's figures).
+    const name = config.partial ? 'results.partial' : 'results';
+    writeFileSync(`${folder}${name}.json`, `${JSON.stringify(output, null, 2)}\n`);
+    writeFileSync(`${folder}${name}.svg`, ratioChart(output));
     console.log(`adapter: ${JSON.stringify(result.adapter.vendor)} ${JSON.stringify(result.adapter.architecture)}`);
     console.log(table(result.rows));
     for (const warning of result.warnings) console.log(`warning: uncaptured WebGPU error, ${warning}`);
-    console.log(`\nwrote bench/results.json and bench/results.svg in ${((Date.now() - started) / 1000).toFixed(0)} s`);
+    console.log(`\nwrote bench/${name}.json and bench/${name}.svg in ${((Date.now() - started) / 1000).toFixed(0)} s`);
   } finally {
     await session.close();
   }
