@@ -3,8 +3,10 @@
  *   l = w·[(1 − y)·x + (1 + (pw − 1)·y)·log(1 + e^−x)]
  * and, for `input: 'probabilities'`, `BCELoss` l = −w·[y·max(log p, −100) + (1 − y)·max(log(1 − p), −100)].
  */
-import { checkOptionNames, type AcceptedData } from './options.js';
-import { formatPosition, formatShape, product } from './shape.js';
+import {
+  checkFloatData, checkLength, checkOptionNames, checkUnitInterval, readTensor, type AcceptedData,
+} from './options.js';
+import { formatShape, product, sameShape } from './shape.js';
 import { describeKind, isGpuBuffer } from './tensor-data.js';
 import type { Reduction, Tensor } from './types.js';
 
@@ -41,53 +43,25 @@ const LOG_PROBABILITY_FLOOR = -100;
 /** PyTorch's binary_cross_entropy_backward keeps p·(1 − p) at least this. */
 const BCE_GRAD_EPSILON = 1e-12;
 
-function floatArray(name: string, value: unknown, accepted: AcceptedData): void {
-  if (accepted.gpuBuffers && isGpuBuffer(value)) return;
-  if (!accepted.floatArrays.some((kind) => value instanceof kind)) {
-    const kinds = [...accepted.floatArrays.map((k) => k.name), ...(accepted.gpuBuffers ? ['GPUBuffer'] : [])];
-    throw new TypeError(`${name} must be a ${kinds.join(' or ')}, got ${describeKind(value)}`);
-  }
-}
-
+/** Elements held by host data, or whole f32 elements of a GPUBuffer. */
 function length(value: unknown): number {
   return isGpuBuffer(value) ? Math.floor(value.size / 4) : (value as ArrayLike<number>).length;
-}
-
-function checkUnit(name: string, value: unknown, shape: readonly number[]): void {
-  if (isGpuBuffer(value)) return;
-  const values = value as ArrayLike<number>;
-  for (let i = 0; i < values.length; i++) {
-    const v = values[i]!;
-    if (!(v >= 0 && v <= 1)) {
-      throw new RangeError(`${name}${formatPosition(i, shape)} = ${v} is not a probability: values must be in [0, 1]`);
-    }
-  }
 }
 
 /** Checks a binary call; throws TypeError / RangeError naming the argument, position and value. */
 export function describeBinaryProblem(logitsIn: unknown, targetIn: unknown, optionsIn: BinaryOptions,
   accepted: AcceptedData): BinaryProblem {
-  const logits = logitsIn as Tensor<unknown>;
-  const target = targetIn as Tensor<unknown>;
-  for (const [name, t] of [['logits', logits], ['target', target]] as const) {
-    if (typeof t !== 'object' || t === null || !Array.isArray(t.shape)) {
-      throw new TypeError(`${name} must be an object { data, shape }, got ${describeKind(t)}`);
-    }
-    t.shape.forEach((d, axis) => {
-      if (!Number.isInteger(d) || d < 0) throw new RangeError(`${name}.shape[${axis}] must be a non-negative integer, got ${d}`);
-    });
-    floatArray(`${name}.data`, t.data, accepted);
-  }
+  const logits = readTensor('logits', logitsIn);
+  const target = readTensor('target', targetIn);
+  checkFloatData('logits.data', logits.data, accepted);
+  checkFloatData('target.data', target.data, accepted);
   checkOptionNames(optionsIn, OPTION_NAMES, 'binary');
-  if (formatShape(target.shape) !== formatShape(logits.shape)) {
+  if (!sameShape(target.shape, logits.shape)) {
     throw new RangeError(`target.shape ${formatShape(target.shape)} must equal logits.shape ${formatShape(logits.shape)}`);
   }
+  checkLength('logits', logits);
+  checkLength('target', target);
   const size = product(logits.shape);
-  for (const [name, t] of [['logits', logits], ['target', target]] as const) {
-    if (isGpuBuffer(t.data) ? t.data.size < size * 4 : length(t.data) !== size) {
-      throw new RangeError(`${name}.data has ${length(t.data)} elements but ${name}.shape ${formatShape(t.shape)} needs ${size}`);
-    }
-  }
   const input = optionsIn.input ?? 'logits';
   if (input !== 'logits' && input !== 'probabilities') {
     throw new RangeError(`options.input must be 'logits' or 'probabilities', got ${describeKind(input)}`);
@@ -96,10 +70,10 @@ export function describeBinaryProblem(logitsIn: unknown, targetIn: unknown, opti
   if (!['mean', 'sum', 'none'].includes(reduction)) {
     throw new RangeError(`options.reduction must be one of mean, sum, none, got ${describeKind(reduction)}`);
   }
-  checkUnit('target', target.data, target.shape);
-  if (input === 'probabilities') checkUnit('logits', logits.data, logits.shape);
+  checkUnitInterval('target', target.data, target.shape);
+  if (input === 'probabilities') checkUnitInterval('logits', logits.data, logits.shape);
   if (optionsIn.weight !== undefined) {
-    floatArray('options.weight', optionsIn.weight, accepted);
+    checkFloatData('options.weight', optionsIn.weight, accepted);
     const suffixes = logits.shape.map((_, axis) => product(logits.shape.slice(axis)));
     if (!suffixes.includes(length(optionsIn.weight)) && !(length(optionsIn.weight) === 1)) {
       throw new RangeError(`options.weight has ${length(optionsIn.weight)} elements: it must cover trailing `
@@ -108,7 +82,7 @@ export function describeBinaryProblem(logitsIn: unknown, targetIn: unknown, opti
   }
   if (optionsIn.posWeight !== undefined) {
     if (input === 'probabilities') throw new RangeError("options.posWeight applies to input 'logits' only (BCELoss has none)");
-    floatArray('options.posWeight', optionsIn.posWeight, accepted);
+    checkFloatData('options.posWeight', optionsIn.posWeight, accepted);
     const last = logits.shape.at(-1) ?? 1;
     if (length(optionsIn.posWeight) !== last) {
       throw new RangeError(`options.posWeight has ${length(optionsIn.posWeight)} elements but the last dimension has ${last}`);
@@ -117,7 +91,7 @@ export function describeBinaryProblem(logitsIn: unknown, targetIn: unknown, opti
   const grad = optionsIn.grad ?? false;
   if (optionsIn.gradOutput !== undefined) {
     if (reduction !== 'none' || !grad) throw new RangeError("options.gradOutput needs reduction 'none' and grad: true");
-    floatArray('options.gradOutput', optionsIn.gradOutput, accepted);
+    checkFloatData('options.gradOutput', optionsIn.gradOutput, accepted);
     if (length(optionsIn.gradOutput) !== size) {
       throw new RangeError(`options.gradOutput has ${length(optionsIn.gradOutput)} elements but the loss has ${size}`);
     }

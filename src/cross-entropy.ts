@@ -182,13 +182,8 @@ export class CrossEntropy {
       });
       writeHostData(device, frame.inputs, plan, logits, target, options);
       frame.prepared.reset();
-      if (plan.streamed) {
-        frame.prepared.stream(logits.data as Float32Array);
-        return;
-      }
-      const encoder = options.encoder ?? device.createCommandEncoder({ label: 'cross-entropy' });
-      frame.prepared.encode(encoder);
-      if (options.encoder === undefined) device.queue.submit([encoder.finish()]);
+      if (options.encoder) frame.prepared.encode(options.encoder);
+      else frame.prepared.submit(logits.data);
     }, () => {
       if (frame) this.#frames.discard(frame);
     });
@@ -253,13 +248,7 @@ export class CrossEntropy {
         const prepared = prepareCrossEntropy(this.#device, { ...this.#kernels, ...rowKernels }, buffers, problem, plan,
           inputs, { gradInPlace: false, classOffset, sharded: true });
         prepared.reset();
-        if (plan.streamed) {
-          prepared.stream(logits.data as Float32Array);
-        } else {
-          const encoder = this.#device.createCommandEncoder({ label: 'cross-entropy:row-statistics' });
-          prepared.encode(encoder);
-          this.#device.queue.submit([encoder.finish()]);
-        }
+        prepared.submit(logits.data);
         encoded = prepared.encoded;
       });
       const [summary] = await buffers.read(this.#device.createCommandEncoder({ label: 'cross-entropy:read' }),

@@ -56,13 +56,14 @@ export interface AcceptedData {
 }
 
 type Data = unknown;
-interface TensorLike { readonly data: Data; readonly shape: readonly number[] }
+export interface TensorLike { readonly data: Data; readonly shape: readonly number[] }
 
 function fail(kind: 'type' | 'range', message: string): never {
   throw kind === 'type' ? new TypeError(message) : new RangeError(message);
 }
 
-function readTensor(name: string, value: unknown): TensorLike {
+/** Checks `{ data, shape }` and its dimensions (not the data's kind or length). */
+export function readTensor(name: string, value: unknown): TensorLike {
   if (typeof value !== 'object' || value === null || !('data' in value) || !('shape' in value)) {
     fail('type', `${name} must be an object { data, shape }, got ${describeKind(value)}`);
   }
@@ -81,7 +82,8 @@ function readTensor(name: string, value: unknown): TensorLike {
   return { data, shape: shape as number[] };
 }
 
-function checkLength(name: string, tensor: TensorLike, elementBytes = 4): void {
+/** Checks that the data holds exactly the shape's elements (a GPUBuffer: at least). */
+export function checkLength(name: string, tensor: TensorLike, elementBytes = 4): void {
   const needed = product(tensor.shape);
   if (isGpuBuffer(tensor.data)) {
     if (tensor.data.size < needed * elementBytes) {
@@ -101,7 +103,8 @@ function isOneOf(value: unknown, kinds: readonly (abstract new (...args: never[]
   return kinds.some((kind) => value instanceof kind);
 }
 
-function checkFloatData(name: string, data: Data, accepted: AcceptedData): void {
+/** Checks that data is one of the accepted float arrays, or a GPUBuffer where those are accepted. */
+export function checkFloatData(name: string, data: Data, accepted: AcceptedData): void {
   if (accepted.gpuBuffers && isGpuBuffer(data)) return;
   if (!isOneOf(data, accepted.floatArrays)) {
     const kinds = [...accepted.floatArrays.map((k) => k.name), ...(accepted.gpuBuffers ? ['GPUBuffer'] : [])];
@@ -297,17 +300,16 @@ export function checkHostValues(problem: Problem, logits: Data, target: Data): v
       }
     }
   }
-  if (problem.targetKind === 'probabilities' && !isGpuBuffer(target)) {
-    checkUnitInterval('target', target as Float32Array, problem.targetShape);
-  }
-  if (problem.input === 'probabilities' && !isGpuBuffer(logits)) {
-    checkUnitInterval('logits', logits as Float32Array, problem.logitsShape);
-  }
+  if (problem.targetKind === 'probabilities') checkUnitInterval('target', target, problem.targetShape);
+  if (problem.input === 'probabilities') checkUnitInterval('logits', logits, problem.logitsShape);
 }
 
-function checkUnitInterval(name: string, values: Float32Array | Float64Array, shape: readonly number[]): void {
-  for (let i = 0; i < values.length; i++) {
-    const v = values[i]!;
+/** Checks host values are probabilities (in [0, 1]; NaN is not); GPU data is skipped. */
+export function checkUnitInterval(name: string, values: unknown, shape: readonly number[]): void {
+  if (isGpuBuffer(values)) return;
+  const array = values as ArrayLike<number>;
+  for (let i = 0; i < array.length; i++) {
+    const v = array[i]!;
     if (!(v >= 0 && v <= 1)) {
       fail('range', `${name}${formatPosition(i, shape)} = ${v} is not a probability: values must be in [0, 1]`);
     }

@@ -79,6 +79,8 @@ export interface PreparedCrossEntropy {
    * buffer and submits its work, then submits the reduction. GPU memory stays bounded.
    */
   stream(logits: Float32Array): void;
+  /** Submits the work now: streamed from the host `logits` when the plan says so, else encoded. */
+  submit(logits: Float32Array | GPUBuffer): void;
 }
 
 /** `{ buffer, offset, size }` of rows [piece.firstRow, +piece.rows) of an array with `bytesPerRow`. */
@@ -159,7 +161,7 @@ export function prepareCrossEntropy(device: GPUDevice, kernels: Kernels & RowKer
   // No rows: PyTorch's 'mean' is 0 / 0 = NaN and 'sum' is 0; no reduction level runs.
   const emptyLoss = plan.rows === 0 && problem.reduction !== 'none'
     ? new Float32Array([problem.reduction === 'mean' ? NaN : 0]) : null;
-  return {
+  const prepared: PreparedCrossEntropy = {
     encoded: { loss, grad: gradBuffer, status, rowLoss, rowSummary },
     reset: () => {
       buffers.poisonOutputs();
@@ -182,5 +184,15 @@ export function prepareCrossEntropy(device: GPUDevice, kernels: Kernels & RowKer
       encodeDispatches(encoder, 'cross-entropy:reduce', reduce);
       device.queue.submit([encoder.finish()]);
     },
+    submit: (logits) => {
+      if (plan.streamed) {
+        prepared.stream(logits as Float32Array);
+        return;
+      }
+      const encoder = device.createCommandEncoder({ label: 'cross-entropy' });
+      prepared.encode(encoder);
+      device.queue.submit([encoder.finish()]);
+    },
   };
+  return prepared;
 }
