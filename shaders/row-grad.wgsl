@@ -9,6 +9,8 @@
 // -k coef_c / p (0 where log p is clamped). Ignored rows get exactly 0.
 // Dispatch: one invocation per (chunk, row) pair, as row-stats: a row's summary, target and scale
 // are read once per invocation, then its chunk of classes is walked in memory order. 2-D folded.
+// For logits with class-index targets (the common case) every class but y takes the short form
+// k (p_c S - (eps / C) w_c), and the one invocation whose chunk holds y rewrites that class.
 // Entry points: `main` for any layout; `main_vec4` for contiguous rows whose length is a multiple
 // of 4, which reads and writes four classes at a time through vec4 views of the same bindings.
 //
@@ -55,6 +57,13 @@ struct RowGradient {
   softmax_weight: f32,  // sum_j coef_j + 2 z lse
   max_value: f32,
   log_norm: f32,
+}
+
+fn class_weight(c: u32) -> f32 {
+  if (HAS_WEIGHT) {
+    return weight[c];
+  }
+  return 1.0;
 }
 
 fn row_scale(row: u32) -> f32 {
@@ -116,6 +125,106 @@ fn class_gradient(r: RowGradient, c: u32, x: f32, w: f32, t: f32) -> f32 {
   return select(0.0, r.scale * g, r.used);
 }
 
+// For logits and class-index targets the gradient of every class but y is k (p_c S - spread w_c):
+// no per-class test of c == y. `softmax_scale` = k S and `spread_scale` = k spread fold the row's
+// constants; the chunk holding y rewrites that one class with class_gradient afterwards.
+override FAST_CLASS_INDEX_PATH: bool = INPUT_KIND == INPUT_LOGITS && TARGET_KIND == TARGET_CLASS_INDEX;
+
+fn softmax_gradient(r: RowGradient, x: f32, w: f32) -> f32 {
+  let z = log_space(x);
+  var g = exp((z - r.max_value) - r.log_norm) * (r.scale * r.softmax_weight);
+  if (NEED_SMOOTHING_SUM) {
+    g -= (r.scale * r.spread) * w;
+  }
+  if (HAS_SOFTCAP) {
+    let th = capped_tanh(x / params.softcap);
+    g *= 1.0 - th * th;
+  }
+  return g;
+}
+
+fn softmax_gradient4(r: RowGradient, x: vec4<f32>, w: vec4<f32>) -> vec4<f32> {
+  var z = x;
+  if (HAS_SOFTCAP) {
+    z = vec4<f32>(log_space(x.x), log_space(x.y), log_space(x.z), log_space(x.w));
+  }
+  var g = exp((z - r.max_value) - r.log_norm) * (r.scale * r.softmax_weight);
+  if (NEED_SMOOTHING_SUM) {
+    g -= (r.scale * r.spread) * w;
+  }
+  if (HAS_SOFTCAP) {
+    let th = vec4<f32>(capped_tanh(x.x / params.softcap), capped_tanh(x.y / params.softcap),
+                       capped_tanh(x.z / params.softcap), capped_tanh(x.w / params.softcap));
+    g *= 1.0 - th * th;
+  }
+  return g;
+}
+
+fn input_at(at: u32) -> f32 {
+  if (grad_params.in_place == 1u) {
+    return grad[at];
+  }
+  return logits[at];
+}
+
+fn input4_at(at: u32) -> vec4<f32> {
+  if (grad_params.in_place == 1u) {
+    return grad4[at];
+  }
+  return logits4[at];
+}
+
+// The target class y of a used row, when it lies in classes [first, end): its input value is read
+// before the chunk is written (in place, the chunk's writes overwrite it), and its full gradient
+// is written after.
+struct TargetClass {
+  inside: bool,
+  at: u32,
+  x: f32,
+}
+
+fn find_target_class(r: RowGradient, row: u32, first: u32, end: u32) -> TargetClass {
+  var found = TargetClass(false, 0u, 0.0);
+  if (r.y >= i32(first) && r.y < i32(end)) {
+    found.inside = true;
+    found.at = element_index(row, u32(r.y));
+    found.x = input_at(found.at);
+  }
+  return found;
+}
+
+fn rewrite_target_class(r: RowGradient, found: TargetClass) {
+  if (found.inside) {
+    let c = u32(r.y);
+    grad[found.at] = class_gradient(r, c, found.x, class_weight(c), 0.0);
+  }
+}
+
+// The same through the vec4 views (an entry point may not use both views of one binding):
+// `at` is then the index of the vec4 holding y, in a row starting at vec4 `row_base`.
+fn find_target_class4(r: RowGradient, row_base: u32, first: u32, end: u32) -> TargetClass {
+  var found = TargetClass(false, 0u, 0.0);
+  if (r.y >= i32(first) && r.y < i32(end)) {
+    found.inside = true;
+    found.at = row_base + u32(r.y) / 4u;
+    found.x = input4_at(found.at)[u32(r.y) % 4u];
+  }
+  return found;
+}
+
+fn rewrite_target_class4(r: RowGradient, found: TargetClass) {
+  if (found.inside) {
+    let c = u32(r.y);
+    var w = 1.0;
+    if (HAS_WEIGHT) {
+      w = weight4[c / 4u][c % 4u];
+    }
+    var g = grad4[found.at];
+    g[c % 4u] = class_gradient(r, c, found.x, w, 0.0);
+    grad4[found.at] = g;
+  }
+}
+
 @compute @workgroup_size(workgroup_size)
 fn main(@builtin(workgroup_id) group: vec3<u32>,
         @builtin(num_workgroups) groups: vec3<u32>,
@@ -127,22 +236,21 @@ fn main(@builtin(workgroup_id) group: vec3<u32>,
   let range = chunk_of_row(index, 1u);
   let r = row_gradient(range.row);
   var at = element_index(range.row, range.first);
+  if (FAST_CLASS_INDEX_PATH && r.used) {
+    let target_class = find_target_class(r, range.row, range.first, range.end);
+    for (var c = range.first; c < range.end; c++) {
+      grad[at] = softmax_gradient(r, input_at(at), class_weight(c));
+      at += params.inner;
+    }
+    rewrite_target_class(r, target_class);
+    return;
+  }
   for (var c = range.first; c < range.end; c++) {
-    var x: f32;
-    if (grad_params.in_place == 1u) {
-      x = grad[at];
-    } else {
-      x = logits[at];
-    }
-    var w = 1.0;
-    if (HAS_WEIGHT) {
-      w = weight[c];
-    }
     var t = 0.0;
     if (TARGET_KIND == TARGET_PROBABILITIES) {
       t = target_probability[at];
     }
-    grad[at] = class_gradient(r, c, x, w, t);
+    grad[at] = class_gradient(r, c, input_at(at), class_weight(c), t);
     at += params.inner;
   }
 }
@@ -158,14 +266,21 @@ fn main_vec4(@builtin(workgroup_id) group: vec3<u32>,
   let range = chunk_of_row(index, 4u);
   let row_base = range.row * (params.classes / 4u);
   let r = row_gradient(range.row);
+  if (FAST_CLASS_INDEX_PATH && r.used) {
+    let target_class = find_target_class4(r, row_base, range.first * 4u, range.end * 4u);
+    for (var q = range.first; q < range.end; q++) {
+      var w = vec4<f32>(1.0);
+      if (HAS_WEIGHT) {
+        w = weight4[q];
+      }
+      grad4[row_base + q] = softmax_gradient4(r, input4_at(row_base + q), w);
+    }
+    rewrite_target_class4(r, target_class);
+    return;
+  }
   for (var q = range.first; q < range.end; q++) {
     let at = row_base + q;
-    var x: vec4<f32>;
-    if (grad_params.in_place == 1u) {
-      x = grad4[at];
-    } else {
-      x = logits4[at];
-    }
+    let x = input4_at(at);
     var w = vec4<f32>(1.0);
     if (HAS_WEIGHT) {
       w = weight4[q];
