@@ -2,7 +2,8 @@
 // bar's length its median time over its roofline's (log scale; 1 is the roofline itself).
 import { ratioToRoofline, shapesOf } from './ratios.mjs';
 
-const IMPLS = [
+/** The implementations a chart shows, each with its colour (the demo page uses the same). */
+export const IMPLS = [
   ['ours-forward', '#2b6cb0'], ['ours-forward-grad', '#63b3ed'],
   ['jaxjs-webgpu', '#c05621'], ['jaxjs-webgpu-grad', '#f6ad55'],
   ['tfjs-webgpu', '#9b2c2c'], ['tfjs-webgpu-grad', '#fc8181'],
