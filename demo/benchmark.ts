@@ -136,6 +136,7 @@ export class BenchmarkView {
       label: impl, backgroundColor: color, borderRadius: 2, data: shapes.map((s) => capped(ratioToRoofline(rows, s, impl))) as number[],
     }));
     roofline.update();
+    roofline.canvas.dataset.labels = JSON.stringify(labels);
     const speed = this.#charts.speedUp;
     speed.data.labels = labels;
     speed.data.datasets = AGAINST_TFJS.map(([ours, peer, label, color]) => ({
@@ -143,6 +144,7 @@ export class BenchmarkView {
       data: shapes.map((s) => speedUp(rows, s, ours, peer)) as number[],
     }));
     speed.update();
+    speed.canvas.dataset.labels = JSON.stringify(labels);
     this.#table(rows, shapes);
     Object.assign(this.#results.dataset, { state: 'done', shapes: JSON.stringify(shapes), rows: JSON.stringify(rows) });
   }
