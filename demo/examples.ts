@@ -20,11 +20,11 @@ export interface Preset extends Example {
 /** DESIGN.md §2's worked examples: both give −log 0.7 = 0.35667494393873245. */
 export const PRESETS: readonly Preset[] = [
   {
-    id: 'three-classes', title: 'Classes A, B, C · p = [0.7, 0.2, 0.1] · true A',
+    id: 'three-classes', title: 'A, B, C · p = [0.7, 0.2, 0.1]',
     classNames: ['A', 'B', 'C'], enteredAs: 'probabilities', values: [0.7, 0.2, 0.1], target: 0,
   },
   {
-    id: 'ten-digits', title: 'Ten digits 0–9 · true class 3 (p = 0.7)',
+    id: 'ten-digits', title: 'Ten digits · true class 3',
     classNames: ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9'], enteredAs: 'probabilities',
     values: [0.1, 0.05, 0.1, 0.7, 0.02, 0.01, 0.01, 0.005, 0.01, 0.005], target: 3,
   },
