@@ -1,7 +1,9 @@
 // The benchmark's ratios as an SVG chart: one group per shape, one bar per implementation, the
 // bar's length its median time over its roofline's (log scale; 1 is the roofline itself).
+import { ratioToRoofline, shapesOf } from './ratios.mjs';
 
-const IMPLS = [
+/** The implementations a chart shows, each with its colour (the demo page uses the same). */
+export const IMPLS = [
   ['ours-forward', '#2b6cb0'], ['ours-forward-grad', '#63b3ed'],
   ['jaxjs-webgpu', '#c05621'], ['jaxjs-webgpu-grad', '#f6ad55'],
   ['tfjs-webgpu', '#9b2c2c'], ['tfjs-webgpu-grad', '#fc8181'],
@@ -18,18 +20,14 @@ function escape(text) {
 }
 
 export function ratioChart({ adapter, rows }) {
-  const shapes = [...new Set(rows.map((r) => JSON.stringify(r.shape)))];
-  const median = (key, impl) => rows.find((r) => JSON.stringify(r.shape) === key && r.impl === impl)?.median_ms ?? null;
   const x = (ratio) => LEFT + ((WIDTH - LEFT - 40) * Math.log10(Math.max(ratio, 1))) / Math.log10(MAX_RATIO);
   const parts = [];
   let y = 60;
-  for (const key of shapes) {
-    parts.push(`<text x="10" y="${y + 12}" font-weight="600">[${escape(JSON.parse(key).join(', '))}]</text>`);
+  for (const shape of shapesOf(rows)) {
+    parts.push(`<text x="10" y="${y + 12}" font-weight="600">[${escape(shape.join(', '))}]</text>`);
     for (const [impl, color] of IMPLS) {
-      const ms = median(key, impl);
-      const base = median(key, impl.endsWith('-grad') ? 'roofline-copy' : 'roofline-read') ?? median(key, 'roofline-read');
-      if (ms !== null && base) {
-        const ratio = ms / base;
+      const ratio = ratioToRoofline(rows, shape, impl);
+      if (ratio !== null) {
         parts.push(`<rect x="${LEFT}" y="${y}" width="${Math.max(1, x(ratio) - LEFT)}" height="${BAR}" fill="${color}"/>`);
         parts.push(`<text x="${x(ratio) + 4}" y="${y + 8}" font-size="9">${ratio.toFixed(ratio < 10 ? 2 : 0)}×</text>`);
       }

@@ -9,25 +9,15 @@ import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { openBrowser } from '../scripts/browser.mjs';
 import { ratioChart } from './chart.mjs';
-
-const ALL_SHAPES = [
-  [1, 3], [64, 1000], [4096, 1000], [256, 32000], [32, 128256], [8, 21, 128, 128],
-  [1024, 32000], [2048, 32000], [4096, 32000],
-];
-const QUICK_SHAPES = [[1, 3], [64, 1000], [4096, 1000], [8, 21, 32, 32]];
+import { FULL_RUN, QUICK_SHAPES, parseShapes } from './presets.mjs';
+import { ratioToRoofline, shapesOf } from './ratios.mjs';
 
 function parseArgs(argv) {
   const quick = argv.includes('--quick');
   const at = argv.indexOf('--shapes');
-  const shapes = at >= 0 ? argv[at + 1].split(',').map((s) => s.split('x').map(Number)) : quick ? QUICK_SHAPES : ALL_SHAPES;
-  // A peer whose one call takes longer than slowLimitMs is reported with that call's time instead
-  // of 7 timed rounds, which keeps a full run under 10 minutes.
-  return { shapes, rounds: 7, warmup: 2, slowLimitMs: 2_500, partial: quick || at >= 0 };
-}
-
-/** Which roofline an implementation is measured against. */
-function rooflineOf(impl) {
-  return impl.endsWith('-grad') || impl === 'roofline-copy' ? 'roofline-copy' : 'roofline-read';
+  const shapes = at >= 0 ? parseShapes(argv[at + 1]) : quick ? QUICK_SHAPES : FULL_RUN.shapes;
+  // Every run, partial or not, times as many rounds as a full one.
+  return { ...FULL_RUN, shapes, partial: quick || at >= 0 };
 }
 
 function format(value, digits = 2) {
@@ -36,15 +26,12 @@ function format(value, digits = 2) {
 
 function table(rows) {
   const lines = [];
-  const shapes = [...new Set(rows.map((r) => JSON.stringify(r.shape)))];
-  for (const key of shapes) {
-    const group = rows.filter((r) => JSON.stringify(r.shape) === key);
-    const ms = (impl) => group.find((r) => r.impl === impl)?.median_ms ?? null;
-    lines.push(`\n[${JSON.parse(key).join(', ')}]  (${group[0].gbps !== null ? '' : ''}ratio = median / roofline median, in one run)`);
+  for (const shape of shapesOf(rows)) {
+    const group = rows.filter((r) => JSON.stringify(r.shape) === JSON.stringify(shape));
+    lines.push(`\n[${shape.join(', ')}]  (ratio = median / roofline median, in one run)`);
     lines.push('  impl                 median ms   × roofline   GB/s     rel error   first call ms');
     for (const r of group) {
-      const base = ms(rooflineOf(r.impl)) ?? ms('roofline-read');
-      const ratio = r.median_ms !== null && base ? r.median_ms / base : null;
+      const ratio = ratioToRoofline(rows, shape, r.impl);
       lines.push(`  ${r.impl.padEnd(20)} ${format(r.median_ms, 3).padStart(10)}   ${format(ratio).padStart(10)}   `
         + `${format(r.gbps).padStart(6)}   ${format(r.rel_error).padStart(9)}   ${format(r.first_ms, 1).padStart(13)}`
         + `${r.note ? `   (${r.note})` : ''}`);

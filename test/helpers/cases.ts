@@ -23,6 +23,8 @@ export interface CaseSpec {
   readonly labelSmoothing: number;
   /** Fraction of class-index targets set to ignoreIndex. */
   readonly ignoredFraction: number;
+  /** The ignored class index (default -100, PyTorch's). */
+  readonly ignoreIndex?: number;
   readonly values: Values;
   readonly seed: number;
   readonly zLoss?: number;
@@ -83,6 +85,7 @@ export function buildCase(spec: CaseSpec): BuiltCase {
   const random = new Random(spec.seed);
   const input = spec.input ?? 'logits';
   const { rows, classes, inner, rowShape } = layoutOf(spec.shape);
+  const ignoreIndex = spec.ignoreIndex ?? IGNORE_INDEX;
   const size = spec.shape.reduce((a, b) => a * b, 1);
   const logits = new Float32Array(size);
   for (let i = 0; i < size; i++) logits[i] = drawLogit(random, spec.values);
@@ -92,7 +95,7 @@ export function buildCase(spec: CaseSpec): BuiltCase {
   if (spec.targetKind === 'classIndex') {
     target = new Int32Array(rows);
     for (let row = 0; row < rows; row++) {
-      target[row] = random.next() < spec.ignoredFraction ? IGNORE_INDEX : random.int(classes);
+      target[row] = random.next() < spec.ignoredFraction ? ignoreIndex : random.int(classes);
     }
   } else {
     target = new Float32Array(size);
@@ -106,7 +109,7 @@ export function buildCase(spec: CaseSpec): BuiltCase {
 
   const options: BuiltCase['options'] = { reduction: spec.reduction, labelSmoothing: spec.labelSmoothing, input };
   if (spec.weighted) options.weight = Float32Array.from({ length: classes }, () => random.uniform(0.1, 2));
-  if (spec.targetKind === 'classIndex') options.ignoreIndex = IGNORE_INDEX;
+  if (spec.targetKind === 'classIndex') options.ignoreIndex = ignoreIndex;
   if (spec.zLoss) options.zLoss = spec.zLoss;
   if (spec.softcap) options.softcap = spec.softcap;
   if (spec.grad) {

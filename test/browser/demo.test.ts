@@ -1,0 +1,286 @@
+/**
+ * The demo page (index.html) in headless Chromium: each view used as a person would (a logit
+ * changed, a batch run, a short benchmark), the numbers it shows read from the DOM and checked here,
+ * in Node, against the float64 reference; the page without WebGPU; the static build served from a
+ * sub-path. Screenshots go to test/artifacts/ and are checked not to be blank.
+ */
+import type { Page } from 'puppeteer';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { compareWithReference, crossEntropyReference, type InputKind, type ReferenceResult } from '../../src/index.js';
+import { chromiumPath, openBrowser, type BrowserSession } from '../helpers/browser.js';
+import { buildCase, type CaseSpec } from '../helpers/cases.js';
+import { inCI } from '../helpers/webgpu-node.js';
+import { checkedScreenshot, expectChartsDrawn, imageStats, looksBlank } from './screenshots.js';
+import { serveBuiltDemo, type StaticSite } from './static-site.js';
+
+/** DESIGN.md §2's worked examples: −log 0.7. */
+const MINUS_LOG_0_7 = 0.35667494393873245;
+const VIEWPORT = { width: 1280, height: 900 };
+const LOAD_TIMEOUT_MS = 60_000;
+
+const hasChromium = chromiumPath() !== undefined;
+if (!hasChromium && inCI) throw new Error('Chromium is required under CI (apt-get install chromium)');
+
+/** What the single example's result element says, at full precision. */
+interface Shown {
+  state: string;
+  source: 'gpu' | 'cpu-reference';
+  enteredAs: InputKind;
+  target: number;
+  values: number[];
+  probabilities: number[];
+  loss: number;
+  grad: number[];
+  check: string;
+  text: string;
+}
+
+async function shownSingle(page: Page): Promise<Shown> {
+  await page.waitForFunction(() => document.getElementById('single-result')!.dataset.state === 'done', { timeout: LOAD_TIMEOUT_MS });
+  const d: Record<string, string | undefined> = await page.$eval('#single-result',
+    (e) => ({ ...(e as HTMLElement).dataset, text: e.textContent ?? '' }));
+  return {
+    state: d.state!, source: d.source as Shown['source'], enteredAs: d.enteredAs as InputKind, target: Number(d.target),
+    values: JSON.parse(d.values!), probabilities: JSON.parse(d.probabilities!), loss: Number(d.loss), grad: JSON.parse(d.grad!),
+    check: d.check!, text: d.text!,
+  };
+}
+
+function referenceOf(shown: Shown): ReferenceResult {
+  return crossEntropyReference({ data: Float64Array.from(shown.values), shape: [shown.values.length] },
+    { data: Int32Array.of(shown.target), shape: [] }, { input: shown.enteredAs, grad: true });
+}
+
+/** The shown loss and gradient agree with the reference; the shown probabilities are the reference's. */
+function expectMatchesReference(shown: Shown): void {
+  const reference = referenceOf(shown);
+  const check = compareWithReference({ loss: shown.loss, grad: Float32Array.from(shown.grad) }, reference);
+  expect(check.ok, `shown ${JSON.stringify(shown)} vs reference`).toBe(true);
+  if (shown.source === 'cpu-reference') {
+    expect(shown.loss).toBe(reference.loss);
+    // Equal as numbers (JSON writes −0 as 0).
+    shown.grad.forEach((g, c) => expect(g === reference.grad![c], `grad[${c}]`).toBe(true));
+  }
+  // For logits, the reference's gradient of one row is p − y: p is read back from it.
+  const p = shown.enteredAs === 'logits' ? [...reference.grad!].map((g, c) => g + (c === shown.target ? 1 : 0)) : shown.values;
+  shown.probabilities.forEach((pc, c) => expect(Math.abs(pc - p[c]!), `p[${c}]`).toBeLessThan(1e-12));
+  // The big number is the shown loss, rounded for people.
+  expect(Math.abs(Number(shown.text.replace('−', '-')) - shown.loss)).toBeLessThan(1e-8 * Math.max(1, shown.loss));
+}
+
+async function setNumber(page: Page, selector: string, value: string): Promise<void> {
+  await page.click(selector, { count: 3 });
+  await page.keyboard.type(value);
+}
+
+describe.skipIf(!hasChromium)('the demo page (index.html)', () => {
+  let session: BrowserSession;
+  let page: Page;
+  let hasWebGpu = false;
+
+  beforeAll(async () => {
+    session = await openBrowser();
+    page = session.page;
+    await page.setViewport(VIEWPORT);
+    await page.goto(session.url('/'));
+    await page.waitForFunction(() => document.body.dataset.ready === 'true', { timeout: LOAD_TIMEOUT_MS });
+    hasWebGpu = (await page.$eval('body', (b) => b.dataset.webgpu)) === 'true';
+  }, 120_000);
+  afterAll(async () => session?.close());
+
+  it('shows the adapter in use (required under CI)', async ({ skip }) => {
+    if (!hasWebGpu && !inCI) skip('no WebGPU adapter in this Chromium');
+    expect(hasWebGpu).toBe(true);
+    const card: Record<string, string | undefined> = await page.$eval('#adapter',
+      (e) => ({ ...(e as HTMLElement).dataset, text: e.textContent ?? '' }));
+    expect(card.state).toBe('found');
+    expect(card.vendor).toBeTruthy();
+    expect(card.fallback).toMatch(/^(true|false)$/);
+    for (const text of ['WebGPU adapter', 'subgroups', 'shader-f16', 'timestamp-query', 'maxStorageBufferBindingSize', 'core WebGPU only']) {
+      expect(card.text).toContain(text);
+    }
+  });
+
+  it("single example: the seeds' three classes, then a changed logit, then the ten digits, each as the reference says", async () => {
+    let shown = await shownSingle(page);
+    expect(shown).toMatchObject({ enteredAs: 'probabilities', values: [0.7, 0.2, 0.1], target: 0, source: hasWebGpu ? 'gpu' : 'cpu-reference' });
+    expectMatchesReference(shown);
+    expect(Math.abs(shown.loss - MINUS_LOG_0_7)).toBeLessThan(1e-6);
+    if (hasWebGpu) expect(shown.check).toBe('pass');
+    expect(await page.$eval('#single-formula', (e) => e.textContent)).toContain('0.7');
+    await expectChartsDrawn(page, '#view-single');
+    await checkedScreenshot(page, 'demo-single-three-classes');
+
+    // As logits: z = log p gives the same loss; then z_B is typed in and the slider follows.
+    await page.click('input[name="single-input"][value="logits"]');
+    shown = await shownSingle(page);
+    expect(shown.enteredAs).toBe('logits');
+    expect(Math.abs(shown.loss - MINUS_LOG_0_7)).toBeLessThan(1e-6);
+    await setNumber(page, '#single-value-1', '2.5');
+    await page.waitForFunction(() => JSON.parse(document.getElementById('single-result')!.dataset.values!)[1] === 2.5);
+    shown = await shownSingle(page);
+    expect(shown.values[1]).toBe(2.5);
+    expectMatchesReference(shown);
+    expect(shown.loss).toBeGreaterThan(1.5);
+    expect(Number(await page.$eval('[data-class="1"] input[type="range"]', (e) => (e as HTMLInputElement).value))).toBe(2.5);
+    // The gradient of logits is p − y: the true class's bar is negative, the others positive.
+    expect(shown.grad[0]).toBeLessThan(0);
+    expect(shown.grad[1]).toBeGreaterThan(0);
+    await checkedScreenshot(page, 'demo-single-logits-changed');
+
+    await page.select('#single-preset', 'ten-digits');
+    shown = await shownSingle(page);
+    expect(shown).toMatchObject({ enteredAs: 'probabilities', target: 3 });
+    expect(shown.values).toHaveLength(10);
+    expectMatchesReference(shown);
+    expect(Math.abs(shown.loss - MINUS_LOG_0_7) / MINUS_LOG_0_7).toBeLessThan(1e-6);
+    // A slider moved with the keyboard: p_3 goes up one step, the others rescale to sum to 1.
+    await page.focus('[data-class="3"] input[type="range"]');
+    await page.keyboard.press('ArrowRight');
+    shown = await shownSingle(page);
+    expect(shown.values[3]).toBeCloseTo(0.701, 12);
+    expect(shown.values.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 12);
+    expectMatchesReference(shown);
+    await checkedScreenshot(page, 'demo-single-ten-digits');
+  });
+
+  it.for([
+    { name: 'class indices, weighted, smoothed, 10% ignored, mean, gradient', n: '64', c: '1000', target: 'classIndex', reduction: 'mean' },
+    { name: 'probability targets, none, gradient', n: '16', c: '300', target: 'probabilities', reduction: 'none' },
+  ])('batch: $name, on the GPU, checked in the page and here', async ({ n, c, target, reduction }, { skip }) => {
+    if (!hasWebGpu && !inCI) skip('no WebGPU adapter in this Chromium');
+    await page.click('#tab-batch');
+    await setNumber(page, '#batch-n', n);
+    await setNumber(page, '#batch-c', c);
+    await page.select('#batch-target', target);
+    await page.select('#batch-reduction', reduction);
+    await page.click('#batch-run');
+    await page.waitForFunction(() => ['done', 'error'].includes(document.getElementById('batch-result')!.dataset.state!), { timeout: LOAD_TIMEOUT_MS });
+    const d = await page.$eval('#batch-result', (e) => ({ ...(e as HTMLElement).dataset }));
+    expect(d.state, await page.$eval('#batch-result', (e) => e.textContent)).toBe('done');
+    const spec = JSON.parse(d.spec!) as CaseSpec;
+    expect(spec).toMatchObject({ shape: [Number(n), Number(c)], targetKind: target, reduction, grad: true, weighted: true });
+    // The page's check says pass, and its errors are within DESIGN.md §4's tolerances.
+    expect(d.ok).toBe('true');
+    expect(await page.$eval('#batch-verdict', (e) => e.textContent)).toMatch(/pass/);
+    const rows = await page.$$eval('.check-table tbody tr', (trs) => trs.map((tr) => tr.textContent));
+    expect(rows).toHaveLength(2);
+    rows.forEach((row) => expect(row).toMatch(/pass$/));
+    expect(Number(d.gradMaxAbs)).toBeLessThan(1e-5);
+    expect(Number(d.gpuMs)).toBeGreaterThan(0);
+    // The same seeded problem, rebuilt here: the shown loss agrees with the reference.
+    const built = buildCase(spec);
+    const reference = crossEntropyReference(built.logits, built.target, built.options);
+    if (reduction === 'none') {
+      expect(d.loss).toBe('');
+      expect(Number(d.lossMaxAbs)).toBeLessThan(1e-5);
+    } else {
+      expect(Number(d.referenceLoss)).toBe(reference.loss);
+      expect(compareWithReference({ loss: Number(d.loss) }, reference).ok).toBe(true);
+    }
+    await checkedScreenshot(page, `demo-batch-${reduction}`);
+  });
+
+  it('the screenshot check fails on a blank page and on a page of plain text', async () => {
+    const other = await page.browser().newPage();
+    try {
+      await other.setViewport(VIEWPORT);
+      for (const html of ['', '<p>Loading…</p>']) {
+        await other.setContent(html);
+        const stats = await imageStats(page, await other.screenshot({ encoding: 'base64' }));
+        expect(looksBlank(stats), JSON.stringify(stats)).toBe(true);
+      }
+    } finally {
+      await other.close();
+    }
+  });
+
+  it('without WebGPU: says so and how to get it; the single example runs on the CPU reference', async () => {
+    const bare = await page.browser().newPage();
+    try {
+      await bare.setViewport(VIEWPORT);
+      // As a browser without WebGPU: navigator.gpu does not exist.
+      await bare.evaluateOnNewDocument(() => {
+        delete (Navigator.prototype as { gpu?: unknown }).gpu;
+      });
+      await bare.goto(session.url('/'));
+      await bare.waitForFunction(() => document.body.dataset.ready === 'true', { timeout: LOAD_TIMEOUT_MS });
+      const card: Record<string, string | undefined> = await bare.$eval('#adapter',
+        (e) => ({ ...(e as HTMLElement).dataset, text: e.textContent ?? '' }));
+      expect(card).toMatchObject({ state: 'missing', reason: 'no-api' });
+      expect(card.text).toContain('WebGPU is not available in this browser');
+      expect(card.text).toMatch(/chrome:\/\/flags/);
+      expect(card.text).toContain('float64 reference');
+      let shown = await shownSingle(bare);
+      expect(shown.source).toBe('cpu-reference');
+      expect(shown.loss).toBe(crossEntropyReference({ data: new Float64Array([0.7, 0.2, 0.1]), shape: [3] },
+        { data: new Int32Array([0]), shape: [] }, { input: 'probabilities' }).loss);
+      await bare.select('#single-target', '1');
+      shown = await shownSingle(bare);
+      expect(shown.target).toBe(1);
+      expectMatchesReference(shown);
+      expect(Math.abs(shown.loss + Math.log(0.2))).toBeLessThan(1e-15);
+      expect(await bare.$eval('#batch-run', (b) => (b as HTMLButtonElement).disabled)).toBe(true);
+      expect(await bare.$eval('#bench-start', (b) => (b as HTMLButtonElement).disabled)).toBe(true);
+      await checkedScreenshot(bare, 'demo-no-webgpu');
+    } finally {
+      await bare.close();
+    }
+  });
+
+  describe('built as a static site (npm run build:demo), served from a sub-path', () => {
+    let site: StaticSite;
+    let sitePage: Page;
+    beforeAll(async () => {
+      site = await serveBuiltDemo();
+      sitePage = await page.browser().newPage();
+      await sitePage.setViewport(VIEWPORT);
+      await sitePage.goto(site.url);
+      await sitePage.waitForFunction(() => document.body.dataset.ready === 'true', { timeout: LOAD_TIMEOUT_MS });
+    }, 120_000);
+    afterAll(async () => {
+      await sitePage?.close();
+      await site?.close();
+    });
+
+    it('computes the single example', async () => {
+      const shown = await shownSingle(sitePage);
+      expectMatchesReference(shown);
+      expect(shown.source).toBe(hasWebGpu ? 'gpu' : 'cpu-reference');
+    });
+
+    it('runs a short benchmark (the bench module, loaded on demand) with progress, charts and table', async ({ skip }) => {
+      if (!hasWebGpu && !inCI) skip('no WebGPU adapter in this Chromium');
+      await sitePage.goto(`${site.url}#bench`);
+      await sitePage.waitForFunction(() => !document.getElementById('view-bench')!.hidden);
+      const shapes = [[1, 3], [16, 100], [2, 5, 4, 4]];
+      await setNumber(sitePage, '#bench-shapes', shapes.map((s) => s.join('x')).join(', '));
+      await setNumber(sitePage, '#bench-rounds', '2');
+      await sitePage.click('#bench-start');
+      await sitePage.waitForFunction(() => ['done', 'error'].includes(document.getElementById('bench-results')!.dataset.state!),
+        { timeout: 120_000 });
+      const status = await sitePage.$eval('#bench-status', (e) => e.textContent);
+      const d = await sitePage.$eval('#bench-results', (e) => ({ ...(e as HTMLElement).dataset }));
+      expect(d.state, status ?? '').toBe('done');
+      expect(JSON.parse(d.shapes!)).toEqual(shapes);
+      expect(await sitePage.$eval('#bench-progress', (e) => (e as HTMLProgressElement).value)).toBe(1);
+      const labels = shapes.map((s) => `[${s.join(', ')}]`);
+      for (const id of ['bench-roofline-chart', 'bench-speedup-chart']) {
+        expect(JSON.parse(await sitePage.$eval(`#${id}`, (e) => (e as HTMLElement).dataset.labels!))).toEqual(labels);
+      }
+      expect(await sitePage.$$eval('#bench-table tbody tr', (trs) => trs.map((tr) => tr.querySelector('th')!.textContent))).toEqual(labels);
+      // Every implementation of ours was timed and its loss matched the reference.
+      const rows = JSON.parse(d.rows!) as { shape: number[]; impl: string; median_ms: number | null; rel_error: number | null }[];
+      for (const shape of shapes) {
+        for (const impl of ['roofline-read', 'ours-forward', 'ours-forward-grad', 'cpu-reference']) {
+          const row = rows.find((r) => r.impl === impl && JSON.stringify(r.shape) === JSON.stringify(shape));
+          // Timers are coarsened to 0.1 ms in a page: a CPU call on [1, 3] may read 0, a GPU round trip cannot.
+          expect(row?.median_ms, `${impl} at [${shape}]`).toBeGreaterThanOrEqual(impl === 'cpu-reference' ? 0 : Number.MIN_VALUE);
+          if (impl.startsWith('ours')) expect(row!.rel_error, `${impl} at [${shape}]`).toBeLessThan(1e-5);
+        }
+      }
+      await expectChartsDrawn(sitePage, '#view-bench');
+      await checkedScreenshot(sitePage, 'demo-benchmark');
+    }, 180_000);
+  });
+});
