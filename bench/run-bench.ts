@@ -100,13 +100,17 @@ export async function runBench(config: BenchConfig, onProgress: (progress: Bench
   // WebGPU's default limits (128 MiB per storage binding, 256 MiB per buffer), as DESIGN.md §5's
   // shapes assume: [2048, 32000] is over one binding (processed in pieces) and [4096, 32000] over
   // one buffer (streamed from the host), whatever larger limits an adapter could offer.
-  const device = await adapter.requestDevice();
+  const device = await adapter.requestDevice({
+    // Subgroups where offered, to time the kernels' subgroup form beside the default choice.
+    requiredFeatures: adapter.features.has('subgroups') ? ['subgroups'] : [],
+  });
   const gpuErrors: string[] = [];
   device.addEventListener('uncapturederror', (event) => gpuErrors.push((event as GPUUncapturedErrorEvent).error.message));
   const info = adapter.info;
   await initTfjs(device, info);
   const jaxReady = await initJaxjs().catch(() => false);
   const ce = await CrossEntropy.create({ device });
+  const ceSubgroups = device.features.has('subgroups') ? await CrossEntropy.create({ device, subgroups: true }) : null;
   const roofline = new Roofline(device);
   const rows: BenchRow[] = [];
   const warnings: string[] = [];
@@ -153,6 +157,11 @@ export async function runBench(config: BenchConfig, onProgress: (progress: Bench
       const gpuLogits = { data: logits, shape };
       const gpuTargets = { data: targets, shape: targetInput.shape };
       candidates.push({ name: 'ours-forward', run: async () => (await ce.forward(gpuLogits, gpuTargets)).loss, isLoss: true });
+      // Where row-stats has a subgroup form (contiguous rows a multiple of 4 long), forced on.
+      if (ceSubgroups && shape.length === 2 && shape[1]! % 4 === 0) {
+        candidates.push({ name: 'ours-forward-subgroups', run: async () => (await ceSubgroups.forward(gpuLogits, gpuTargets)).loss,
+          isLoss: true });
+      }
       candidates.push({
         name: 'ours-forward-grad',
         run: async () => {
@@ -268,6 +277,7 @@ export async function runBench(config: BenchConfig, onProgress: (progress: Bench
   }
   roofline.destroy();
   ce.destroy();
+  ceSubgroups?.destroy();
   return {
     adapter: { vendor: info.vendor, architecture: info.architecture, description: info.description,
       features: [...adapter.features],

@@ -27,6 +27,7 @@ const ROW_TARGET_ABSENT: u32 = 2u;   // out of range, or (for a vocabulary shard
 const LOG_PROBABILITY_FLOOR: f32 = -100.0;
 const LARGEST_FINITE_F32_BITS: u32 = 0x7f7fffffu;
 const QUIET_NAN_BITS: u32 = 0x7fc00000u;
+const NEGATIVE_INFINITY_BITS: u32 = 0xff800000u;
 // |x| beyond which tanh(x) rounds to +-1 in f32; clamping there keeps tanh away from inf / inf.
 const TANH_SATURATION: f32 = 10.0;
 

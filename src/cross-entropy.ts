@@ -13,6 +13,7 @@ import { FramePool, type Frame } from './gpu/frame-pool.js';
 import { identity, writeHostData } from './gpu/host-data.js';
 import { requestDevice } from './gpu/device.js';
 import { GpuForward } from './gpu/forward-result.js';
+import { subgroupSizeFor } from './gpu/subgroups.js';
 import { kernelsFor, type Kernels } from './gpu/pipelines.js';
 import { describeBinaryProblem, type BinaryOptions } from './binary.js';
 import {
@@ -37,6 +38,13 @@ export interface CreateOptions {
    * write cannot pass for a result. For tests; costs one extra upload per output.
    */
   readonly poisonOutputs?: boolean;
+  /**
+   * Use subgroup operations in the row kernels (`true`: the device must have the 'subgroups'
+   * feature; `false`: never). Absent: where the device has them and the adapter is not a software
+   * one (on SwiftShader they measured slower). Results agree with the reference either way; the
+   * choice changes the order of a row's sums, so bit-identical reruns hold per choice.
+   */
+  readonly subgroups?: boolean;
 }
 
 /** A prepared forward call (see FramePool): its buffers, its work, and where host inputs go. */
@@ -85,10 +93,13 @@ export class CrossEntropy {
    * const ce2 = await CrossEntropy.create({ device }); // any host: uses the caller's device
    */
   static async create(options: CreateOptions = {}): Promise<CrossEntropy> {
-    checkOptionNames(options, ['device', 'poisonOutputs'], 'CrossEntropy.create');
+    checkOptionNames(options, ['device', 'poisonOutputs', 'subgroups'], 'CrossEntropy.create');
+    if (options.subgroups !== undefined && typeof options.subgroups !== 'boolean') {
+      throw new TypeError(`CrossEntropy.create: options.subgroups must be a boolean, got ${String(options.subgroups)}`);
+    }
     const device = options.device ?? (await requestDevice());
     try {
-      const kernels = await kernelsFor(device);
+      const kernels = await kernelsFor(device, subgroupSizeFor(device, options.subgroups));
       return new CrossEntropy(device, options.device === undefined, kernels, options.poisonOutputs === true);
     } catch (error) {
       if (options.device === undefined) device.destroy();

@@ -2,7 +2,7 @@
 
 /**
  * Requests an adapter and a device from `navigator.gpu`, with the adapter's largest buffers rather
- * than the defaults, so large vocabularies fit.
+ * than the defaults, so large vocabularies fit, and its subgroups if it has them.
  */
 export async function requestDevice(): Promise<GPUDevice> {
   const gpu = (globalThis as { navigator?: { gpu?: GPU } }).navigator?.gpu;
@@ -14,6 +14,8 @@ export async function requestDevice(): Promise<GPUDevice> {
   if (adapter === null) throw new Error('CrossEntropy.create: navigator.gpu.requestAdapter() found no adapter');
   return adapter.requestDevice({
     label: 'cross-entropy',
+    // Subgroups where offered: the row kernels decide whether they pay (see subgroups.ts).
+    requiredFeatures: adapter.features.has('subgroups') ? ['subgroups'] : [],
     requiredLimits: {
       maxStorageBufferBindingSize: adapter.limits.maxStorageBufferBindingSize,
       maxBufferSize: adapter.limits.maxBufferSize,

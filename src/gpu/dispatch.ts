@@ -1,7 +1,7 @@
 /** Kernel dispatches prepared once (bind group made, workgroups folded) and encoded many times. */
 import { foldWorkgroups } from '../plan.js';
 import { isGpuBuffer } from '../tensor-data.js';
-import { WORKGROUP_SIZE, type Kernel } from './pipelines.js';
+import type { Kernel } from './pipelines.js';
 
 /** A binding: a whole buffer, or a range of one; null for a binding number the kernel leaves out. */
 export type Resource = GPUBuffer | GPUBufferBinding | null;
@@ -25,7 +25,8 @@ export function prepareDispatch(device: GPUDevice, kernel: Kernel, invocations: 
       resource: isGpuBuffer(resource) ? { buffer: resource } : resource,
     }])),
   });
-  return { kernel, bindGroup, groups: foldWorkgroups(invocations, WORKGROUP_SIZE, device.limits.maxComputeWorkgroupsPerDimension) };
+  return { kernel, bindGroup, groups: foldWorkgroups(invocations, kernel.workgroupSize,
+    device.limits.maxComputeWorkgroupsPerDimension) };
 }
 
 /** Encodes prepared dispatches, in order, into one compute pass. */

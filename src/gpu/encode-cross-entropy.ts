@@ -1,6 +1,7 @@
 /**
- * Encodes one cross-entropy call into a command encoder: row-stats, row-loss, the batch-reduce
- * levels and, when asked, row-grad. Every buffer it makes belongs to the call's CallBuffers.
+ * Encodes one cross-entropy call into a command encoder: row-stats (or its vec4 or subgroup form),
+ * row-loss, the batch-reduce levels and, when asked, row-grad. Every buffer it makes belongs to the
+ * call's CallBuffers.
  */
 import type { Problem } from '../options.js';
 import type { Piece, WorkPlan } from '../plan.js';
@@ -119,6 +120,10 @@ export function prepareCrossEntropy(device: GPUDevice, kernels: Kernels & RowKer
   let gradBuffer: GPUBuffer | undefined;
   if (problem.grad) gradBuffer = flags.gradInPlace ? inputs.logits : buffers.output('grad', elements * ELEMENT_BYTES);
 
+  // Long contiguous rows: a subgroup per chunk where the kernels have the subgroup form.
+  const statsKernel = plan.vec4 ? kernels.rowStatsSubgroup ?? kernels.rowStatsVec4 : kernels.rowStats;
+  const statsInvocationsPerChunk = statsKernel === kernels.rowStatsSubgroup ? statsKernel.workgroupSize : 1;
+
   // Per piece: its slice of every per-row and per-element array (a streamed piece's logits start
   // at 0 of the piece buffer). Kernels declare both target arrays; the unused one gets the placeholder.
   const rowWork = plan.pieces.map((piece, p) => {
@@ -128,8 +133,8 @@ export function prepareCrossEntropy(device: GPUDevice, kernels: Kernels & RowKer
     const probabilityTarget = problem.targetKind === 'probabilities' ? rowRange(inputs.target, piece, rowBytes) : placeholder;
     const rowSummaryRange = rowRange(rowSummary, piece, ROW_SUMMARY_BYTES);
     const stats = [
-      scanInLoss ? null : prepareDispatch(device, plan.vec4 ? kernels.rowStatsVec4 : kernels.rowStats,
-        piece.rows * plan.chunks, [uniforms[p]!, logits, classTarget, probabilityTarget, weight, partials]),
+      scanInLoss ? null : prepareDispatch(device, statsKernel, piece.rows * plan.chunks * statsInvocationsPerChunk,
+        [uniforms[p]!, logits, classTarget, probabilityTarget, weight, partials]),
       prepareDispatch(device, scanInLoss ? kernels.rowLossScan : kernels.rowLoss, piece.rows, [uniforms[p]!,
         scanInLoss ? logits : null, classTarget, scanInLoss ? probabilityTarget : null, weight,
         partials, rowRange(rowLoss, piece, ELEMENT_BYTES), rowRange(rowWeight, piece, ELEMENT_BYTES),

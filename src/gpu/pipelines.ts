@@ -7,7 +7,9 @@
 import rowCommonSource from '../../shaders/row-common.wgsl?raw';
 import rowScanSource from '../../shaders/row-scan.wgsl?raw';
 import rowStatsSource from '../../shaders/row-stats.wgsl?raw';
+import rowScanVec4Source from '../../shaders/row-scan-vec4.wgsl?raw';
 import rowStatsVec4Source from '../../shaders/row-stats-vec4.wgsl?raw';
+import rowStatsSubgroupSource from '../../shaders/row-stats-subgroup.wgsl?raw';
 import rowLossSource from '../../shaders/row-loss.wgsl?raw';
 import rowGradSource from '../../shaders/row-grad.wgsl?raw';
 import batchReduceSource from '../../shaders/batch-reduce.wgsl?raw';
@@ -25,6 +27,8 @@ export interface Kernel {
   readonly pipeline: GPUComputePipeline;
   readonly layout: GPUBindGroupLayout;
   readonly label: string;
+  /** Invocations per workgroup (the `workgroup_size` override it was made with). */
+  readonly workgroupSize: number;
 }
 
 /** The row kernels of one problem kind. */
@@ -32,6 +36,11 @@ export interface RowKernels {
   readonly rowStats: Kernel;
   /** rowStats for contiguous rows whose length is a multiple of 4 (vec4 loads). */
   readonly rowStatsVec4: Kernel;
+  /**
+   * rowStatsVec4 with a subgroup walking each chunk, interleaved, and merging with subgroup
+   * operations (one workgroup per chunk): present when the kernels were made with subgroups.
+   */
+  readonly rowStatsSubgroup?: Kernel;
   readonly rowLoss: Kernel;
   /** rowLoss that scans each (one-chunk, scalar) row itself: no rowStats pass before it. */
   readonly rowLossScan: Kernel;
@@ -68,6 +77,8 @@ function rowConstants(variant: RowVariant): Record<string, number> {
 
 /** A device's kernels: the fixed ones, and row kernels per variant, made on first use. */
 export interface Kernels {
+  /** The subgroup size row kernels use subgroup operations with; 0 when they do not. */
+  readonly subgroupSize: number;
   readonly batchReduce: Kernel;
   readonly binary: Kernel;
   rows(variant: RowVariant): Promise<RowKernels>;
@@ -81,13 +92,20 @@ interface ShaderFile {
 
 const ROW_COMMON: ShaderFile = { name: 'row-common', code: rowCommonSource };
 const ROW_SCAN: ShaderFile = { name: 'row-scan', code: rowScanSource };
+const ROW_SCAN_VEC4: ShaderFile = { name: 'row-scan-vec4', code: rowScanVec4Source };
+const SHARED_FILES: ReadonlySet<ShaderFile> = new Set([ROW_COMMON, ROW_SCAN, ROW_SCAN_VEC4]);
+
+/** The file a program is named after: its one file that is not shared with other kernels. */
+function mainFile(files: readonly ShaderFile[]): ShaderFile {
+  return files.find((f) => !SHARED_FILES.has(f)) ?? files.at(-1)!;
+}
 
 /** A shader that failed to compile: names the file, line and column of each error. */
 export class ShaderCompilationError extends Error {
   constructor(files: readonly ShaderFile[], messages: readonly GPUCompilationMessage[]) {
     const errors = messages.filter((m) => m.type === 'error');
     const text = errors.map((m) => `${locate(files, m.lineNum)}:${m.linePos}: ${m.message}`).join('\n');
-    super(`WGSL compilation of ${files.at(-1)!.name}.wgsl failed:\n${text}`);
+    super(`WGSL compilation of ${mainFile(files).name}.wgsl failed:\n${text}`);
     this.name = 'ShaderCompilationError';
   }
 }
@@ -100,19 +118,28 @@ function locate(files: readonly ShaderFile[], line: number): string {
     if (line < first + lines) return `${file.name}.wgsl:${line - first + 1}`;
     first += lines;
   }
-  return `${files.at(-1)!.name}.wgsl:${line}`;
+  return `${mainFile(files).name}.wgsl:${line}`;
 }
 
-const cache = new WeakMap<GPUDevice, Promise<Kernels>>();
+/** Per device, its kernels by subgroup size (0: without subgroup operations). */
+const cache = new WeakMap<GPUDevice, Map<number, Promise<Kernels>>>();
 
-/** The kernels of a device, created on first use. */
-export function kernelsFor(device: GPUDevice): Promise<Kernels> {
-  let kernels = cache.get(device);
+/**
+ * The kernels of a device, created on first use; with `subgroupSize` > 0, the row kernels that
+ * have a subgroup form use it, in workgroups of that many invocations (one subgroup each).
+ */
+export function kernelsFor(device: GPUDevice, subgroupSize = 0): Promise<Kernels> {
+  let bySize = cache.get(device);
+  if (bySize === undefined) {
+    bySize = new Map();
+    cache.set(device, bySize);
+  }
+  let kernels = bySize.get(subgroupSize);
   if (kernels === undefined) {
-    kernels = createKernels(device);
-    cache.set(device, kernels);
+    kernels = createKernels(device, subgroupSize);
+    bySize.set(subgroupSize, kernels);
     // A failed creation is not cached: a later call may try again (e.g. after a transient OOM).
-    kernels.catch(() => cache.delete(device));
+    kernels.catch(() => bySize.delete(subgroupSize));
   }
   return kernels;
 }
@@ -126,7 +153,7 @@ const ROW_LOSS_BINDINGS: readonly BindingKind[] = ['uniform', null, R, null, R, 
 const ROW_LOSS_SCAN_BINDINGS: readonly BindingKind[] = ['uniform', R, R, R, R, null, W, W, W, W];
 const ROW_GRAD_BINDINGS: readonly BindingKind[] = ['uniform', R, R, R, R, R, R, R, W, 'uniform'];
 
-async function createKernels(device: GPUDevice): Promise<Kernels> {
+async function createKernels(device: GPUDevice, subgroupSize: number): Promise<Kernels> {
   const [batchReduce, binary] = await Promise.all([
     createKernel(device, [{ name: 'batch-reduce', code: batchReduceSource }], ['uniform', R, R, W, W]),
     createKernel(device, [{ name: 'binary', code: binarySource }], ['uniform', R, R, R, R, R, W, W]),
@@ -140,8 +167,8 @@ async function createKernels(device: GPUDevice): Promise<Kernels> {
       kernels = Promise.all([
         createKernel(device, [ROW_COMMON, ROW_SCAN, { name: 'row-stats', code: rowStatsSource }], ROW_STATS_BINDINGS,
           constants),
-        createKernel(device, [ROW_COMMON, { name: 'row-stats-vec4', code: rowStatsVec4Source }], ROW_STATS_BINDINGS,
-          constants),
+        createKernel(device, [ROW_COMMON, ROW_SCAN_VEC4, { name: 'row-stats-vec4', code: rowStatsVec4Source }],
+          ROW_STATS_BINDINGS, constants),
         createKernel(device, [ROW_COMMON, ROW_SCAN, { name: 'row-loss', code: rowLossSource }], ROW_LOSS_BINDINGS,
           constants),
         createKernel(device, [ROW_COMMON, ROW_SCAN, { name: 'row-loss', code: rowLossSource }],
@@ -149,21 +176,25 @@ async function createKernels(device: GPUDevice): Promise<Kernels> {
         createKernel(device, [ROW_COMMON, { name: 'row-grad', code: rowGradSource }], ROW_GRAD_BINDINGS, constants),
         createKernel(device, [ROW_COMMON, { name: 'row-grad', code: rowGradSource }], ROW_GRAD_BINDINGS, constants,
           'main_vec4'),
-      ]).then(([rowStats, rowStatsVec4, rowLoss, rowLossScan, rowGrad, rowGradVec4]) =>
-        ({ rowStats, rowStatsVec4, rowLoss, rowLossScan, rowGrad, rowGradVec4 }));
+        // `enable subgroups` must open the module: the subgroup kernel's file goes first.
+        subgroupSize === 0 ? undefined : createKernel(device,
+          [{ name: 'row-stats-subgroup', code: rowStatsSubgroupSource }, ROW_COMMON, ROW_SCAN_VEC4],
+          ROW_STATS_BINDINGS, { ...constants, workgroup_size: subgroupSize }),
+      ]).then(([rowStats, rowStatsVec4, rowLoss, rowLossScan, rowGrad, rowGradVec4, rowStatsSubgroup]) =>
+        ({ rowStats, rowStatsVec4, rowLoss, rowLossScan, rowGrad, rowGradVec4, rowStatsSubgroup }));
       rowVariants.set(key, kernels);
       kernels.catch(() => rowVariants.delete(key));
     }
     return kernels;
   };
-  return { batchReduce, binary, rows };
+  return { subgroupSize, batchReduce, binary, rows };
 }
 
 async function createKernel(
   device: GPUDevice, files: readonly ShaderFile[], bindings: readonly BindingKind[],
   constants: Record<string, number> = {}, entryPoint = 'main',
 ): Promise<Kernel> {
-  const label = `cross-entropy:${files.at(-1)!.name}${entryPoint === 'main' ? '' : `:${entryPoint}`}`;
+  const label = `cross-entropy:${mainFile(files).name}${entryPoint === 'main' ? '' : `:${entryPoint}`}`;
   // The scope is pushed and popped with no await between, so concurrent calls cannot interleave
   // their scopes; it turns a creation error into a rejection instead of an uncaptured error.
   device.pushErrorScope('validation');
@@ -179,10 +210,11 @@ async function createKernel(
   if (error !== null) throw new Error(`${label}: creation failed: ${error.message}`);
   // Asynchronous creation keeps a browser's main thread responsive while the driver compiles; it
   // rejects (GPUPipelineError) by itself on failure.
+  const overrides = { workgroup_size: WORKGROUP_SIZE, ...constants };
   const pipeline = await device.createComputePipelineAsync({
     label,
     layout: pipelineLayout,
-    compute: { module, entryPoint, constants: { workgroup_size: WORKGROUP_SIZE, ...constants } },
+    compute: { module, entryPoint, constants: overrides },
   });
-  return { pipeline, layout, label };
+  return { pipeline, layout, label, workgroupSize: overrides.workgroup_size };
 }

@@ -27,6 +27,8 @@ async function requestNodeDevice(): Promise<GPUDevice | null> {
   const adapter = await nodeGpu.requestAdapter();
   if (adapter === null) return null;
   const device = await adapter.requestDevice({
+    // Subgroups where offered, so tests can run the kernels' subgroup form (CrossEntropy's opt-in).
+    requiredFeatures: adapter.features.has('subgroups') ? ['subgroups'] : [],
     requiredLimits: {
       maxStorageBufferBindingSize: adapter.limits.maxStorageBufferBindingSize,
       maxBufferSize: adapter.limits.maxBufferSize,

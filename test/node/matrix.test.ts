@@ -4,6 +4,7 @@
  * layouts, every option crossed (z-loss and softcap included), and extreme values (±88, ±1e4,
  * ±1e30, large nearly-equal logits, -inf masks). Odd seeds pass every input as a GPUBuffer (the
  * gradient then goes to a new, poisoned buffer); even seeds pass host arrays (gradient in place).
+ * Shapes whose row statistics have a subgroup form run once more with `subgroups: true`.
  */
 import { afterAll, beforeAll, describe, it } from 'vitest';
 import { CrossEntropy, crossEntropyReference, type Reduction } from '../../src/index.js';
@@ -23,6 +24,7 @@ const SHAPES: readonly (readonly number[])[] = [
   [33, 1000],
   [4, 1025],          // one class past a chunk boundary
   [3, 4097],
+  [3, 4100],          // contiguous vec4 rows cut into 5 chunks
   [2, 32000],         // a language model's vocabulary
   [1, 262144],        // the largest vocabulary DESIGN.md §4 names
   [70000, 3],         // more than 65,535 rows
@@ -81,11 +83,23 @@ function extremeMatrix(shape: readonly number[], seed: number): CaseSpec[] {
   return specs;
 }
 
-describe.skipIf(!device).each(SHAPES.map((shape, i) => ({ shape, seed: 1000 * (i + 1) })))(
-  'logits $shape', ({ shape, seed }) => {
+/** Contiguous rows a multiple of 4 long: where row-stats has a subgroup form (row-stats-subgroup.wgsl). */
+function hasSubgroupForm(shape: readonly number[]): boolean {
+  return shape.length === 2 && shape[1]! % 4 === 0;
+}
+
+// Every shape with the kernels this adapter gets by default (on SwiftShader: no subgroups), and the
+// shapes the subgroup form applies to again with it forced on, when the device has subgroups.
+const RUNS = SHAPES.map((shape, i) => ({ shape, seed: 1000 * (i + 1), subgroups: undefined as boolean | undefined }));
+if (device?.features.has('subgroups')) {
+  RUNS.push(...RUNS.filter((run) => hasSubgroupForm(run.shape)).map((run) => ({ ...run, subgroups: true })));
+}
+
+describe.skipIf(!device).each(RUNS.map((run) => ({ ...run, form: run.subgroups ? 'subgroups' : 'default kernels' })))(
+  'logits $shape, $form', ({ shape, seed, subgroups }) => {
     let ce: CrossEntropy;
     beforeAll(async () => {
-      ce = await CrossEntropy.create({ device: device!, poisonOutputs: true });
+      ce = await CrossEntropy.create({ device: device!, poisonOutputs: true, subgroups });
     });
     afterAll(() => ce?.destroy());
 

@@ -1,0 +1,88 @@
+// Scanning contiguous rows four classes at a time ([N, C] with C a multiple of 4) into online
+// softmax states: shared by row-stats-vec4 (one invocation walks its chunk) and row-stats-subgroup
+// (the invocations of a subgroup walk one chunk together, interleaved). The host prepends
+// row-common.wgsl; the bindings below belong to the kernels this file is part of.
+//
+// Each step takes a vec4 of classes: the max moves at most once per step (to the largest of the
+// four), and the four exponentials and distances are one vector operation, which halves the work
+// per class where SIMD lanes are emulated (SwiftShader) and keeps loads 16 bytes wide on any GPU.
+//
+// Bindings:
+//   params             : (row-common) shapes and options of this call
+//   logits             : the input [N, C] as vec4s
+//   class_target       : class indices [N] (read when TARGET_KIND == 0)
+//   target_probability : class probabilities [N, C] as vec4s (read when TARGET_KIND == 1)
+//   weight             : per-class weight [C] as vec4s (read when HAS_WEIGHT)
+//   partials           : out, one RowState per (chunk, row), at chunk * rows + row
+
+@group(0) @binding(1) var<storage, read> logits: array<vec4<f32>>;
+@group(0) @binding(2) var<storage, read> class_target: array<i32>;
+@group(0) @binding(3) var<storage, read> target_probability: array<vec4<f32>>;
+@group(0) @binding(4) var<storage, read> weight: array<vec4<f32>>;
+@group(0) @binding(5) var<storage, read_write> partials: array<RowState>;
+
+fn log_space4(x: vec4<f32>) -> vec4<f32> {
+  return vec4<f32>(log_space(x.x), log_space(x.y), log_space(x.z), log_space(x.w));
+}
+
+fn sum4(v: vec4<f32>) -> f32 {
+  return (v.x + v.y) + (v.z + v.w);
+}
+
+// A state before its first step: it starts from the largest of the step's four values, so that
+// step shifts nothing (a shift of an empty state would be inf * 0 = NaN when that value is -inf).
+fn start_state4(row_base: u32, q: u32) -> RowState {
+  var state = RowState(0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0);
+  if (INPUT_KIND == INPUT_LOGITS) {
+    let v = log_space4(logits[row_base + q]);
+    state.max_value = max(max(v.x, v.y), max(v.z, v.w));
+  }
+  return state;
+}
+
+// Adds vec4 `q` of the row starting at vec4 `row_base` to the state.
+fn absorb4(state: ptr<function, RowState>, row_base: u32, q: u32, smooth_keep: f32, smooth_spread: f32) {
+  let v = log_space4(logits[row_base + q]);
+  if (INPUT_KIND == INPUT_LOGITS) {
+    let m4 = max(max(v.x, v.y), max(v.z, v.w));
+    if (m4 > (*state).max_value) {
+      let shift = m4 - (*state).max_value;
+      (*state).sum_exp *= exp(-shift);
+      if (NEED_SMOOTHING_SUM) {
+        (*state).smooth_dist += shift * (*state).smooth_mass;
+      }
+      if (TARGET_KIND == TARGET_PROBABILITIES) {
+        (*state).target_dist += shift * (*state).target_mass;
+      }
+      (*state).max_value = m4;
+    }
+  }
+  let m = vec4<f32>((*state).max_value);
+  // v == max covers runs of -inf masks (max - v would be NaN): they count as the max itself.
+  let dist = select(m - v, vec4<f32>(0.0), v == m);
+  (*state).sum_exp += sum4(exp(-dist));
+  var w = vec4<f32>(1.0);
+  if (HAS_WEIGHT) {
+    w = weight[q];
+  }
+  if (NEED_SMOOTHING_SUM) {
+    (*state).smooth_dist += dot(w, dist);
+    (*state).smooth_mass += sum4(w);
+  }
+  if (TARGET_KIND == TARGET_PROBABILITIES) {
+    let tw = w * (target_probability[row_base + q] * smooth_keep + smooth_spread);
+    (*state).target_dist += dot(tw, dist);
+    (*state).target_mass += sum4(tw);
+  }
+}
+
+// x_y for a class-index target that lies in vec4s [first, end) of the row; 0 otherwise.
+fn target_logit4(row: u32, row_base: u32, first: u32, end: u32) -> f32 {
+  if (TARGET_KIND == TARGET_CLASS_INDEX) {
+    let y = local_class(class_target[row]);
+    if (y >= i32(first * 4u) && y < i32(end * 4u)) {
+      return log_space(logits[row_base + u32(y) / 4u][u32(y) % 4u]);
+    }
+  }
+  return 0.0;
+}
