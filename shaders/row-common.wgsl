@@ -28,6 +28,8 @@ const LOG_PROBABILITY_FLOOR: f32 = -100.0;
 const LARGEST_FINITE_F32_BITS: u32 = 0x7f7fffffu;
 const QUIET_NAN_BITS: u32 = 0x7fc00000u;
 const NEGATIVE_INFINITY_BITS: u32 = 0xff800000u;
+const INFINITY_BITS: u32 = 0x7f800000u;
+const SIGN_BIT: u32 = 0x80000000u;
 // |x| beyond which tanh(x) rounds to +-1 in f32; clamping there keeps tanh away from inf / inf.
 const TANH_SATURATION: f32 = 10.0;
 
@@ -88,7 +90,7 @@ fn quiet_nan() -> f32 {
 // The value the loss treats as log p, before log-sum-exp is subtracted (for logits).
 fn log_space(x: f32) -> f32 {
   if (INPUT_KIND == INPUT_PROBABILITIES) {
-    return max(log(x), LOG_PROBABILITY_FLOOR);
+    return floored_log(x);
   }
   if (INPUT_KIND == INPUT_LOGITS && HAS_SOFTCAP) {
     return params.softcap * capped_tanh(x / params.softcap);
@@ -96,9 +98,21 @@ fn log_space(x: f32) -> f32 {
   return x;
 }
 
+// max(log p, -100), with p = 0 (or a subnormal the GPU flushed to 0) at the floor: a GPU's log(0)
+// need not be -inf (SwiftShader's is about -87.3, the log of the smallest normal f32).
+fn floored_log(p: f32) -> f32 {
+  return select(max(log(p), LOG_PROBABILITY_FLOOR), LOG_PROBABILITY_FLOOR, p == 0.0);
+}
+
 // tanh(u), exact at +-inf (+-1) and NaN-preserving.
 fn capped_tanh(u: f32) -> f32 {
-  return select(tanh(clamp(u, -TANH_SATURATION, TANH_SATURATION)), u, u != u);
+  return select(tanh(clamp(u, -TANH_SATURATION, TANH_SATURATION)), u, is_nan(u));
+}
+
+// From the bits: a compiler may fold `u != u` to false (WGSL lets it assume no NaNs), and
+// clamp(NaN) then makes a finite softcap of a NaN logit.
+fn is_nan(x: f32) -> bool {
+  return (bitcast<u32>(x) & ~SIGN_BIT) > INFINITY_BITS;
 }
 
 // Where class c of `row` lies in the flat input: (n * C + c) * inner + s.

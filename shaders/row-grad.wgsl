@@ -93,7 +93,9 @@ fn row_gradient(row: u32) -> RowGradient {
       total += r.spread * summary.smooth_mass;
     }
   }
-  r.softmax_weight = total + 2.0 * params.z_loss * (summary.max_value + summary.log_norm);
+  // Without z-loss its term is 0, also where lse is infinite (0 * inf would be NaN).
+  r.softmax_weight = total + select(0.0, 2.0 * params.z_loss * (summary.max_value + summary.log_norm),
+                                    params.z_loss != 0.0);
   return r;
 }
 
@@ -110,14 +112,17 @@ fn class_gradient(r: RowGradient, c: u32, x: f32, w: f32, t: f32) -> f32 {
   }
   var g: f32;
   if (INPUT_KIND == INPUT_LOGITS) {
-    let p = exp((log_space(x) - r.max_value) - r.log_norm);
-    g = p * r.softmax_weight - coef;
+    let log_p = (log_space(x) - r.max_value) - r.log_norm;
+    // A NaN log p (a NaN logit, +inf minus a row max of +inf, a row of only -inf) has a NaN
+    // gradient, as in the reference: a GPU's exp(NaN) need not be NaN (SwiftShader's is +inf).
+    let undefined_slope = is_nan(x) || is_nan(log_p);
+    g = select(exp(log_p) * r.softmax_weight - coef, quiet_nan(), undefined_slope);
     if (HAS_SOFTCAP) {
       let th = capped_tanh(x / params.softcap);
       g *= 1.0 - th * th;
     }
   } else if (INPUT_KIND == INPUT_PROBABILITIES) {
-    g = select(0.0, -coef / x, log(x) > LOG_PROBABILITY_FLOOR);
+    g = select(0.0, -coef / x, floored_log(x) > LOG_PROBABILITY_FLOOR);
   } else {
     g = -coef;
   }

@@ -4,7 +4,7 @@
  * and, for `input: 'probabilities'`, `BCELoss` l = −w·[y·max(log p, −100) + (1 − y)·max(log(1 − p), −100)].
  */
 import {
-  checkFloatData, checkLength, checkOptionNames, checkUnitInterval, readTensor, type AcceptedData,
+  checkFinite, checkFloatData, checkLength, checkOptionNames, checkUnitInterval, readBoolean, readTensor, type AcceptedData,
 } from './options.js';
 import { formatShape, product, sameShape } from './shape.js';
 import { describeKind, isGpuBuffer } from './tensor-data.js';
@@ -48,6 +48,11 @@ function length(value: unknown): number {
   return isGpuBuffer(value) ? Math.floor(value.size / 4) : (value as ArrayLike<number>).length;
 }
 
+/** weight, posWeight and gradOutput are host arrays only: their lengths set the kernel's broadcasting. */
+function hostArraysOnly(accepted: AcceptedData): AcceptedData {
+  return { ...accepted, gpuBuffers: false };
+}
+
 /** Checks a binary call; throws TypeError / RangeError naming the argument, position and value. */
 export function describeBinaryProblem(logitsIn: unknown, targetIn: unknown, optionsIn: BinaryOptions,
   accepted: AcceptedData): BinaryProblem {
@@ -55,6 +60,9 @@ export function describeBinaryProblem(logitsIn: unknown, targetIn: unknown, opti
   const target = readTensor('target', targetIn);
   checkFloatData('logits.data', logits.data, accepted);
   checkFloatData('target.data', target.data, accepted);
+  if (typeof optionsIn !== 'object' || optionsIn === null) {
+    throw new TypeError(`options must be an object, got ${describeKind(optionsIn)}`);
+  }
   checkOptionNames(optionsIn, OPTION_NAMES, 'binary');
   if (!sameShape(target.shape, logits.shape)) {
     throw new RangeError(`target.shape ${formatShape(target.shape)} must equal logits.shape ${formatShape(logits.shape)}`);
@@ -73,7 +81,8 @@ export function describeBinaryProblem(logitsIn: unknown, targetIn: unknown, opti
   checkUnitInterval('target', target.data, target.shape);
   if (input === 'probabilities') checkUnitInterval('logits', logits.data, logits.shape);
   if (optionsIn.weight !== undefined) {
-    checkFloatData('options.weight', optionsIn.weight, accepted);
+    checkFloatData('options.weight', optionsIn.weight, hostArraysOnly(accepted));
+    checkFinite('options.weight', optionsIn.weight);
     const suffixes = logits.shape.map((_, axis) => product(logits.shape.slice(axis)));
     if (!suffixes.includes(length(optionsIn.weight)) && !(length(optionsIn.weight) === 1)) {
       throw new RangeError(`options.weight has ${length(optionsIn.weight)} elements: it must cover trailing `
@@ -82,21 +91,22 @@ export function describeBinaryProblem(logitsIn: unknown, targetIn: unknown, opti
   }
   if (optionsIn.posWeight !== undefined) {
     if (input === 'probabilities') throw new RangeError("options.posWeight applies to input 'logits' only (BCELoss has none)");
-    checkFloatData('options.posWeight', optionsIn.posWeight, accepted);
+    checkFloatData('options.posWeight', optionsIn.posWeight, hostArraysOnly(accepted));
+    checkFinite('options.posWeight', optionsIn.posWeight);
     const last = logits.shape.at(-1) ?? 1;
     if (length(optionsIn.posWeight) !== last) {
       throw new RangeError(`options.posWeight has ${length(optionsIn.posWeight)} elements but the last dimension has ${last}`);
     }
   }
-  const grad = optionsIn.grad ?? false;
+  const grad = readBoolean('options.grad', optionsIn.grad, false);
   if (optionsIn.gradOutput !== undefined) {
     if (reduction !== 'none' || !grad) throw new RangeError("options.gradOutput needs reduction 'none' and grad: true");
-    checkFloatData('options.gradOutput', optionsIn.gradOutput, accepted);
+    checkFloatData('options.gradOutput', optionsIn.gradOutput, hostArraysOnly(accepted));
     if (length(optionsIn.gradOutput) !== size) {
       throw new RangeError(`options.gradOutput has ${length(optionsIn.gradOutput)} elements but the loss has ${size}`);
     }
   }
-  return { shape: logits.shape, size, input, reduction, grad, gradInPlace: optionsIn.gradInPlace ?? false };
+  return { shape: logits.shape, size, input, reduction, grad, gradInPlace: readBoolean('options.gradInPlace', optionsIn.gradInPlace, false) };
 }
 
 /** log(1 + e^−x) for any x, without overflow. */

@@ -3,9 +3,11 @@
  * GPU (`forwardGpu`), read back (`forward`), binary (`binary`) or as row statistics of a vocabulary
  * shard (`rowStatistics`).
  */
-import { encodeBinary, type BinaryRun } from './gpu/encode-binary.js';
+import { encodeBinary } from './gpu/encode-binary.js';
 import { BufferUsage } from './gpu/constants.js';
 import { CallBuffers } from './gpu/buffers.js';
+import { inErrorScopes, type CallerBuffers } from './gpu/error-scopes.js';
+import { GpuMemoryLedger, type GpuMemory } from './gpu/memory-ledger.js';
 import {
   prepareCrossEntropy, ROW_SUMMARY_BYTES, rowVariant, type CrossEntropyInputs, type PreparedCrossEntropy,
 } from './gpu/encode-cross-entropy.js';
@@ -17,8 +19,8 @@ import { subgroupSizeFor } from './gpu/subgroups.js';
 import { kernelsFor, type Kernels } from './gpu/pipelines.js';
 import { describeBinaryProblem, type BinaryOptions } from './binary.js';
 import {
-  checkGradOutput, checkHostValues, checkOptionNames, checkWeight, describeProblem, FORWARD_OPTION_NAMES,
-  type AcceptedData, type Problem,
+  checkCreateOptions, checkEncoder, checkGradOutput, checkHostValues, checkOptionNames, checkWeight, describeProblem,
+  FORWARD_OPTION_NAMES, type AcceptedData, type Problem,
 } from './options.js';
 import { planWork, type WorkPlan } from './plan.js';
 import { readRowStatistics, type RowStatistics, type RowStatisticsOptions } from './row-statistics.js';
@@ -72,6 +74,7 @@ export class CrossEntropy {
   readonly #kernels: Kernels;
   readonly #poison: boolean;
   readonly #frames = new FramePool<ForwardFrame>();
+  readonly #ledger = new GpuMemoryLedger();
   #lostReason: string | undefined;
   #destroyed = false;
 
@@ -93,10 +96,7 @@ export class CrossEntropy {
    * const ce2 = await CrossEntropy.create({ device }); // any host: uses the caller's device
    */
   static async create(options: CreateOptions = {}): Promise<CrossEntropy> {
-    checkOptionNames(options, ['device', 'poisonOutputs', 'subgroups'], 'CrossEntropy.create');
-    if (options.subgroups !== undefined && typeof options.subgroups !== 'boolean') {
-      throw new TypeError(`CrossEntropy.create: options.subgroups must be a boolean, got ${String(options.subgroups)}`);
-    }
+    checkCreateOptions(options);
     const device = options.device ?? (await requestDevice());
     try {
       const kernels = await kernelsFor(device, subgroupSizeFor(device, options.subgroups));
@@ -110,6 +110,18 @@ export class CrossEntropy {
   /** The device this instance runs on. */
   get device(): GPUDevice {
     return this.#device;
+  }
+
+  /**
+   * The GPU buffers this instance holds now (prepared calls kept for reuse, results not yet
+   * destroyed, calls in flight) and their bytes. Flat across a training loop; 0 after `destroy()`.
+   *
+   * @example
+   * for (let step = 0; step < steps; step++) await ce.forward(logits, target);
+   * console.log(ce.gpuMemory()); // { buffers: 14, bytes: 2304 }, the same every step
+   */
+  gpuMemory(): GpuMemory {
+    return this.#ledger.held;
   }
 
   /**
@@ -127,7 +139,8 @@ export class CrossEntropy {
   async forward<R extends Reduction = 'mean'>(
     logits: LogitsInput, target: TargetInput, options: CrossEntropyOptions & { reduction?: R } = {},
   ): Promise<ForwardResult<R>> {
-    if (options.gradInPlace && isGpuBuffer(logits.data) && (logits.data.usage & BufferUsage.COPY_SRC) === 0) {
+    const gradInPlace = typeof options === 'object' && options !== null && options.gradInPlace === true;
+    if (gradInPlace && isGpuBuffer(logits?.data) && (logits.data.usage & BufferUsage.COPY_SRC) === 0) {
       throw new TypeError('options.gradInPlace: logits.data needs COPY_SRC usage for forward() to read the '
         + 'gradient back (or use forwardGpu and keep it on the GPU)');
     }
@@ -159,9 +172,10 @@ export class CrossEntropy {
   async forwardGpu<R extends Reduction = 'mean'>(
     logits: LogitsInput, target: TargetInput, options: GpuForwardOptions & { reduction?: R } = {},
   ): Promise<GpuForwardResult<R>> {
-    this.#checkUsable();
+    this.#checkUsable('forwardGpu');
     const problem = describeProblem(logits, target, options, GPU_DATA);
     checkOptionNames(options, [...FORWARD_OPTION_NAMES, 'encoder'], 'forward');
+    if (options.encoder !== undefined) checkEncoder(options.encoder);
     if (options.weight !== undefined) checkWeight(options.weight, problem.layout.classes, GPU_DATA);
     if (options.gradOutput !== undefined) checkGradOutput(options.gradOutput, problem, GPU_DATA);
     checkHostValues(problem, logits.data, target.data);
@@ -171,35 +185,46 @@ export class CrossEntropy {
         + `maxBufferSize (${this.#device.limits.maxBufferSize}): they are streamed from the host for the loss, `
         + `which supports neither ${problem.grad ? 'grad: true' : 'a caller\'s encoder'} nor leaving them on the GPU`);
     }
-    const rowKernels = await this.#kernels.rows(rowVariant(problem, options.weight !== undefined));
-    // Host logits are a private copy: the gradient goes over it, with no second N×C buffer.
-    const gradInPlace = problem.gradInPlace || !isGpuBuffer(logits.data);
-    const key = JSON.stringify([problem, identity(logits.data), identity(target.data), identity(options.weight),
-      identity(options.gradOutput), gradInPlace]);
-    const device = this.#device;
-    let frame: ForwardFrame | undefined;
-    await this.#inErrorScopes(() => {
-      frame = this.#frames.acquire(key, () => {
-        const buffers = new CallBuffers(device, this.#poison);
-        try {
-          const inputs = this.#inputBuffers(buffers, problem, plan, logits, target, options);
-          const prepared = prepareCrossEntropy(device, { ...this.#kernels, ...rowKernels }, buffers, problem, plan,
-            inputs, { gradInPlace });
-          return { key, buffers, prepared, inputs, destroy: () => buffers.destroy() };
-        } catch (error) {
-          buffers.destroy();
-          throw error;
-        }
-      });
-      writeHostData(device, frame.inputs, plan, logits, target, options);
-      frame.prepared.reset();
-      if (options.encoder) frame.prepared.encode(options.encoder);
-      else frame.prepared.submit(logits.data);
-    }, () => {
-      if (frame) this.#frames.discard(frame);
+    return this.#guard('forwardGpu', async () => {
+      const rowKernels = await this.#kernels.rows(rowVariant(problem, options.weight !== undefined));
+      // destroy() may have come while the kernels were being made: nothing must be created after it.
+      this.#checkUsable('forwardGpu', true);
+      // Host logits are a private copy: the gradient goes over it, with no second N×C buffer.
+      const gradInPlace = problem.gradInPlace || !isGpuBuffer(logits.data);
+      const key = JSON.stringify([problem, identity(logits.data), identity(target.data), identity(options.weight),
+        identity(options.gradOutput), gradInPlace]);
+      const device = this.#device;
+      let frame: ForwardFrame | undefined;
+      try {
+        const { reported } = inErrorScopes(device, 'forward', () => {
+          frame = this.#frames.acquire(key, () => {
+            const buffers = new CallBuffers(device, this.#ledger, this.#poison);
+            try {
+              const inputs = this.#inputBuffers(buffers, problem, plan, logits, target, options);
+              const prepared = prepareCrossEntropy(device, { ...this.#kernels, ...rowKernels }, buffers, problem, plan,
+                inputs, { gradInPlace });
+              return { key, buffers, prepared, inputs, destroy: () => buffers.destroy() };
+            } catch (error) {
+              buffers.destroy();
+              throw error;
+            }
+          });
+          writeHostData(device, frame.inputs, plan, logits, target, options);
+          frame.prepared.reset();
+          if (options.encoder) frame.prepared.encode(options.encoder);
+          else frame.prepared.submit(logits.data);
+        }, callerBuffers(logits, target, options));
+        await reported;
+        // destroy() during the wait destroyed the frame's buffers: no result may be made of them.
+        this.#checkUsable('forwardGpu', true);
+      } catch (error) {
+        if (frame) this.#frames.discard(frame);
+        throw error;
+      }
+      const ready = frame!;
+      return new GpuForward<R>(device, ready.buffers, ready.prepared.encoded, problem, () => this.#frames.release(ready),
+        <T>(read: () => Promise<T>) => this.#guard('read', read));
     });
-    const ready = frame!;
-    return new GpuForward<R>(device, ready.buffers, ready.prepared.encoded, problem, () => this.#frames.release(ready));
   }
 
   /**
@@ -211,21 +236,24 @@ export class CrossEntropy {
    *   { posWeight: new Float32Array(K).fill(3), grad: true });
    */
   async binary(logits: LogitsInput, target: TargetInput, options: BinaryOptions = {}): Promise<ForwardResult> {
-    this.#checkUsable();
+    this.#checkUsable('binary');
     const problem = describeBinaryProblem(logits, target, options, GPU_DATA);
     this.#checkBindingSize('logits', logits.data);
-    const buffers = new CallBuffers(this.#device, this.#poison);
-    try {
-      let run: BinaryRun | undefined;
-      await this.#inErrorScopes(() => {
-        const encoder = this.#device.createCommandEncoder({ label: 'cross-entropy:binary' });
-        run = encodeBinary(this.#device, this.#kernels, buffers, encoder, problem, logits, target, options);
-        this.#device.queue.submit([encoder.finish()]);
-      });
-      return await run!.read();
-    } finally {
-      buffers.destroy();
-    }
+    const buffers = new CallBuffers(this.#device, this.#ledger, this.#poison);
+    return this.#guard('binary', async () => {
+      try {
+        const { value: run, reported } = inErrorScopes(this.#device, 'binary', () => {
+          const encoder = this.#device.createCommandEncoder({ label: 'cross-entropy:binary' });
+          const encoded = encodeBinary(this.#device, this.#kernels, buffers, encoder, problem, logits, target, options);
+          this.#device.queue.submit([encoder.finish()]);
+          return encoded;
+        }, callerBuffers(logits, target, options));
+        await reported;
+        return await run.read();
+      } finally {
+        buffers.destroy();
+      }
+    });
   }
 
   /**
@@ -239,7 +267,7 @@ export class CrossEntropy {
    * const loss = lossFromRowStatistics(mergeRowStatistics([a, b]), { classes: 1000 });
    */
   async rowStatistics(logits: LogitsInput, target: TargetInput, options: RowStatisticsOptions = {}): Promise<RowStatistics> {
-    this.#checkUsable();
+    this.#checkUsable('rowStatistics');
     const { classOffset = 0, ...forwardOptions } = options;
     checkOptionNames(options, ['classOffset', 'weight', 'ignoreIndex', 'labelSmoothing', 'softcap'], 'rowStatistics');
     if (!Number.isInteger(classOffset) || classOffset < 0) {
@@ -249,25 +277,28 @@ export class CrossEntropy {
     if (problem.targetKind !== 'classIndex') throw new TypeError('rowStatistics: target must hold class indices');
     if (options.weight !== undefined) checkWeight(options.weight, problem.layout.classes, GPU_DATA);
     const plan = planWork(problem, this.#device.limits, !isGpuBuffer(logits.data));
-    const rowKernels = await this.#kernels.rows(rowVariant(problem, options.weight !== undefined, true));
-    const buffers = new CallBuffers(this.#device, this.#poison);
-    try {
-      let encoded: PreparedCrossEntropy['encoded'] | undefined;
-      await this.#inErrorScopes(() => {
-        const inputs = this.#inputBuffers(buffers, problem, plan, logits, target, forwardOptions);
-        writeHostData(this.#device, inputs, plan, logits, target, forwardOptions);
-        const prepared = prepareCrossEntropy(this.#device, { ...this.#kernels, ...rowKernels }, buffers, problem, plan,
-          inputs, { gradInPlace: false, classOffset, sharded: true });
-        prepared.reset();
-        prepared.submit(logits.data);
-        encoded = prepared.encoded;
-      });
-      const [summary] = await buffers.read(this.#device.createCommandEncoder({ label: 'cross-entropy:read' }),
-        [{ buffer: encoded!.rowSummary, bytes: plan.rows * ROW_SUMMARY_BYTES }]);
-      return readRowStatistics(summary!, problem);
-    } finally {
-      buffers.destroy();
-    }
+    return this.#guard('rowStatistics', async () => {
+      const rowKernels = await this.#kernels.rows(rowVariant(problem, options.weight !== undefined, true));
+      this.#checkUsable('rowStatistics', true);
+      const buffers = new CallBuffers(this.#device, this.#ledger, this.#poison);
+      try {
+        const { value: encoded, reported } = inErrorScopes(this.#device, 'rowStatistics', () => {
+          const inputs = this.#inputBuffers(buffers, problem, plan, logits, target, forwardOptions);
+          writeHostData(this.#device, inputs, plan, logits, target, forwardOptions);
+          const prepared = prepareCrossEntropy(this.#device, { ...this.#kernels, ...rowKernels }, buffers, problem,
+            plan, inputs, { gradInPlace: false, classOffset, sharded: true });
+          prepared.reset();
+          prepared.submit(logits.data);
+          return prepared.encoded;
+        }, callerBuffers(logits, target, forwardOptions));
+        await reported;
+        const [summary] = await buffers.read(this.#device.createCommandEncoder({ label: 'cross-entropy:read' }),
+          [{ buffer: encoded.rowSummary, bytes: plan.rows * ROW_SUMMARY_BYTES }]);
+        return readRowStatistics(summary!, problem);
+      } finally {
+        buffers.destroy();
+      }
+    });
   }
 
   /** Frees what this instance created: the device too, if it requested it. Never the caller's device. */
@@ -278,10 +309,36 @@ export class CrossEntropy {
     if (this.#ownsDevice) this.#device.destroy();
   }
 
-  #checkUsable(): void {
-    if (this.#destroyed) throw new Error('CrossEntropy: this instance was destroyed; create a new one');
+  /** Why this instance cannot run calls any more (destroyed, or its device lost), if it cannot. */
+  #unusable(operation: string, inFlight = false, cause?: unknown): Error | undefined {
+    if (this.#destroyed) {
+      return new Error(`CrossEntropy.${operation}: this instance was destroyed${inFlight ? ' while the call was in flight'
+        : ''}; create a new one`, { cause });
+    }
     if (this.#lostReason !== undefined) {
-      throw new Error(`CrossEntropy: the GPU device was lost (${this.#lostReason}); create a new CrossEntropy`);
+      return new Error(`CrossEntropy.${operation}: the GPU device was lost (${this.#lostReason}); `
+        + 'create a new CrossEntropy on a new device', { cause });
+    }
+    return undefined;
+  }
+
+  #checkUsable(operation: string, inFlight = false): void {
+    const error = this.#unusable(operation, inFlight);
+    if (error) throw error;
+  }
+
+  /**
+   * Runs the GPU part of a call. If it fails because the instance was destroyed or the device was
+   * lost meanwhile (a WebGPU error, an aborted map), the call rejects saying so rather than with
+   * the symptom.
+   */
+  async #guard<T>(operation: string, call: () => Promise<T>): Promise<T> {
+    try {
+      return await call();
+    } catch (error) {
+      // device.lost settles in a task of its own: give it one before deciding.
+      if (this.#unusable(operation) === undefined) await new Promise((resolve) => setTimeout(resolve, 0));
+      throw this.#unusable(operation, true, error) ?? error;
     }
   }
 
@@ -313,33 +370,14 @@ export class CrossEntropy {
       gradOutput: options.gradOutput === undefined ? undefined : bind('grad-output', options.gradOutput),
     };
   }
+}
 
-  /**
-   * Runs `work` inside validation and out-of-memory error scopes, pushed and popped with no await
-   * between (so concurrent calls cannot interleave them). Throws at once if `work` throws; the
-   * returned promise rejects if WebGPU reported an error, naming the object.
-   */
-  #inErrorScopes(work: () => void, onError: () => void = () => {}): Promise<void> {
-    const device = this.#device;
-    device.pushErrorScope('out-of-memory');
-    device.pushErrorScope('validation');
-    let thrown: unknown;
-    try {
-      work();
-    } catch (error) {
-      thrown = error;
-    }
-    const scopes = Promise.all([device.popErrorScope(), device.popErrorScope()]);
-    if (thrown !== undefined) {
-      onError();
-      throw thrown;
-    }
-    return scopes.then(([validation, outOfMemory]) => {
-      const gpuError = validation ?? outOfMemory;
-      if (gpuError) {
-        onError();
-        throw new Error(`CrossEntropy: WebGPU reported an error: ${gpuError.message}`);
-      }
-    });
-  }
+/** The caller's GPUBuffers of a call, by argument, for WebGpuError messages. */
+function callerBuffers(logits: LogitsInput, target: TargetInput, options: object): CallerBuffers {
+  const named: Record<string, unknown> = {
+    'logits.data': logits.data, 'target.data': target.data, ...Object.fromEntries(Object.entries(options)
+      .filter(([name]) => name === 'weight' || name === 'gradOutput' || name === 'posWeight')
+      .map(([name, value]) => [`options.${name}`, value])),
+  };
+  return Object.fromEntries(Object.entries(named).filter(([, value]) => isGpuBuffer(value))) as CallerBuffers;
 }

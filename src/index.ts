@@ -11,6 +11,8 @@ export {
   type Comparison, type Mismatch, type ResultComparison, type Tolerance,
 } from './compare.js';
 export { ShaderCompilationError } from './gpu/pipelines.js';
+export { WebGpuError, type GpuErrorKind } from './gpu/error-scopes.js';
+export type { GpuMemory } from './gpu/memory-ledger.js';
 export { DEFAULTS } from './options.js';
 export type {
   CrossEntropyOptions, ForwardResult, GpuForwardOptions, GpuForwardResult, InputKind, LogitsInput, LossOf, Reduction, ReferenceOptions,

@@ -5,7 +5,12 @@
  */
 import type { InputKind, Reduction } from './types.js';
 import { formatPosition, formatShape, product, rowLayout, sameShape, type RowLayout } from './shape.js';
-import { describeKind, isGpuBuffer } from './tensor-data.js';
+import { describeKind, isDetached, isGpuBuffer } from './tensor-data.js';
+
+/** GPUBufferUsage.STORAGE: every buffer a kernel binds needs it (named here: see gpu/constants.ts). */
+const STORAGE_USAGE = 0x0080;
+/** Row indices are u32 on the GPU. */
+const MAX_ROWS = 2 ** 32 - 1;
 
 /** PyTorch's defaults, stated once. */
 export const DEFAULTS = {
@@ -73,7 +78,8 @@ export function readTensor(name: string, value: unknown): TensorLike {
   }
   shape.forEach((dim: unknown, axis: number) => {
     if (typeof dim !== 'number' || !Number.isInteger(dim) || dim < 0) {
-      fail('range', `${name}.shape[${axis}] must be a non-negative integer, got ${String(dim)}`);
+      fail('range', `${name}.shape[${axis}] must be a non-negative integer, got ${
+        typeof dim === 'number' ? String(dim) : describeKind(dim)}`);
     }
   });
   if (!Number.isSafeInteger(product(shape as number[]))) {
@@ -82,14 +88,32 @@ export function readTensor(name: string, value: unknown): TensorLike {
   return { data, shape: shape as number[] };
 }
 
+/**
+ * Checks a caller's GPUBuffer before any GPU work: large enough (`needs` says what for) and bindable
+ * as storage. A destroyed buffer or one from another device cannot be seen from the host: WebGPU
+ * reports those through the call's error scopes.
+ */
+export function checkGpuBuffer(name: string, buffer: GPUBuffer, bytes: number, needs: string): void {
+  if (buffer.size < bytes) fail('range', `${name} is a GPUBuffer of ${buffer.size} bytes but ${needs} ${bytes}`);
+  if ((buffer.usage & STORAGE_USAGE) === 0) {
+    fail('type', `${name} is a GPUBuffer without STORAGE usage (usage 0x${buffer.usage.toString(16)}): `
+      + 'kernels bind it as a storage buffer');
+  }
+}
+
+/** Checks that a typed array still has its memory (see isDetached). */
+function checkAttached(name: string, data: Data): void {
+  if (isDetached(data)) {
+    fail('type', `${name} is a detached ${describeKind(data).replace('detached ', '')}: its ArrayBuffer was `
+      + 'transferred (postMessage, structuredClone) and holds no data');
+  }
+}
+
 /** Checks that the data holds exactly the shape's elements (a GPUBuffer: at least). */
 export function checkLength(name: string, tensor: TensorLike, elementBytes = 4): void {
   const needed = product(tensor.shape);
   if (isGpuBuffer(tensor.data)) {
-    if (tensor.data.size < needed * elementBytes) {
-      fail('range', `${name}.data is a GPUBuffer of ${tensor.data.size} bytes but ${name}.shape `
-        + `${formatShape(tensor.shape)} needs ${needed * elementBytes}`);
-    }
+    checkGpuBuffer(`${name}.data`, tensor.data, needed * elementBytes, `${name}.shape ${formatShape(tensor.shape)} needs`);
     return;
   }
   const length = (tensor.data as ArrayLike<number>).length;
@@ -103,13 +127,17 @@ function isOneOf(value: unknown, kinds: readonly (abstract new (...args: never[]
   return kinds.some((kind) => value instanceof kind);
 }
 
-/** Checks that data is one of the accepted float arrays, or a GPUBuffer where those are accepted. */
+/**
+ * Checks that data (named in full, as 'logits.data') is one of the accepted float arrays, attached,
+ * or a GPUBuffer where those are accepted.
+ */
 export function checkFloatData(name: string, data: Data, accepted: AcceptedData): void {
   if (accepted.gpuBuffers && isGpuBuffer(data)) return;
   if (!isOneOf(data, accepted.floatArrays)) {
     const kinds = [...accepted.floatArrays.map((k) => k.name), ...(accepted.gpuBuffers ? ['GPUBuffer'] : [])];
-    fail('type', `${name}.data must be a ${kinds.join(' or ')}, got ${describeKind(data)}`);
+    fail('type', `${name} must be a ${kinds.join(' or ')}, got ${describeKind(data)}`);
   }
+  checkAttached(name, data);
 }
 
 /** The option names this package knows, so a misspelt one is an error rather than silently unused. */
@@ -132,7 +160,7 @@ interface ForwardOptionsIn {
   readonly gradInPlace?: unknown;
 }
 
-function readBoolean(name: string, value: unknown, fallback: boolean): boolean {
+export function readBoolean(name: string, value: unknown, fallback: boolean): boolean {
   if (value === undefined) return fallback;
   if (typeof value !== 'boolean') fail('type', `${name} must be a boolean, got ${describeKind(value)}`);
   return value;
@@ -211,19 +239,24 @@ export function describeProblem(
   if (layout.classes < 1) {
     fail('range', `logits.shape[${classAxis}] (classes) must be at least 1, got ${layout.classes}`);
   }
-  checkFloatData('logits', logits.data, accepted);
+  if (layout.rows > MAX_ROWS) {
+    fail('range', `logits.shape ${formatShape(logits.shape)} has ${layout.rows} rows; the GPU indexes rows with `
+      + `32 bits (at most ${MAX_ROWS})`);
+  }
+  checkFloatData('logits.data', logits.data, accepted);
   checkLength('logits', logits);
 
   let targetKind: TargetKind;
   if (sameShape(target.shape, logits.shape)) {
     targetKind = 'probabilities';
-    checkFloatData('target', target.data, accepted);
+    checkFloatData('target.data', target.data, accepted);
   } else if (sameShape(target.shape, layout.rowShape)) {
     targetKind = 'classIndex';
     if (!(target.data instanceof Int32Array) && !(accepted.gpuBuffers && isGpuBuffer(target.data))) {
       fail('type', `target.data for class indices must be an Int32Array${accepted.gpuBuffers ? ' or GPUBuffer' : ''}, `
         + `got ${describeKind(target.data)}`);
     }
+    checkAttached('target.data', target.data);
   } else {
     fail('range', `target.shape ${formatShape(target.shape)} does not match logits.shape `
       + `${formatShape(logits.shape)}: expected ${formatShape(layout.rowShape)} (class indices) `
@@ -244,21 +277,21 @@ export function describeProblem(
 export function checkWeight(weight: unknown, classes: number, accepted: AcceptedData): void {
   const name = 'options.weight';
   if (accepted.gpuBuffers && isGpuBuffer(weight)) {
-    if (weight.size < classes * 4) {
-      fail('range', `${name} is a GPUBuffer of ${weight.size} bytes but ${classes} classes need ${classes * 4}`);
-    }
+    checkGpuBuffer(name, weight, classes * 4, `${classes} classes need`);
     return;
   }
-  if (!isOneOf(weight, accepted.floatArrays)) {
-    const kinds = [...accepted.floatArrays.map((k) => k.name), ...(accepted.gpuBuffers ? ['GPUBuffer'] : [])];
-    fail('type', `${name} must be a ${kinds.join(' or ')}, got ${describeKind(weight)}`);
-  }
+  checkFloatData(name, weight, accepted);
   const values = weight as Float32Array | Float64Array;
   if (values.length !== classes) {
     fail('range', `${name} has ${values.length} elements but the logits have ${classes} classes`);
   }
-  for (let c = 0; c < values.length; c++) {
-    if (!Number.isFinite(values[c])) fail('range', `${name}[${c}] must be finite, got ${values[c]}`);
+  checkFinite(name, values);
+}
+
+/** Checks every value of a host array is finite (weights: a NaN would silently poison the loss). */
+export function checkFinite(name: string, values: ArrayLike<number>): void {
+  for (let i = 0; i < values.length; i++) {
+    if (!Number.isFinite(values[i])) fail('range', `${name}[${i}] must be finite, got ${values[i]}`);
   }
 }
 
@@ -271,10 +304,7 @@ export function checkGradOutput(gradOutput: unknown, problem: Problem, accepted:
   checkFloatData('options.gradOutput', gradOutput, accepted);
   const rows = problem.layout.rows;
   if (isGpuBuffer(gradOutput)) {
-    if (gradOutput.size < rows * 4) {
-      fail('range', `options.gradOutput is a GPUBuffer of ${gradOutput.size} bytes but the loss has `
-        + `${rows} elements (${rows * 4} bytes)`);
-    }
+    checkGpuBuffer('options.gradOutput', gradOutput, rows * 4, `the loss has ${rows} elements, which need`);
     return;
   }
   const length = (gradOutput as ArrayLike<number>).length;
@@ -314,4 +344,28 @@ export function checkUnitInterval(name: string, values: unknown, shape: readonly
       fail('range', `${name}${formatPosition(i, shape)} = ${v} is not a probability: values must be in [0, 1]`);
     }
   }
+}
+
+/** Checks `CrossEntropy.create`'s options: names, a device that looks like a GPUDevice, a boolean. */
+export function checkCreateOptions(options: unknown): void {
+  if (typeof options !== 'object' || options === null) {
+    fail('type', `CrossEntropy.create: options must be an object, got ${describeKind(options)}`);
+  }
+  checkOptionNames(options, ['device', 'poisonOutputs', 'subgroups'], 'CrossEntropy.create');
+  const { device, poisonOutputs, subgroups } = options as { device?: unknown; poisonOutputs?: unknown; subgroups?: unknown };
+  const looksLikeDevice = typeof device === 'object' && device !== null
+    && typeof (device as Partial<GPUDevice>).createBuffer === 'function' && 'queue' in device;
+  if (device !== undefined && !looksLikeDevice) {
+    fail('type', `CrossEntropy.create: options.device must be a GPUDevice, got ${describeKind(device)}`);
+  }
+  readBoolean('CrossEntropy.create: options.poisonOutputs', poisonOutputs, false);
+  if (subgroups !== undefined) readBoolean('CrossEntropy.create: options.subgroups', subgroups, false);
+}
+
+/** Checks that `options.encoder` is a GPUCommandEncoder (that forwardGpu can encode a pass into). */
+export function checkEncoder(encoder: unknown): void {
+  const looksLikeEncoder = typeof encoder === 'object' && encoder !== null
+    && typeof (encoder as Partial<GPUCommandEncoder>).beginComputePass === 'function'
+    && typeof (encoder as Partial<GPUCommandEncoder>).finish === 'function';
+  if (!looksLikeEncoder) fail('type', `options.encoder must be a GPUCommandEncoder, got ${describeKind(encoder)}`);
 }

@@ -3,27 +3,32 @@
  * so nothing leaks whether the call succeeds or throws.
  */
 import { BufferUsage, ELEMENT_BYTES, MapMode } from './constants.js';
+import { inErrorScopes } from './error-scopes.js';
+import type { GpuMemoryLedger } from './memory-ledger.js';
 
 /** The bit pattern of a quiet NaN, written over outputs when poisoning is on. */
 const POISON_BITS = 0x7fc00000;
 
 export class CallBuffers {
   readonly #device: GPUDevice;
+  readonly #ledger: GpuMemoryLedger;
   readonly #poison: boolean;
   readonly #owned: GPUBuffer[] = [];
   readonly #outputs: GPUBuffer[] = [];
   #placeholder: GPUBuffer | undefined;
   #staging: GPUBuffer | undefined;
 
-  constructor(device: GPUDevice, poison: boolean) {
+  /** Every buffer is created and destroyed through `ledger`, which counts what the instance holds. */
+  constructor(device: GPUDevice, ledger: GpuMemoryLedger, poison: boolean) {
     this.#device = device;
+    this.#ledger = ledger;
     this.#poison = poison;
   }
 
   /** A new buffer, owned by this call. `bytes` is rounded up to whole 4-byte elements, at least one. */
   create(label: string, bytes: number, usage: number): GPUBuffer {
     const size = Math.max(ELEMENT_BYTES, Math.ceil(bytes / ELEMENT_BYTES) * ELEMENT_BYTES);
-    const buffer = this.#device.createBuffer({ label: `cross-entropy:${label}`, size, usage });
+    const buffer = this.#ledger.create(this.#device, { label: `cross-entropy:${label}`, size, usage });
     this.#owned.push(buffer);
     return buffer;
   }
@@ -73,29 +78,32 @@ export class CallBuffers {
   async read(encoder: GPUCommandEncoder,
     ranges: readonly { buffer: GPUBuffer; offset?: number; bytes: number }[]): Promise<ArrayBuffer[]> {
     const total = Math.max(ELEMENT_BYTES, ranges.reduce((sum, r) => sum + r.bytes, 0));
-    if (this.#staging === undefined || this.#staging.size < total) {
-      this.#staging?.destroy();
-      this.#staging = this.#device.createBuffer({
-        label: 'cross-entropy:readback', size: total, usage: BufferUsage.MAP_READ | BufferUsage.COPY_DST,
-      });
+    // A copy from a buffer destroyed meanwhile, or a staging buffer that cannot be allocated, must
+    // not read as a result: the scopes turn either into a WebGpuError naming the object.
+    const { value: staging, reported } = inErrorScopes(this.#device, 'read', () => {
+      if (this.#staging === undefined || this.#staging.size < total) {
+        if (this.#staging) this.#ledger.destroy(this.#staging);
+        this.#staging = this.#ledger.create(this.#device, {
+          label: 'cross-entropy:readback', size: total, usage: BufferUsage.MAP_READ | BufferUsage.COPY_DST,
+        });
+      }
+      let offset = 0;
+      for (const { buffer, offset: from = 0, bytes } of ranges) {
+        if (bytes > 0) encoder.copyBufferToBuffer(buffer, from, this.#staging, offset, bytes);
+        offset += bytes;
+      }
+      this.#device.queue.submit([encoder.finish()]);
+      return this.#staging;
+    });
+    const [scoped, mapping] = await Promise.allSettled([reported, staging.mapAsync(MapMode.READ, 0, total)]);
+    if (scoped.status === 'rejected') {
+      if (mapping.status === 'fulfilled') staging.unmap();
+      throw scoped.reason;
     }
-    const staging = this.#staging;
-    let offset = 0;
-    for (const { buffer, offset: from = 0, bytes } of ranges) {
-      if (bytes > 0) encoder.copyBufferToBuffer(buffer, from, staging, offset, bytes);
-      offset += bytes;
-    }
-    // A copy from a buffer destroyed meanwhile must not read as a result.
-    this.#device.pushErrorScope('validation');
-    this.#device.queue.submit([encoder.finish()]);
-    const [scopeError] = await Promise.all([this.#device.popErrorScope(), staging.mapAsync(MapMode.READ, 0, total)]);
-    if (scopeError) {
-      staging.unmap();
-      throw new Error(`CrossEntropy: WebGPU reported an error: ${scopeError.message}`);
-    }
+    if (mapping.status === 'rejected') throw mapping.reason;
     try {
       const mapped = staging.getMappedRange(0, total);
-      offset = 0;
+      let offset = 0;
       return ranges.map(({ bytes }) => {
         const copy = mapped.slice(offset, offset + bytes);
         offset += bytes;
@@ -108,11 +116,11 @@ export class CallBuffers {
 
   /** Destroys every buffer this call created. */
   destroy(): void {
-    for (const buffer of this.#owned) buffer.destroy();
+    for (const buffer of this.#owned) this.#ledger.destroy(buffer);
     this.#owned.length = 0;
     this.#outputs.length = 0;
     this.#placeholder = undefined;
-    this.#staging?.destroy();
+    if (this.#staging) this.#ledger.destroy(this.#staging);
     this.#staging = undefined;
   }
 }

@@ -15,16 +15,21 @@ export class GpuForward<R extends Reduction> implements GpuForwardResult<R> {
   readonly #encoded: EncodedCrossEntropy;
   readonly #problem: Problem;
   readonly #release: () => void;
+  readonly #guard: <T>(read: () => Promise<T>) => Promise<T>;
   #released = false;
 
-  /** `release` hands the call's buffers back (to the frame pool) when the result is destroyed. */
+  /**
+   * `release` hands the call's buffers back (to the frame pool) when the result is destroyed;
+   * `guard` runs each read so that one failing because the instance or device is gone says so.
+   */
   constructor(device: GPUDevice, buffers: CallBuffers, encoded: EncodedCrossEntropy, problem: Problem,
-    release: () => void) {
+    release: () => void, guard: <T>(read: () => Promise<T>) => Promise<T>) {
     this.#device = device;
     this.#buffers = buffers;
     this.#encoded = encoded;
     this.#problem = problem;
     this.#release = release;
+    this.#guard = guard;
   }
 
   get loss(): GPUBuffer {
@@ -35,20 +40,28 @@ export class GpuForward<R extends Reduction> implements GpuForwardResult<R> {
     return this.#encoded.grad;
   }
 
-  async check(): Promise<void> {
-    const [status] = await this.#buffers.read(this.#encoder(), [{ buffer: this.#encoded.status, bytes: STATUS_BYTES }]);
-    await this.#throwIfBad(status!);
+  check(): Promise<void> {
+    return this.#guard(async () => {
+      this.#checkNotDestroyed();
+      const [status] = await this.#buffers.read(this.#encoder(), [{ buffer: this.#encoded.status, bytes: STATUS_BYTES }]);
+      await this.#throwIfBad(status!);
+    });
   }
 
   read(): Promise<ForwardResult<R>> {
-    return this.#read(true);
+    return this.#guard(() => this.#read(true));
   }
 
   readLoss(): Promise<ForwardResult<R>> {
-    return this.#read(false);
+    return this.#guard(() => this.#read(false));
+  }
+
+  #checkNotDestroyed(): void {
+    if (this.#released) throw new Error('GpuForwardResult: read after destroy(); its buffers are gone');
   }
 
   async #read(withGrad: boolean): Promise<ForwardResult<R>> {
+    this.#checkNotDestroyed();
     const { rows, classes } = this.#problem.layout;
     const lossBytes = (this.#problem.reduction === 'none' ? rows : 1) * ELEMENT_BYTES;
     const ranges = [

@@ -85,7 +85,7 @@ export interface Kernels {
 }
 
 /** One file of a shader program. */
-interface ShaderFile {
+export interface ShaderFile {
   readonly name: string;
   readonly code: string;
 }
@@ -190,7 +190,8 @@ async function createKernels(device: GPUDevice, subgroupSize: number): Promise<K
   return { subgroupSize, batchReduce, binary, rows };
 }
 
-async function createKernel(
+/** Compiles one kernel (exported for the test that feeds it a broken shader). */
+export async function createKernel(
   device: GPUDevice, files: readonly ShaderFile[], bindings: readonly BindingKind[],
   constants: Record<string, number> = {}, entryPoint = 'main',
 ): Promise<Kernel> {
