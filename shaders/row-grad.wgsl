@@ -10,7 +10,8 @@
 // Dispatch: one invocation per (chunk, row) pair, as row-stats: a row's summary, target and scale
 // are read once per invocation, then its chunk of classes is walked in memory order. 2-D folded.
 // For logits with class-index targets (the common case) every class but y takes the short form
-// k (p_c S - (eps / C) w_c), and the one invocation whose chunk holds y rewrites that class.
+// k (p_c S - (eps / C) w_c), and the one invocation whose chunk holds y rewrites that class
+// (rows with a finite max; the rest take the general form).
 // Entry points: `main` for any layout; `main_vec4` for contiguous rows whose length is a multiple
 // of 4, which reads and writes four classes at a time through vec4 views of the same bindings.
 //
@@ -131,21 +132,26 @@ fn class_gradient(r: RowGradient, c: u32, x: f32, w: f32, t: f32) -> f32 {
 }
 
 // For logits and class-index targets the gradient of every class but y is k (p_c S - spread w_c):
-// no per-class test of c == y. `softmax_scale` = k S and `spread_scale` = k spread fold the row's
-// constants; the chunk holding y rewrites that one class with class_gradient afterwards.
+// no per-class test of c == y. The chunk holding y rewrites that one class with class_gradient
+// afterwards. Rows whose max is not finite (only -inf, or a +inf) take class_gradient throughout,
+// for its NaN rules; k multiplies last, as there, so that k = inf (a 'mean' over zero weight)
+// gives the same infinities and NaNs as the reference.
 override FAST_CLASS_INDEX_PATH: bool = INPUT_KIND == INPUT_LOGITS && TARGET_KIND == TARGET_CLASS_INDEX;
 
+fn takes_fast_path(r: RowGradient) -> bool {
+  return FAST_CLASS_INDEX_PATH && r.used && is_finite(r.max_value);
+}
+
 fn softmax_gradient(r: RowGradient, x: f32, w: f32) -> f32 {
-  let z = log_space(x);
-  var g = exp((z - r.max_value) - r.log_norm) * (r.scale * r.softmax_weight);
+  var g = exp((log_space(x) - r.max_value) - r.log_norm) * r.softmax_weight;
   if (NEED_SMOOTHING_SUM) {
-    g -= (r.scale * r.spread) * w;
+    g -= r.spread * w;
   }
   if (HAS_SOFTCAP) {
     let th = capped_tanh(x / params.softcap);
     g *= 1.0 - th * th;
   }
-  return g;
+  return r.scale * g;
 }
 
 fn softmax_gradient4(r: RowGradient, x: vec4<f32>, w: vec4<f32>) -> vec4<f32> {
@@ -153,16 +159,16 @@ fn softmax_gradient4(r: RowGradient, x: vec4<f32>, w: vec4<f32>) -> vec4<f32> {
   if (HAS_SOFTCAP) {
     z = vec4<f32>(log_space(x.x), log_space(x.y), log_space(x.z), log_space(x.w));
   }
-  var g = exp((z - r.max_value) - r.log_norm) * (r.scale * r.softmax_weight);
+  var g = exp((z - r.max_value) - r.log_norm) * r.softmax_weight;
   if (NEED_SMOOTHING_SUM) {
-    g -= (r.scale * r.spread) * w;
+    g -= r.spread * w;
   }
   if (HAS_SOFTCAP) {
     let th = vec4<f32>(capped_tanh(x.x / params.softcap), capped_tanh(x.y / params.softcap),
                        capped_tanh(x.z / params.softcap), capped_tanh(x.w / params.softcap));
     g *= 1.0 - th * th;
   }
-  return g;
+  return r.scale * g;
 }
 
 fn input_at(at: u32) -> f32 {
@@ -241,7 +247,7 @@ fn main(@builtin(workgroup_id) group: vec3<u32>,
   let range = chunk_of_row(index, 1u);
   let r = row_gradient(range.row);
   var at = element_index(range.row, range.first);
-  if (FAST_CLASS_INDEX_PATH && r.used) {
+  if (takes_fast_path(r)) {
     let target_class = find_target_class(r, range.row, range.first, range.end);
     for (var c = range.first; c < range.end; c++) {
       grad[at] = softmax_gradient(r, input_at(at), class_weight(c));
@@ -271,7 +277,7 @@ fn main_vec4(@builtin(workgroup_id) group: vec3<u32>,
   let range = chunk_of_row(index, 4u);
   let row_base = range.row * (params.classes / 4u);
   let r = row_gradient(range.row);
-  if (FAST_CLASS_INDEX_PATH && r.used) {
+  if (takes_fast_path(r)) {
     let target_class = find_target_class4(r, row_base, range.first * 4u, range.end * 4u);
     for (var q = range.first; q < range.end; q++) {
       var w = vec4<f32>(1.0);

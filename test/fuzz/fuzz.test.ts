@@ -2,7 +2,7 @@
  * Fuzzing against the float64 reference (see properties.ts). `npm test` runs a fixed-seed slice;
  * `npm run fuzz` runs 100,000 cases with a fresh seed. Either prints its seed and how to replay it,
  * and a failure prints fast-check's shrunk counterexample: the failing cases of the smallest batch.
- *   FUZZ_RUNS   cases to run (default 3,000)
+ *   FUZZ_RUNS   cases to run (default 2,000)
  *   FUZZ_SEED   seed (default: fixed for the slice, fresh when FUZZ_RUNS is set)
  *   FUZZ_PATH   fast-check's path of a failure, to replay it directly
  */
@@ -16,9 +16,10 @@ const device = await requireDevice();
 
 /** Cases run at once: enough to overlap one call's submit and readback with another's work. */
 const BATCH = 16;
-const SLICE_RUNS = 3000;
+const SLICE_RUNS = 2000;
 const SLICE_SEED = 20261122;
-const MS_PER_CASE_ALLOWED = 20;
+// Generous: a timeout only stops a run that hangs (SwiftShader on two cores does about 25 per second).
+const MS_PER_CASE_ALLOWED = 100;
 
 const runs = Number(process.env.FUZZ_RUNS ?? SLICE_RUNS);
 const seed = Number(process.env.FUZZ_SEED ?? (process.env.FUZZ_RUNS ? Date.now() % 2 ** 31 : SLICE_SEED));

@@ -60,6 +60,11 @@ function logitValue(magnitude: number): fc.Arbitrary<number> {
   );
 }
 
+/** Log-probabilities are at most 0: the logit values folded onto (-inf, 0]. */
+function logProbabilityValue(magnitude: number): fc.Arbitrary<number> {
+  return logitValue(magnitude).map((v) => -Math.abs(v));
+}
+
 /** [C], [N, C], chunked rows, K-dimensional layouts and empty batches, with small dimensions. */
 const shapeArb: fc.Arbitrary<number[]> = fc.oneof(
   { weight: 3, arbitrary: fc.integer({ min: 1, max: 40 }).map((c) => [c]) },
@@ -114,7 +119,8 @@ export const fuzzCase: fc.Arbitrary<FuzzCase> = fc.record({
   const ignoreIndex = r.ignoreChoice === 'minusOne' ? -1
     : r.ignoreChoice === 'aClass' && r.targetKind === 'classIndex' ? classes - 1 : undefined;
   return fc.record({
-    logits: arrayOf(r.input === 'probabilities' ? probability : logitValue(r.magnitude), size),
+    logits: arrayOf(r.input === 'probabilities' ? probability
+      : r.input === 'logProbabilities' ? logProbabilityValue(r.magnitude) : logitValue(r.magnitude), size),
     target: r.targetKind === 'classIndex' ? classTargets(rows, classes, ignoreIndex ?? -100) : arrayOf(probability, size),
     weight: r.weighted ? arrayOf(notTiny(f32(0, 3)), classes) : fc.constant(undefined),
     gradOutput: r.grad && r.reduction === 'none' && r.withGradOutput ? arrayOf(f32(-2, 2), rows) : fc.constant(undefined),
