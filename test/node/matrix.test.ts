@@ -11,26 +11,11 @@ import { CrossEntropy, crossEntropyReference, type Reduction } from '../../src/i
 import { buildCase, caseName, type CaseSpec, type Values } from '../helpers/cases.js';
 import { expectMatchesReference } from '../helpers/expect-reference.js';
 import { onGpu } from '../helpers/gpu-inputs.js';
+import { MATRIX_SHAPES as SHAPES } from '../helpers/matrix-shapes.js';
 import { requireDevice } from '../helpers/webgpu-node.js';
 
 const device = await requireDevice();
 
-const SHAPES: readonly (readonly number[])[] = [
-  [5],                // one unbatched sample
-  [1, 1],             // one row, one class
-  [3, 1],
-  [7, 3],
-  [130, 10],          // rows not a multiple of the workgroup size
-  [33, 1000],
-  [4, 1025],          // one class past a chunk boundary
-  [3, 4097],
-  [3, 4100],          // contiguous vec4 rows cut into 5 chunks
-  [2, 32000],         // a language model's vocabulary
-  [1, 262144],        // the largest vocabulary DESIGN.md §4 names
-  [70000, 3],         // more than 65,535 rows
-  [2, 5, 4, 3],       // K-dimensional: classes strided by 12
-  [2, 21, 16, 16],    // segmentation-like
-];
 
 const REDUCTIONS: readonly Reduction[] = ['mean', 'sum', 'none'];
 
