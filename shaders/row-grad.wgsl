@@ -69,7 +69,10 @@ fn class_weight(c: u32) -> f32 {
 
 fn row_scale(row: u32) -> f32 {
   if (params.reduction == REDUCTION_MEAN) {
-    return 1.0 / batch_weight[0];
+    // A denominator of 0 (every used row of weight 0) leaves the slope undefined: NaN, as the
+    // reference (1 / 0 = inf would turn into inf or NaN depending on a flushed subnormal p).
+    let denominator = batch_weight[0];
+    return select(1.0 / denominator, quiet_nan(), denominator == 0.0);
   }
   if (params.reduction == REDUCTION_SUM || params.has_grad_output == 0u) {
     return 1.0;
@@ -134,8 +137,7 @@ fn class_gradient(r: RowGradient, c: u32, x: f32, w: f32, t: f32) -> f32 {
 // For logits and class-index targets the gradient of every class but y is k (p_c S - spread w_c):
 // no per-class test of c == y. The chunk holding y rewrites that one class with class_gradient
 // afterwards. Rows whose max is not finite (only -inf, or a +inf) take class_gradient throughout,
-// for its NaN rules; k multiplies last, as there, so that k = inf (a 'mean' over zero weight)
-// gives the same infinities and NaNs as the reference.
+// for its NaN rules. k multiplies last, as there and in the reference.
 override FAST_CLASS_INDEX_PATH: bool = INPUT_KIND == INPUT_LOGITS && TARGET_KIND == TARGET_CLASS_INDEX;
 
 fn takes_fast_path(r: RowGradient) -> bool {

@@ -151,7 +151,9 @@ export function crossEntropyReference(
   const grad = new Float64Array(x.length);
   for (let row = 0; row < rows; row++) {
     if (isIgnored(row)) continue;
-    const scale = problem.reduction === 'mean' ? 1 / denominator
+    // 'mean' over a denominator of 0 (every used row of weight 0): the loss is x / 0 and its slope
+    // is undefined, NaN for every used row, as PyTorch's backward (grad / total_weight) makes it.
+    const scale = problem.reduction === 'mean' ? (denominator === 0 ? NaN : 1 / denominator)
       : problem.reduction === 'sum' ? 1 : (gradOutput?.[row] ?? 1);
     const view = rowView(problem, row);
     const rowLogp = logProbabilities(problem, x, view);

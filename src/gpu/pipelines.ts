@@ -95,9 +95,9 @@ const ROW_SCAN: ShaderFile = { name: 'row-scan', code: rowScanSource };
 const ROW_SCAN_VEC4: ShaderFile = { name: 'row-scan-vec4', code: rowScanVec4Source };
 const SHARED_FILES: ReadonlySet<ShaderFile> = new Set([ROW_COMMON, ROW_SCAN, ROW_SCAN_VEC4]);
 
-/** The file a program is named after: its one file that is not shared with other kernels. */
+/** The file a program is named after: its last file that is not shared with other kernels. */
 function mainFile(files: readonly ShaderFile[]): ShaderFile {
-  return files.find((f) => !SHARED_FILES.has(f)) ?? files.at(-1)!;
+  return files.findLast((f) => !SHARED_FILES.has(f)) ?? files.at(-1)!;
 }
 
 /** A shader that failed to compile: names the file, line and column of each error. */
