@@ -73,7 +73,7 @@ export function showAdapter(section: HTMLElement, adapter: GPUAdapter): void {
     ...detail('device', info.device || info.description || '—'),
     ...detail('fallback adapter', fallback ? 'yes: software, timings say little about a GPU' : 'no', 'fallback'),
     ...detail('features', featureChips(adapter)),
-    ...detail('used by the library', 'core WebGPU only: no optional feature (kernels are subgroup- and barrier-free)'),
+    ...detail('used by the library', 'starting…', 'used'),
   );
   for (const [limit, kind] of SHOWN_LIMITS) {
     const value = adapter.limits[limit];
@@ -101,4 +101,16 @@ export function showUnavailable(section: HTMLElement, reason: Unavailable): void
   const note = element('p', 'hint', 'The single example still works: its numbers come from the float64 reference on the CPU. '
     + 'The batch and benchmark views need WebGPU.');
   section.replaceChildren(head, how, note);
+}
+
+/**
+ * What the library uses on this adapter: subgroups when its kernels chose them (not on a software
+ * adapter, where they measured slower), else core WebGPU only; every kernel is barrier-free.
+ */
+export function showLibraryFeatures(section: HTMLElement, subgroupSize: number): void {
+  const shown = section.querySelector('dd[data-key="used"]');
+  if (shown === null) return;
+  shown.textContent = subgroupSize > 0
+    ? `subgroups (size ${subgroupSize}) in the row statistics; no workgroup barriers`
+    : 'core WebGPU only: no subgroups (not offered, or slower on a software adapter); no workgroup barriers';
 }

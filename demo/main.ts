@@ -3,7 +3,7 @@
  * WebGPU the page says so and how to get it, and the single example runs on the float64 reference.
  */
 import { CrossEntropy } from '../src/index.js';
-import { findAdapter, showAdapter, showUnavailable } from './adapter.js';
+import { findAdapter, showAdapter, showLibraryFeatures, showUnavailable } from './adapter.js';
 import { BatchView } from './batch.js';
 import { BenchmarkView } from './benchmark.js';
 import { byId, element, messageOf } from './dom.js';
@@ -19,6 +19,7 @@ async function main(): Promise<void> {
     showAdapter(card, lookup.adapter);
     try {
       ce = await CrossEntropy.create();
+      showLibraryFeatures(card, ce.subgroupSize);
     } catch (error) {
       card.append(element('p', 'check fail', `Could not start the library on this adapter: ${messageOf(error)}`));
     }

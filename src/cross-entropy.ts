@@ -112,6 +112,11 @@ export class CrossEntropy {
     return this.#device;
   }
 
+  /** The subgroup size the row kernels use subgroup operations with; 0 when they do not. */
+  get subgroupSize(): number {
+    return this.#kernels.subgroupSize;
+  }
+
   /**
    * The GPU buffers this instance holds now (prepared calls kept for reuse, results not yet
    * destroyed, calls in flight) and their bytes. Flat across a training loop; 0 after `destroy()`.
