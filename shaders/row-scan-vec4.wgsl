@@ -29,6 +29,21 @@ fn sum4(v: vec4<f32>) -> f32 {
   return (v.x + v.y) + (v.z + v.w);
 }
 
+// What walking one (chunk, row) pair needs: its classes (in vec4 steps), where its row starts, and
+// the label-smoothing factors of probability targets, t' = t * smooth_keep + smooth_spread.
+struct ChunkWalk {
+  range: ChunkOfRow,
+  row_base: u32,
+  smooth_keep: f32,
+  smooth_spread: f32,
+}
+
+fn chunk_walk(index: u32) -> ChunkWalk {
+  let range = chunk_of_row(index, 4u);
+  return ChunkWalk(range, range.row * (params.classes / 4u), 1.0 - params.label_smoothing,
+                   params.label_smoothing / f32(params.classes));
+}
+
 // A state before its first step: it starts from the largest of the step's four values, so that
 // step shifts nothing (a shift of an empty state would be inf * 0 = NaN when that value is -inf).
 fn start_state4(row_base: u32, q: u32) -> RowState {
@@ -40,8 +55,9 @@ fn start_state4(row_base: u32, q: u32) -> RowState {
   return state;
 }
 
-// Adds vec4 `q` of the row starting at vec4 `row_base` to the state.
-fn absorb4(state: ptr<function, RowState>, row_base: u32, q: u32, smooth_keep: f32, smooth_spread: f32) {
+// Adds vec4 `q` of the walk's row to the state.
+fn absorb4(state: ptr<function, RowState>, walk: ChunkWalk, q: u32) {
+  let row_base = walk.row_base;
   let v = log_space4(logits[row_base + q]);
   if (INPUT_KIND == INPUT_LOGITS) {
     let m4 = max(max(v.x, v.y), max(v.z, v.w));
@@ -70,7 +86,7 @@ fn absorb4(state: ptr<function, RowState>, row_base: u32, q: u32, smooth_keep: f
     (*state).smooth_mass += sum4(w);
   }
   if (TARGET_KIND == TARGET_PROBABILITIES) {
-    let tw = w * (target_probability[row_base + q] * smooth_keep + smooth_spread);
+    let tw = w * (target_probability[row_base + q] * walk.smooth_keep + walk.smooth_spread);
     (*state).target_dist += dot(tw, dist);
     (*state).target_mass += sum4(tw);
   }

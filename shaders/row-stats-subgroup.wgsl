@@ -48,23 +48,20 @@ fn main(@builtin(workgroup_id) group: vec3<u32>,
   if (index >= params.rows * params.chunks) {
     return;
   }
-  let range = chunk_of_row(index, 4u);
-  let row_base = range.row * (params.classes / 4u);
-  let smooth_keep = 1.0 - params.label_smoothing;
-  let smooth_spread = params.label_smoothing / f32(params.classes);
-
+  let walk = chunk_walk(index);
+  let range = walk.range;
   let start = range.first + lane;
   let has_data = start < range.end;
   var state = RowState(0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0);
   if (has_data) {
-    state = start_state4(row_base, start);
+    state = start_state4(walk.row_base, start);
     for (var q = start; q < range.end; q += workgroup_size) {
-      absorb4(&state, row_base, q, smooth_keep, smooth_spread);
+      absorb4(&state, walk, q);
     }
   }
   var merged = subgroup_merge(state, has_data);
   if (lane == 0u) {
-    merged.target_logit = target_logit4(range.row, row_base, range.first, range.end);
+    merged.target_logit = target_logit4(range.row, walk.row_base, range.first, range.end);
     partials[index] = merged;
   }
 }

@@ -13,15 +13,12 @@ fn main(@builtin(workgroup_id) group: vec3<u32>,
   if (index >= params.rows * params.chunks) {
     return;
   }
-  let range = chunk_of_row(index, 4u);
-  let row_base = range.row * (params.classes / 4u);
-  let smooth_keep = 1.0 - params.label_smoothing;
-  let smooth_spread = params.label_smoothing / f32(params.classes);
-
-  var state = start_state4(row_base, range.first);
+  let walk = chunk_walk(index);
+  let range = walk.range;
+  var state = start_state4(walk.row_base, range.first);
   for (var q = range.first; q < range.end; q++) {
-    absorb4(&state, row_base, q, smooth_keep, smooth_spread);
+    absorb4(&state, walk, q);
   }
-  state.target_logit = target_logit4(range.row, row_base, range.first, range.end);
+  state.target_logit = target_logit4(range.row, walk.row_base, range.first, range.end);
   partials[index] = state;
 }
