@@ -60,6 +60,14 @@ struct RowGradient {
   log_norm: f32,
 }
 
+// The slope of softcap * tanh(x / softcap): 1 - tanh^2(u) = sech^2(u) = 4 e / (1 + e)^2 with
+// e = exp(-2 |u|). Written so, not as 1 - tanh^2: near |tanh| = 1 that difference keeps only a few
+// bits in f32 (at u = 7.6 the slope is 1e-6 and 1 - tanh^2 was 6% off).
+fn softcap_slope(x: f32) -> f32 {
+  let e = exp(-2.0 * abs(x / params.softcap));
+  return 4.0 * e / ((1.0 + e) * (1.0 + e));
+}
+
 fn class_weight(c: u32) -> f32 {
   if (HAS_WEIGHT) {
     return weight[c];
@@ -122,8 +130,7 @@ fn class_gradient(r: RowGradient, c: u32, x: f32, w: f32, t: f32) -> f32 {
     let undefined_slope = is_nan(x) || is_nan(log_p);
     g = select(exp(log_p) * r.softmax_weight - coef, quiet_nan(), undefined_slope);
     if (HAS_SOFTCAP) {
-      let th = capped_tanh(x / params.softcap);
-      g *= 1.0 - th * th;
+      g *= softcap_slope(x);
     }
   } else if (INPUT_KIND == INPUT_PROBABILITIES) {
     g = select(0.0, -coef / x, floored_log(x) > LOG_PROBABILITY_FLOOR);
@@ -150,8 +157,7 @@ fn softmax_gradient(r: RowGradient, x: f32, w: f32) -> f32 {
     g -= r.spread * w;
   }
   if (HAS_SOFTCAP) {
-    let th = capped_tanh(x / params.softcap);
-    g *= 1.0 - th * th;
+    g *= softcap_slope(x);
   }
   return r.scale * g;
 }
@@ -166,9 +172,7 @@ fn softmax_gradient4(r: RowGradient, x: vec4<f32>, w: vec4<f32>) -> vec4<f32> {
     g -= r.spread * w;
   }
   if (HAS_SOFTCAP) {
-    let th = vec4<f32>(capped_tanh(x.x / params.softcap), capped_tanh(x.y / params.softcap),
-                       capped_tanh(x.z / params.softcap), capped_tanh(x.w / params.softcap));
-    g *= 1.0 - th * th;
+    g *= vec4<f32>(softcap_slope(x.x), softcap_slope(x.y), softcap_slope(x.z), softcap_slope(x.w));
   }
   return r.scale * g;
 }
