@@ -163,6 +163,15 @@ export function crossEntropyReference(
   return { loss, grad, magnitude };
 }
 
+/**
+ * d/dx of cap * tanh(x / cap) at u = x / cap: sech²(u) = 4e / (1 + e)² with e = exp(-2|u|), which
+ * keeps its precision where tanh(u) is near ±1 (1 - tanh² would cancel there, even in float64).
+ */
+function softcapSlope(u: number): number {
+  const e = Math.exp(-2 * Math.abs(u));
+  return (4 * e) / ((1 + e) * (1 + e));
+}
+
 /** d(loss)/d(input) of one row, from the coefficients of its log-probabilities. */
 function writeRowGradient(problem: Problem, x: Values, view: RowView, { logp, lse }: RowLogProbabilities,
   coef: Float64Array, scale: number, grad: Float64Array): void {
@@ -176,7 +185,7 @@ function writeRowGradient(problem: Problem, x: Values, view: RowView, { logp, ls
     if (problem.input === 'logits') {
       // d/dx_c of -sum_j coef_j (x_j - lse) = p_c * sum_j coef_j - coef_c; softcap's chain rule.
       g = Math.exp(logp[c]!) * totalCoef - coef[c]!;
-      if (cap > 0) g *= 1 - Math.tanh(x[at]! / cap) ** 2;
+      if (cap > 0) g *= softcapSlope(x[at]! / cap);
     } else if (problem.input === 'logProbabilities') {
       g = -coef[c]!;
     } else {
