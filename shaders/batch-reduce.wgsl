@@ -15,6 +15,7 @@
 //   out_weight : out, partial sums of in_weight
 
 const LARGEST_FINITE_F32_BITS: u32 = 0x7f7fffffu;
+const QUIET_NAN_BITS: u32 = 0x7fc00000u;
 const DIVIDE_BY_WEIGHT: u32 = 1u;
 const DIVIDE_BY_COUNT: u32 = 2u;
 
@@ -84,7 +85,10 @@ fn main(@builtin(workgroup_id) group: vec3<u32>,
   var loss_sum = value(loss);
   let weight_sum = value(weight);
   if (params.divide == DIVIDE_BY_WEIGHT) {
-    loss_sum = loss_sum / weight_sum;
+    // A 'mean' over a total weight of 0 is undefined: NaN (PyTorch's 0 / 0), not +inf when z-loss
+    // or a rounding leaves a numerator above 0.
+    let nan_bits = QUIET_NAN_BITS;
+    loss_sum = select(loss_sum / weight_sum, bitcast<f32>(nan_bits), weight_sum == 0.0);
   } else if (params.divide == DIVIDE_BY_COUNT) {
     loss_sum = loss_sum / params.denominator;
   }

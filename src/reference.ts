@@ -139,7 +139,8 @@ export function crossEntropyReference(
     denominator += problem.targetKind === 'classIndex' ? weight(target[row]!) : 1;
   }
 
-  const reduce = (sum: number): number => (problem.reduction === 'mean' ? sum / denominator : sum);
+  // A 'mean' over a total weight of 0 is undefined: NaN (PyTorch's 0 / 0, also with z-loss).
+  const reduce = (sum: number): number => (problem.reduction === 'mean' ? (denominator === 0 ? NaN : sum / denominator) : sum);
   const loss = problem.reduction === 'none' ? perRow : reduce(perRow.reduce((acc, v) => acc + v, 0));
   const usedRows = perRow.reduce((acc, _, row) => acc + (isIgnored(row) ? 0 : 1), 0);
   const magnitude = {

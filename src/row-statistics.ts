@@ -137,5 +137,6 @@ export function lossFromRowStatistics(stats: RowStatistics, options: RowStatisti
   }
   if (reduction === 'none') return perRow;
   const sum = perRow.reduce((a, b) => a + b, 0);
-  return reduction === 'sum' ? sum : sum / denominator;
+  // A total weight of 0 makes the mean undefined: NaN, as the GPU loss and the reference.
+  return reduction === 'sum' ? sum : denominator === 0 ? NaN : sum / denominator;
 }
