@@ -81,6 +81,24 @@ fn is_finite(x: f32) -> bool {
   return abs(x) <= bitcast<f32>(LARGEST_FINITE_F32_BITS);
 }
 
+fn negative_infinity() -> f32 {
+  let bits = NEGATIVE_INFINITY_BITS;
+  return bitcast<f32>(bits);
+}
+
+// PyTorch's sums over log p take 0 * log p = 0 * -inf = NaN for a -inf input of weight 0 (label
+// smoothing) or of target mass 0 (probability targets). The states measure distances from the max
+// and fold them into masses when the max moves, which would lose that NaN: it is set here instead.
+fn mark_zero_times_infinity(state: ptr<function, RowState>, zero_weight_at_minus_infinity: bool,
+                            zero_target_at_minus_infinity: bool) {
+  if (NEED_SMOOTHING_SUM && zero_weight_at_minus_infinity) {
+    (*state).smooth_dist = quiet_nan();
+  }
+  if (TARGET_KIND == TARGET_PROBABILITIES && zero_target_at_minus_infinity) {
+    (*state).target_dist = quiet_nan();
+  }
+}
+
 // A NaN made at run time: a constant expression may not evaluate to NaN in WGSL.
 fn quiet_nan() -> f32 {
   let bits = QUIET_NAN_BITS;

@@ -85,11 +85,15 @@ fn absorb4(state: ptr<function, RowState>, walk: ChunkWalk, q: u32) {
     (*state).smooth_dist += dot(w, dist);
     (*state).smooth_mass += sum4(w);
   }
+  var tw = vec4<f32>(1.0);
   if (TARGET_KIND == TARGET_PROBABILITIES) {
-    let tw = w * (target_probability[row_base + q] * walk.smooth_keep + walk.smooth_spread);
+    tw = w * (target_probability[row_base + q] * walk.smooth_keep + walk.smooth_spread);
     (*state).target_dist += dot(tw, dist);
     (*state).target_mass += sum4(tw);
   }
+  let minus_infinity = v == vec4<f32>(negative_infinity());
+  mark_zero_times_infinity(state, any(minus_infinity & (w == vec4<f32>(0.0))),
+                           any(minus_infinity & (tw == vec4<f32>(0.0))));
 }
 
 // x_y for a class-index target that lies in vec4s [first, end) of the row; 0 otherwise.

@@ -48,6 +48,8 @@ fn absorb(state: ptr<function, RowState>, x: f32, w: f32, tw: f32) {
     (*state).target_dist += tw * dist;
     (*state).target_mass += tw;
   }
+  let minus_infinity = x == negative_infinity();
+  mark_zero_times_infinity(state, minus_infinity && w == 0.0, minus_infinity && tw == 0.0);
 }
 
 // The state of classes [first, end) of `row`, in class order; x_y too if the target is among them.
