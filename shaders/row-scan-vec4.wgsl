@@ -56,7 +56,7 @@ fn start_state4(row_base: u32, q: u32) -> RowState {
 }
 
 // Adds vec4 `q` of the walk's row to the state.
-fn absorb4(state: ptr<function, RowState>, walk: ChunkWalk, q: u32) {
+fn absorb4(state: ptr<function, RowState>, errors: ptr<function, SumErrors>, walk: ChunkWalk, q: u32) {
   let row_base = walk.row_base;
   let v = log_space4(logits[row_base + q]);
   if (INPUT_KIND == INPUT_LOGITS) {
@@ -64,12 +64,7 @@ fn absorb4(state: ptr<function, RowState>, walk: ChunkWalk, q: u32) {
     if (m4 > (*state).max_value) {
       let shift = m4 - (*state).max_value;
       (*state).sum_exp *= exp(-shift);
-      if (NEED_SMOOTHING_SUM) {
-        (*state).smooth_dist += shift * (*state).smooth_mass;
-      }
-      if (TARGET_KIND == TARGET_PROBABILITIES) {
-        (*state).target_dist += shift * (*state).target_mass;
-      }
+      shift_distances(state, errors, shift);
       (*state).max_value = m4;
     }
   }
@@ -82,14 +77,14 @@ fn absorb4(state: ptr<function, RowState>, walk: ChunkWalk, q: u32) {
     w = weight[q];
   }
   if (NEED_SMOOTHING_SUM) {
-    (*state).smooth_dist += dot(w, dist);
-    (*state).smooth_mass += sum4(w);
+    add_compensated(&(*state).smooth_dist, &(*errors).smooth_dist, dot(w, dist));
+    add_compensated(&(*state).smooth_mass, &(*errors).smooth_mass, sum4(w));
   }
   var tw = vec4<f32>(1.0);
   if (TARGET_KIND == TARGET_PROBABILITIES) {
     tw = w * (target_probability[row_base + q] * walk.smooth_keep + walk.smooth_spread);
-    (*state).target_dist += dot(tw, dist);
-    (*state).target_mass += sum4(tw);
+    add_compensated(&(*state).target_dist, &(*errors).target_dist, dot(tw, dist));
+    add_compensated(&(*state).target_mass, &(*errors).target_mass, sum4(tw));
   }
   let minus_infinity = v == vec4<f32>(negative_infinity());
   mark_zero_times_infinity(state, any(minus_infinity & (w == vec4<f32>(0.0))),

@@ -22,18 +22,13 @@ fn class_weight(c: u32) -> f32 {
 }
 
 // Adds one class to the state. `w` is its weight, `tw` its weight times smoothed target mass.
-fn absorb(state: ptr<function, RowState>, x: f32, w: f32, tw: f32) {
+fn absorb(state: ptr<function, RowState>, errors: ptr<function, SumErrors>, x: f32, w: f32, tw: f32) {
   if (INPUT_KIND == INPUT_LOGITS) {
     if (x > (*state).max_value) {
       // Re-measure everything from the new max: every earlier distance grows by `shift`.
       let shift = x - (*state).max_value;
       (*state).sum_exp *= exp(-shift);
-      if (NEED_SMOOTHING_SUM) {
-        (*state).smooth_dist += shift * (*state).smooth_mass;
-      }
-      if (TARGET_KIND == TARGET_PROBABILITIES) {
-        (*state).target_dist += shift * (*state).target_mass;
-      }
+      shift_distances(state, errors, shift);
       (*state).max_value = x;
     }
   }
@@ -41,12 +36,12 @@ fn absorb(state: ptr<function, RowState>, x: f32, w: f32, tw: f32) {
   let dist = select((*state).max_value - x, 0.0, x == (*state).max_value);
   (*state).sum_exp += exp(-dist);
   if (NEED_SMOOTHING_SUM) {
-    (*state).smooth_dist += w * dist;
-    (*state).smooth_mass += w;
+    add_compensated(&(*state).smooth_dist, &(*errors).smooth_dist, w * dist);
+    add_compensated(&(*state).smooth_mass, &(*errors).smooth_mass, w);
   }
   if (TARGET_KIND == TARGET_PROBABILITIES) {
-    (*state).target_dist += tw * dist;
-    (*state).target_mass += tw;
+    add_compensated(&(*state).target_dist, &(*errors).target_dist, tw * dist);
+    add_compensated(&(*state).target_mass, &(*errors).target_mass, tw);
   }
   let minus_infinity = x == negative_infinity();
   mark_zero_times_infinity(state, minus_infinity && w == 0.0, minus_infinity && tw == 0.0);
@@ -61,6 +56,7 @@ fn scan_row(row: u32, first: u32, end: u32) -> RowState {
   let base = element_index(row, first);
   let stride = params.inner;
   var state = RowState(0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0);
+  var errors = SumErrors(0.0, 0.0, 0.0, 0.0);
   if (INPUT_KIND == INPUT_LOGITS) {
     // Start from the first element rather than a sentinel: the max is one of the values.
     state.max_value = log_space(logits[base]);
@@ -72,9 +68,10 @@ fn scan_row(row: u32, first: u32, end: u32) -> RowState {
     if (TARGET_KIND == TARGET_PROBABILITIES) {
       tw = w * (target_probability[at] * smooth_keep + smooth_spread);
     }
-    absorb(&state, log_space(logits[at]), w, tw);
+    absorb(&state, &errors, log_space(logits[at]), w, tw);
     at += stride;
   }
+  fold_sum_errors(&state, errors);
   if (TARGET_KIND == TARGET_CLASS_INDEX) {
     let y = local_class(class_target[row]);
     if (y >= i32(first) && y < i32(end)) {

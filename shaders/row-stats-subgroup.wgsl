@@ -55,9 +55,11 @@ fn main(@builtin(workgroup_id) group: vec3<u32>,
   var state = RowState(0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0);
   if (has_data) {
     state = start_state4(walk.row_base, start);
+    var errors = SumErrors(0.0, 0.0, 0.0, 0.0);
     for (var q = start; q < range.end; q += workgroup_size) {
-      absorb4(&state, walk, q);
+      absorb4(&state, &errors, walk, q);
     }
+    fold_sum_errors(&state, errors);
   }
   var merged = subgroup_merge(state, has_data);
   if (lane == 0u) {
