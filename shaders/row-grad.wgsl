@@ -60,6 +60,37 @@ struct RowGradient {
   log_norm: f32,
 }
 
+// ln 2 split in two: LN2_HI has its low 11 bits zero, so n * LN2_HI is exact for |n| < 2^11.
+const LN2_HI: f32 = 0.693145751953125;
+const LN2_LO: f32 = 1.4286068203094172e-6;
+// Below this argument exp(a) is under f32's normal range: the GPU's exp serves.
+const PRECISE_EXP_FLOOR: f32 = -87.0;
+// p S and coef closer than this factor: their difference is recomputed with precise_exp.
+const CANCELLATION_FACTOR: f32 = 16.0;
+
+// exp(a) to about 1 ulp: a = n ln 2 + r with |r| <= ln 2 / 2, e^r by its Taylor series to r^7
+// (truncation under 6e-9), scaled by 2^n. A GPU's exp may be off by 3 + 2|a| ulp (Vulkan's bound:
+// 1e-6 at a = -6), which a gradient that is a near-cancelled difference p S - coef multiplies.
+fn precise_exp(a: f32) -> f32 {
+  if (!(a > PRECISE_EXP_FLOOR) || !is_finite(a)) {
+    return exp(a);
+  }
+  let n = round(a * 1.4426950408889634);
+  let r = (a - n * LN2_HI) - n * LN2_LO;
+  let e = 1.0 + r * (1.0 + r * (0.5 + r * (1.0 / 6.0 + r * (1.0 / 24.0 + r * (1.0 / 120.0
+          + r * (1.0 / 720.0 + r * (1.0 / 5040.0)))))));
+  return ldexp(e, i32(n));
+}
+
+// p S - coef with p = exp(log_p): where the two terms nearly cancel, p is recomputed precisely.
+fn softmax_minus(log_p: f32, softmax_weight: f32, coef: f32) -> f32 {
+  let ps = exp(log_p) * softmax_weight;
+  if (abs(ps - coef) * CANCELLATION_FACTOR < abs(ps)) {
+    return precise_exp(log_p) * softmax_weight - coef;
+  }
+  return ps - coef;
+}
+
 // The slope of softcap * tanh(x / softcap): 1 - tanh^2(u) = sech^2(u) = 4 e / (1 + e)^2 with
 // e = exp(-2 |u|). Written so, not as 1 - tanh^2: near |tanh| = 1 that difference keeps only a few
 // bits in f32 (at u = 7.6 the slope is 1e-6 and 1 - tanh^2 was 6% off).
@@ -128,7 +159,7 @@ fn class_gradient(r: RowGradient, c: u32, x: f32, w: f32, t: f32) -> f32 {
     // A NaN log p (a NaN logit, +inf minus a row max of +inf, a row of only -inf) has a NaN
     // gradient, as in the reference: a GPU's exp(NaN) need not be NaN (SwiftShader's is +inf).
     let undefined_slope = is_nan(x) || is_nan(log_p);
-    g = select(exp(log_p) * r.softmax_weight - coef, quiet_nan(), undefined_slope);
+    g = select(softmax_minus(log_p, r.softmax_weight, coef), quiet_nan(), undefined_slope);
     if (HAS_SOFTCAP) {
       g *= softcap_slope(x);
     }
@@ -152,9 +183,12 @@ fn takes_fast_path(r: RowGradient) -> bool {
 }
 
 fn softmax_gradient(r: RowGradient, x: f32, w: f32) -> f32 {
-  var g = exp((log_space(x) - r.max_value) - r.log_norm) * r.softmax_weight;
+  let log_p = (log_space(x) - r.max_value) - r.log_norm;
+  var g: f32;
   if (NEED_SMOOTHING_SUM) {
-    g -= r.spread * w;
+    g = softmax_minus(log_p, r.softmax_weight, r.spread * w);
+  } else {
+    g = exp(log_p) * r.softmax_weight;
   }
   if (HAS_SOFTCAP) {
     g *= softcap_slope(x);
@@ -167,9 +201,17 @@ fn softmax_gradient4(r: RowGradient, x: vec4<f32>, w: vec4<f32>) -> vec4<f32> {
   if (HAS_SOFTCAP) {
     z = vec4<f32>(log_space(x.x), log_space(x.y), log_space(x.z), log_space(x.w));
   }
-  var g = exp((z - r.max_value) - r.log_norm) * r.softmax_weight;
+  let log_p = (z - r.max_value) - r.log_norm;
+  var g = exp(log_p) * r.softmax_weight;
   if (NEED_SMOOTHING_SUM) {
-    g -= r.spread * w;
+    let coef = r.spread * w;
+    // Where p S and the smoothing term nearly cancel, the four are redone precisely (rare).
+    if (any(abs(g - coef) * CANCELLATION_FACTOR < abs(g))) {
+      g = vec4<f32>(softmax_minus(log_p.x, r.softmax_weight, coef.x), softmax_minus(log_p.y, r.softmax_weight, coef.y),
+                    softmax_minus(log_p.z, r.softmax_weight, coef.z), softmax_minus(log_p.w, r.softmax_weight, coef.w));
+    } else {
+      g -= coef;
+    }
   }
   if (HAS_SOFTCAP) {
     g *= vec4<f32>(softcap_slope(x.x), softcap_slope(x.y), softcap_slope(x.z), softcap_slope(x.w));
