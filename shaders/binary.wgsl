@@ -3,7 +3,7 @@
 // evaluated without overflow or cancellation for any x (see main), or BCELoss on
 // probabilities: l = -w * [y max(log p, -100) + (1 - y) max(log(1 - p), -100)],
 //   dl/dp = w (p - y) / max(p (1 - p), 1e-12)  (PyTorch's backward).
-// The batch reduction of the element losses is batch-reduce's.
+// The batch reduction of the element losses is batch-reduce's. (The host prepends log1p.wgsl.)
 // Dispatch: one invocation per element, 2-D folded.
 //
 // Bindings:
@@ -44,24 +44,6 @@ struct Params {
 @group(0) @binding(7) var<storage, read_write> grad: array<f32>;
 
 override workgroup_size: u32 = 64u;
-
-// log(1 + z) for z in [0, 1], from arithmetic alone: log(1 + z) = 2 atanh(s) with s = z / (2 + z)
-// <= 1/3, summed to s^15 (relative error below 1e-8). The built-in log near 1 is only accurate to
-// an absolute 2^-21 (the precision Vulkan requires of log in [0.5, 2]), which would cost
-// small losses most of their digits.
-fn log1p_unit(z: f32) -> f32 {
-  let s = z / (2.0 + z);
-  let s2 = s * s;
-  var series = 1.0 / 15.0;
-  series = 1.0 / 13.0 + s2 * series;
-  series = 1.0 / 11.0 + s2 * series;
-  series = 1.0 / 9.0 + s2 * series;
-  series = 1.0 / 7.0 + s2 * series;
-  series = 1.0 / 5.0 + s2 * series;
-  series = 1.0 / 3.0 + s2 * series;
-  series = 1.0 + s2 * series;
-  return 2.0 * s * series;
-}
 
 @compute @workgroup_size(workgroup_size)
 fn main(@builtin(workgroup_id) group: vec3<u32>,

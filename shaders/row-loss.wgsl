@@ -1,7 +1,7 @@
 // Row loss: merges one row's chunk states into its log-sum-exp and computes the row's log-loss
 // (PyTorch cross_entropy: weight, ignore_index, label_smoothing, class-index or probability target),
-// plus the optional z-loss. (The host prepends row-common.wgsl and row-scan.wgsl, which declares
-// bindings 1 to 4.)
+// plus the optional z-loss. (The host prepends row-common.wgsl, log1p.wgsl and row-scan.wgsl, which
+// declares bindings 1 to 4.)
 //
 // Algorithm: chunk states are merged in chunk order (so reruns are bit-identical), giving
 // lse = max + log(sum_exp); the loss is w_y * (lse - x_y), plus the smoothing or probability-target
@@ -71,7 +71,9 @@ fn finish_row(row: u32, merged: RowState) {
   var log_norm = 0.0;
   var z_term = 0.0;
   if (INPUT_KIND == INPUT_LOGITS) {
-    log_norm = log(state.sum_exp);
+    // sum_exp >= 1 (the max's own term); up to 2, log1p_unit keeps the small log exact.
+    let excess = state.sum_exp - 1.0;
+    log_norm = select(log(state.sum_exp), log1p_unit(excess), excess <= 1.0);
     if (!is_finite(state.max_value)) {
       // PyTorch: lse = +inf makes log p NaN wherever x = +inf; a row of only -inf has lse = -inf
       // and log p NaN everywhere. Either way every sum over the row's log p is NaN.
