@@ -63,6 +63,7 @@ struct RowGradient {
 // ln 2 split in two: LN2_HI has its low 11 bits zero, so n * LN2_HI is exact for |n| < 2^11.
 const LN2_HI: f32 = 0.693145751953125;
 const LN2_LO: f32 = 1.4286068203094172e-6;
+const LOG2_E: f32 = 1.4426950408889634;
 // Below this argument exp(a) is under f32's normal range: the GPU's exp serves.
 const PRECISE_EXP_FLOOR: f32 = -87.0;
 // p S and coef closer than this factor: their difference is recomputed with precise_exp.
@@ -75,7 +76,7 @@ fn precise_exp(a: f32) -> f32 {
   if (!(a > PRECISE_EXP_FLOOR) || !is_finite(a)) {
     return exp(a);
   }
-  let n = round(a * 1.4426950408889634);
+  let n = round(a * LOG2_E);
   let r = (a - n * LN2_HI) - n * LN2_LO;
   let e = 1.0 + r * (1.0 + r * (0.5 + r * (1.0 / 6.0 + r * (1.0 / 24.0 + r * (1.0 / 120.0
           + r * (1.0 / 720.0 + r * (1.0 / 5040.0)))))));

@@ -18,8 +18,7 @@ fn subgroup_merge(state: RowState, has_data: bool) -> RowState {
   var shift = 0.0;
   var max_value = state.max_value;
   if (INPUT_KIND == INPUT_LOGITS) {
-    let none_bits = NEGATIVE_INFINITY_BITS;
-    max_value = subgroupMax(select(bitcast<f32>(none_bits), state.max_value, has_data));
+    max_value = subgroupMax(select(negative_infinity(), state.max_value, has_data));
     // A state whose max is the merged max needs no shift (this also keeps -inf runs NaN-free).
     shift = select(max_value - state.max_value, 0.0, state.max_value == max_value);
   }
