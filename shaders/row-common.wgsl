@@ -52,14 +52,26 @@ struct Params {
 
 // Online softmax state of a run of classes; distances are measured from `max_value`, so every
 // sum is of non-negative terms (no cancellation, whatever the magnitude of the logits).
+// The sum of exponentials is kept without the max's own term, exp(0) = 1: a confident row's
+// 1 - p_max and log-sum-exp are that small excess, whose digits would be lost beside the 1.
+// The masses keep their rounding error beside them (a class's gradient may need the mass of all
+// other classes, the mass minus a nearly equal weight).
 struct RowState {
   max_value: f32,     // running max of x (0 for inputs that are already log-probabilities)
-  sum_exp: f32,       // sum of exp(x - max_value)
+  excess_exp: f32,    // sum of exp(x - max_value) over the run's classes but one holding the max
+                      // (sum_exp - 1; -1 for a run of no classes)
   smooth_dist: f32,   // sum of w_c * (max_value - x_c)
   smooth_mass: f32,   // sum of w_c
   target_dist: f32,   // sum of w_c * t'_c * (max_value - x_c)        (probability targets)
   target_mass: f32,   // sum of w_c * t'_c                            (probability targets)
   target_logit: f32,  // x_y, written by the chunk that holds class y (class-index targets)
+  smooth_mass_error: f32,  // smooth_mass's rounding error: the exact sum is smooth_mass + this
+  target_mass_error: f32,  // target_mass's rounding error
+}
+
+// The state of a run of no classes (the subgroup form's idle invocations).
+fn empty_state() -> RowState {
+  return RowState(negative_infinity(), -1.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0);
 }
 
 // A whole row, merged from its chunks: what the loss, the gradient and row statistics need.
@@ -73,6 +85,9 @@ struct RowSummary {
   target_logit: f32,
   target_weight: f32, // w[y] (class indices)
   kind: u32,          // ROW_USED, ROW_IGNORED or ROW_TARGET_ABSENT
+  excess_exp: f32,    // sum_exp - 1 (see RowState): 1 - p_max = excess / (1 + excess)
+  mass_error: f32,    // the rounding error of the mass the gradient uses (smooth_mass for class
+                      // indices, target_mass for probability targets)
 }
 
 @group(0) @binding(0) var<uniform> params: Params;
@@ -104,11 +119,12 @@ fn compensated(sum: f32, error: f32) -> f32 {
   return select(sum, sum + error, is_finite(sum));
 }
 
+// The distance sums take their errors in; the masses keep theirs beside them.
 fn fold_sum_errors(state: ptr<function, RowState>, errors: SumErrors) {
   (*state).smooth_dist = compensated((*state).smooth_dist, errors.smooth_dist);
-  (*state).smooth_mass = compensated((*state).smooth_mass, errors.smooth_mass);
   (*state).target_dist = compensated((*state).target_dist, errors.target_dist);
-  (*state).target_mass = compensated((*state).target_mass, errors.target_mass);
+  (*state).smooth_mass_error = errors.smooth_mass;
+  (*state).target_mass_error = errors.target_mass;
 }
 
 // When the max moves up by `shift`, every distance summed so far grows by it: the distance sums
@@ -122,6 +138,51 @@ fn shift_distances(state: ptr<function, RowState>, errors: ptr<function, SumErro
     add_compensated(&(*state).target_dist, &(*errors).target_dist,
                     shift * ((*state).target_mass + (*errors).target_mass));
   }
+}
+
+// Merges state `b`, the classes after `a`'s, into `a`: both re-measured from the larger max (an
+// exact log-sum-exp of the two), the masses summed with their errors. Merging in a fixed order
+// keeps reruns bit-identical. An empty state (a max of -inf and no mass) merges as nothing.
+fn merge_states(a: RowState, b: RowState) -> RowState {
+  let target_logit = a.target_logit + b.target_logit;  // at most one run holds the target
+  var merged = a;
+  merged.target_logit = target_logit;
+  var shift_a = 0.0;
+  var shift_b = 0.0;
+  if (INPUT_KIND == INPUT_LOGITS) {
+    let m = max(a.max_value, b.max_value);
+    // A state whose max equals the merged max needs no shift (this also keeps -inf runs NaN-free).
+    shift_a = select(m - a.max_value, 0.0, a.max_value == m);
+    shift_b = select(m - b.max_value, 0.0, b.max_value == m);
+    merged.max_value = m;
+    // The run holding the merged max keeps its excess; the other's whole sum (excess + 1) joins it.
+    if (a.max_value == m) {
+      merged.excess_exp = a.excess_exp + (b.excess_exp + 1.0) * exp(-shift_b);
+    } else {
+      merged.excess_exp = b.excess_exp + (a.excess_exp + 1.0) * exp(-shift_a);
+    }
+  }
+  merged.smooth_dist = shifted_distance(a.smooth_dist, a.smooth_mass, shift_a)
+                     + shifted_distance(b.smooth_dist, b.smooth_mass, shift_b);
+  merged.target_dist = shifted_distance(a.target_dist, a.target_mass, shift_a)
+                     + shifted_distance(b.target_dist, b.target_mass, shift_b);
+  var smooth_mass = a.smooth_mass;
+  var smooth_mass_error = a.smooth_mass_error + b.smooth_mass_error;
+  add_compensated(&smooth_mass, &smooth_mass_error, b.smooth_mass);
+  var target_mass = a.target_mass;
+  var target_mass_error = a.target_mass_error + b.target_mass_error;
+  add_compensated(&target_mass, &target_mass_error, b.target_mass);
+  merged.smooth_mass = smooth_mass;
+  merged.smooth_mass_error = smooth_mass_error;
+  merged.target_mass = target_mass;
+  merged.target_mass_error = target_mass_error;
+  return merged;
+}
+
+// A distance sum re-measured from a max `shift` higher; an empty run's (mass 0) stays 0, as the
+// shift from its max of -inf is infinite.
+fn shifted_distance(dist: f32, mass: f32, shift: f32) -> f32 {
+  return select(dist + shift * mass, dist, shift == 0.0 || mass == 0.0);
 }
 
 fn negative_infinity() -> f32 {

@@ -2,7 +2,7 @@
 // recomputes the max or the sum of exponentials. (The host prepends row-common.wgsl.)
 //
 // Algorithm: the row loss is -sum_c coef_c * log p_c (+ z * lse^2), so for logits
-//   d/dx_c = k * (p_c * (sum_j coef_j + 2 z lse) - coef_c),  p_c = exp((x_c - max) - log_norm),
+//   d/dx_c = k * (p_c * S - coef_c),  S = sum_j coef_j + 2 z lse,  p_c = exp((x_c - max) - log_norm),
 // with coef_c = (1 - eps) w_y [c = y] + (eps / C) w_c for class indices and w_c t'_c for
 // probabilities; k = 1 / denominator ('mean'), 1 ('sum') or grad_output[row] ('none'). Softcap
 // multiplies by its derivative 1 - tanh^2; log-probability inputs give -k coef_c, probabilities
@@ -55,9 +55,14 @@ struct RowGradient {
   y: i32,               // the target class, relative to this shard (class indices)
   own_weight: f32,      // (1 - eps) w_y
   spread: f32,          // eps / C
-  softmax_weight: f32,  // sum_j coef_j + 2 z lse
+  softmax_weight: f32,  // S = sum_j coef_j + 2 z lse
   max_value: f32,
   log_norm: f32,
+  excess_exp: f32,      // sum_exp - 1: for a row whose max is unique and dominant, 1 - p_max
+                        // = excess / (1 + excess)
+  mass: f32,            // sum_j w_j (class indices, smoothing) or sum_j w_j t'_j (probabilities)
+  mass_error: f32,      // its rounding error
+  z_term: f32,          // 2 z lse
 }
 
 // ln 2 split in two: LN2_HI has its low 11 bits zero, so n * LN2_HI is exact for |n| < 2^11.
@@ -83,13 +88,36 @@ fn precise_exp(a: f32) -> f32 {
   return ldexp(e, i32(n));
 }
 
-// p S - coef with p = exp(log_p): where the two terms nearly cancel, p is recomputed precisely.
-fn softmax_minus(log_p: f32, softmax_weight: f32, coef: f32) -> f32 {
-  let ps = exp(log_p) * softmax_weight;
+// A class's gradient before k, p S - coef with p = exp(log_p), for a class of weight w that is the
+// row's max or not (at_max) and its target or not. Where the two terms nearly cancel, the
+// difference is computed again: for the row's dominant class (its unique max, p > 1/2) as
+// (S - coef) - q S with q = 1 - p, both known to a few ulp however close p is to 1; for any
+// other class with p from precise_exp.
+fn softmax_minus(r: RowGradient, log_p: f32, at_max: bool, coef: f32, w: f32, is_target: bool) -> f32 {
+  let ps = exp(log_p) * r.softmax_weight;
   if (abs(ps - coef) * CANCELLATION_FACTOR < abs(ps)) {
-    return precise_exp(log_p) * softmax_weight - coef;
+    if (at_max && r.excess_exp < 1.0) {
+      let q = r.excess_exp / (1.0 + r.excess_exp);
+      return other_classes_share(r, coef, w, is_target) - q * r.softmax_weight;
+    }
+    return precise_exp(log_p) * r.softmax_weight - coef;
   }
   return ps - coef;
+}
+
+// S - coef: the other classes' coefficients and the z-loss term, from the row's mass and its
+// rounding error (the mass minus a weight that holds nearly all of it keeps its digits).
+fn other_classes_share(r: RowGradient, coef: f32, w: f32, is_target: bool) -> f32 {
+  var share: f32;
+  if (TARGET_KIND == TARGET_PROBABILITIES) {
+    share = (r.mass - coef) + r.mass_error;
+  } else {
+    share = select(r.own_weight, 0.0, is_target);
+    if (NEED_SMOOTHING_SUM) {
+      share += r.spread * ((r.mass - w) + r.mass_error);
+    }
+  }
+  return share + r.z_term;
 }
 
 // The slope of softcap * tanh(x / softcap): 1 - tanh^2(u) = sech^2(u) = 4 e / (1 + e)^2 with
@@ -125,21 +153,23 @@ fn row_gradient(row: u32) -> RowGradient {
   let eps = params.label_smoothing;
   let used = summary.kind == ROW_USED;
   var r = RowGradient(used, 0.0, -1, (1.0 - eps) * summary.target_weight, eps / f32(params.classes), 0.0,
-                      summary.max_value, summary.log_norm);
+                      summary.max_value, summary.log_norm, summary.excess_exp, summary.target_mass,
+                      summary.mass_error, 0.0);
   if (used) {
     r.scale = row_scale(row);
   }
   var total = summary.target_mass;
   if (TARGET_KIND == TARGET_CLASS_INDEX) {
     r.y = local_class(class_target[row]);
+    r.mass = summary.smooth_mass;
     total = r.own_weight;
     if (NEED_SMOOTHING_SUM) {
       total += r.spread * summary.smooth_mass;
     }
   }
   // Without z-loss its term is 0, also where lse is infinite (0 * inf would be NaN).
-  r.softmax_weight = total + select(0.0, 2.0 * params.z_loss * (summary.max_value + summary.log_norm),
-                                    params.z_loss != 0.0);
+  r.z_term = select(0.0, 2.0 * params.z_loss * (summary.max_value + summary.log_norm), params.z_loss != 0.0);
+  r.softmax_weight = total + r.z_term;
   return r;
 }
 
@@ -156,11 +186,13 @@ fn class_gradient(r: RowGradient, c: u32, x: f32, w: f32, t: f32) -> f32 {
   }
   var g: f32;
   if (INPUT_KIND == INPUT_LOGITS) {
-    let log_p = (log_space(x) - r.max_value) - r.log_norm;
+    let z = log_space(x);
+    let log_p = (z - r.max_value) - r.log_norm;
     // A NaN log p (a NaN logit, +inf minus a row max of +inf, a row of only -inf) has a NaN
     // gradient, as in the reference: a GPU's exp(NaN) need not be NaN (SwiftShader's is +inf).
     let undefined_slope = is_nan(x) || is_nan(log_p);
-    g = select(softmax_minus(log_p, r.softmax_weight, coef), quiet_nan(), undefined_slope);
+    let is_target = TARGET_KIND == TARGET_CLASS_INDEX && i32(c) == r.y;
+    g = select(softmax_minus(r, log_p, z == r.max_value, coef, w, is_target), quiet_nan(), undefined_slope);
     if (HAS_SOFTCAP) {
       g *= softcap_slope(x);
     }
@@ -184,10 +216,11 @@ fn takes_fast_path(r: RowGradient) -> bool {
 }
 
 fn softmax_gradient(r: RowGradient, x: f32, w: f32) -> f32 {
-  let log_p = (log_space(x) - r.max_value) - r.log_norm;
+  let z = log_space(x);
+  let log_p = (z - r.max_value) - r.log_norm;
   var g: f32;
   if (NEED_SMOOTHING_SUM) {
-    g = softmax_minus(log_p, r.softmax_weight, r.spread * w);
+    g = softmax_minus(r, log_p, z == r.max_value, r.spread * w, w, false);
   } else {
     g = exp(log_p) * r.softmax_weight;
   }
@@ -208,8 +241,9 @@ fn softmax_gradient4(r: RowGradient, x: vec4<f32>, w: vec4<f32>) -> vec4<f32> {
     let coef = r.spread * w;
     // Where p S and the smoothing term nearly cancel, the four are redone precisely (rare).
     if (any(abs(g - coef) * CANCELLATION_FACTOR < abs(g))) {
-      g = vec4<f32>(softmax_minus(log_p.x, r.softmax_weight, coef.x), softmax_minus(log_p.y, r.softmax_weight, coef.y),
-                    softmax_minus(log_p.z, r.softmax_weight, coef.z), softmax_minus(log_p.w, r.softmax_weight, coef.w));
+      let at_max = z == vec4<f32>(r.max_value);
+      g = vec4<f32>(softmax_minus(r, log_p.x, at_max.x, coef.x, w.x, false), softmax_minus(r, log_p.y, at_max.y, coef.y, w.y, false),
+                    softmax_minus(r, log_p.z, at_max.z, coef.z, w.z, false), softmax_minus(r, log_p.w, at_max.w, coef.w, w.w, false));
     } else {
       g -= coef;
     }

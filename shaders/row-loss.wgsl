@@ -4,7 +4,7 @@
 // declares bindings 1 to 4.)
 //
 // Algorithm: chunk states are merged in chunk order (so reruns are bit-identical), giving
-// lse = max + log(sum_exp); the loss is w_y * (lse - x_y), plus the smoothing or probability-target
+// lse = max + log(1 + excess_exp); the loss is w_y * (lse - x_y), plus the smoothing or probability-target
 // sums, all written as non-negative distances from the max. Each row also writes the weight it adds
 // to the 'mean' denominator (w[y] for class indices, 0 when ignored, 1 for probability targets) and
 // its merged summary, which the gradient and row statistics read.
@@ -35,27 +35,6 @@ struct Status {
 
 override workgroup_size: u32 = 64u;
 
-// Merges state `b` into `a`, re-measuring both from the larger max (exact log-sum-exp of the two).
-fn merge(a: RowState, b: RowState) -> RowState {
-  let target_logit = a.target_logit + b.target_logit;  // at most one chunk holds the target
-  if (INPUT_KIND != INPUT_LOGITS) {
-    return RowState(0.0, 1.0, a.smooth_dist + b.smooth_dist, a.smooth_mass + b.smooth_mass,
-                    a.target_dist + b.target_dist, a.target_mass + b.target_mass, target_logit);
-  }
-  let m = max(a.max_value, b.max_value);
-  // A state whose max equals the merged max needs no shift (this also keeps -inf runs NaN-free).
-  let shift_a = select(m - a.max_value, 0.0, a.max_value == m);
-  let shift_b = select(m - b.max_value, 0.0, b.max_value == m);
-  return RowState(
-    m,
-    a.sum_exp * exp(-shift_a) + b.sum_exp * exp(-shift_b),
-    a.smooth_dist + shift_a * a.smooth_mass + b.smooth_dist + shift_b * b.smooth_mass,
-    a.smooth_mass + b.smooth_mass,
-    a.target_dist + shift_a * a.target_mass + b.target_dist + shift_b * b.target_mass,
-    a.target_mass + b.target_mass,
-    target_logit);
-}
-
 fn write_row(row: u32, loss: f32, denominator_weight: f32, summary: RowSummary) {
   row_loss[row] = loss;
   row_weight[row] = denominator_weight;
@@ -69,11 +48,13 @@ fn finish_row(row: u32, merged: RowState) {
   var state = merged;
   // log(sum exp(x - max)): the row's log-sum-exp minus its max; 0 when the input is already log p.
   var log_norm = 0.0;
+  var excess = 0.0;
   var z_term = 0.0;
   if (INPUT_KIND == INPUT_LOGITS) {
-    // sum_exp >= 1 (the max's own term); up to 2, log1p_unit keeps the small log exact.
-    let excess = state.sum_exp - 1.0;
-    log_norm = select(log(state.sum_exp), log1p_unit(excess), excess <= 1.0);
+    // The sum of exponentials is 1 + excess (the max's own term and the rest); while the rest is
+    // at most 1, log1p_unit keeps the small log exact.
+    excess = state.excess_exp;
+    log_norm = select(log(1.0 + excess), log1p_unit(excess), excess <= 1.0);
     if (!is_finite(state.max_value)) {
       // PyTorch: lse = +inf makes log p NaN wherever x = +inf; a row of only -inf has lse = -inf
       // and log p NaN everywhere. Either way every sum over the row's log p is NaN.
@@ -83,8 +64,13 @@ fn finish_row(row: u32, merged: RowState) {
     let lse = state.max_value + log_norm;
     z_term = params.z_loss * lse * lse;
   }
+  var mass_error = state.smooth_mass_error;
+  if (TARGET_KIND == TARGET_PROBABILITIES) {
+    mass_error = state.target_mass_error;
+  }
   var summary = RowSummary(state.max_value, log_norm, state.smooth_dist, state.smooth_mass,
-                           state.target_dist, state.target_mass, state.target_logit, 1.0, ROW_USED);
+                           state.target_dist, state.target_mass, state.target_logit, 1.0, ROW_USED,
+                           excess, mass_error);
 
   if (TARGET_KIND != TARGET_CLASS_INDEX) {
     write_row(row, state.target_dist + log_norm * state.target_mass + z_term, 1.0, summary);
@@ -136,7 +122,7 @@ fn main(@builtin(workgroup_id) group: vec3<u32>,
   }
   var state = partials[row];
   for (var chunk = 1u; chunk < params.chunks; chunk++) {
-    state = merge(state, partials[chunk * params.rows + row]);
+    state = merge_states(state, partials[chunk * params.rows + row]);
   }
   finish_row(row, state);
 }

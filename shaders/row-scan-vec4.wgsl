@@ -44,10 +44,11 @@ fn chunk_walk(index: u32) -> ChunkWalk {
                    params.label_smoothing / f32(params.classes));
 }
 
-// A state before its first step: it starts from the largest of the step's four values, so that
-// step shifts nothing (a shift of an empty state would be inf * 0 = NaN when that value is -inf).
+// A state before its first step (no classes: excess -1, a sum of 0): it starts from the largest
+// of the step's four values, so that step shifts nothing (a shift of an empty state would be
+// inf * 0 = NaN when that value is -inf).
 fn start_state4(row_base: u32, q: u32) -> RowState {
-  var state = RowState(0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0);
+  var state = RowState(0.0, -1.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0);
   if (INPUT_KIND == INPUT_LOGITS) {
     let v = log_space4(logits[row_base + q]);
     state.max_value = max(max(v.x, v.y), max(v.z, v.w));
@@ -59,19 +60,28 @@ fn start_state4(row_base: u32, q: u32) -> RowState {
 fn absorb4(state: ptr<function, RowState>, errors: ptr<function, SumErrors>, walk: ChunkWalk, q: u32) {
   let row_base = walk.row_base;
   let v = log_space4(logits[row_base + q]);
+  var moved = 0.0;
   if (INPUT_KIND == INPUT_LOGITS) {
     let m4 = max(max(v.x, v.y), max(v.z, v.w));
     if (m4 > (*state).max_value) {
+      // The old max's term joins the excess; one of the four is the new max, whose 1 is implicit.
       let shift = m4 - (*state).max_value;
-      (*state).sum_exp *= exp(-shift);
+      (*state).excess_exp = ((*state).excess_exp + 1.0) * exp(-shift);
       shift_distances(state, errors, shift);
       (*state).max_value = m4;
+      moved = 1.0;
     }
   }
   let m = vec4<f32>((*state).max_value);
   // v == max covers runs of -inf masks (max - v would be NaN): they count as the max itself.
-  let dist = select(m - v, vec4<f32>(0.0), v == m);
-  (*state).sum_exp += sum4(exp(-dist));
+  let at_max = v == m;
+  let dist = select(m - v, vec4<f32>(0.0), at_max);
+  if (INPUT_KIND == INPUT_LOGITS) {
+    // Values at the max add 1 each (but the new max's own), before the small terms and apart from
+    // them: a 1 in their sum would round their digits away (the first step's 1 cancels the -1).
+    let ties = dot(vec4<f32>(at_max), vec4<f32>(1.0)) - moved;
+    (*state).excess_exp = ((*state).excess_exp + ties) + sum4(select(exp(-dist), vec4<f32>(0.0), at_max));
+  }
   var w = vec4<f32>(1.0);
   if (HAS_WEIGHT) {
     w = weight[q];

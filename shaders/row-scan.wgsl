@@ -25,16 +25,18 @@ fn class_weight(c: u32) -> f32 {
 fn absorb(state: ptr<function, RowState>, errors: ptr<function, SumErrors>, x: f32, w: f32, tw: f32) {
   if (INPUT_KIND == INPUT_LOGITS) {
     if (x > (*state).max_value) {
-      // Re-measure everything from the new max: every earlier distance grows by `shift`.
+      // Re-measure everything from the new max: every earlier distance grows by `shift`, and the
+      // old max's term joins the excess (x's own term is the new max's 1).
       let shift = x - (*state).max_value;
-      (*state).sum_exp *= exp(-shift);
+      (*state).excess_exp = ((*state).excess_exp + 1.0) * exp(-shift);
       shift_distances(state, errors, shift);
       (*state).max_value = x;
+    } else {
+      // x == max covers a run of -inf masks (max - x would be NaN): each counts as a max, 1.
+      (*state).excess_exp += select(exp(x - (*state).max_value), 1.0, x == (*state).max_value);
     }
   }
-  // x == max covers a run of -inf masks (where max - x would be NaN): it counts as the max itself.
   let dist = select((*state).max_value - x, 0.0, x == (*state).max_value);
-  (*state).sum_exp += exp(-dist);
   if (NEED_SMOOTHING_SUM) {
     add_compensated(&(*state).smooth_dist, &(*errors).smooth_dist, w * dist);
     add_compensated(&(*state).smooth_mass, &(*errors).smooth_mass, w);
@@ -55,10 +57,11 @@ fn scan_row(row: u32, first: u32, end: u32) -> RowState {
   // Index arithmetic once per invocation: integer division is slow where SIMD lanes are emulated.
   let base = element_index(row, first);
   let stride = params.inner;
-  var state = RowState(0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0);
+  // No classes yet (excess -1: a sum of 0); the max starts at the first value rather than a
+  // sentinel, so the first class shifts nothing.
+  var state = RowState(0.0, -1.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0);
   var errors = SumErrors(0.0, 0.0, 0.0, 0.0);
   if (INPUT_KIND == INPUT_LOGITS) {
-    // Start from the first element rather than a sentinel: the max is one of the values.
     state.max_value = log_space(logits[base]);
   }
   var at = base;

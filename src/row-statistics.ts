@@ -41,8 +41,8 @@ export interface RowStatisticsOptions {
   readonly softcap?: number;
 }
 
-/** RowSummary fields, in row-common.wgsl's order (eight f32 and a u32). */
-const SUMMARY_FIELDS = 9;
+/** RowSummary fields, in row-common.wgsl's order (eight f32, a u32, two f32). */
+const SUMMARY_FIELDS = 11;
 
 /** Reads row-loss's summaries into RowStatistics. */
 export function readRowStatistics(bytes: ArrayBuffer, problem: Problem): RowStatistics {
@@ -54,9 +54,11 @@ export function readRowStatistics(bytes: ArrayBuffer, problem: Problem): RowStat
     rows,
     classes: problem.layout.classes,
     max: field(0),
-    sumExp: field(1).map(Math.exp),
+    // 1 + the sum without the max's own term: exact where exp(log_norm) would round it.
+    sumExp: field(9).map((excess) => 1 + excess),
     distanceSum: field(2),
-    weightSum: field(3),
+    // With its rounding error, as the GPU carries it.
+    weightSum: field(3).map((mass, r) => mass + f32[r * SUMMARY_FIELDS + 10]!),
     targetLogit: field(6),
     targetWeight: field(7),
     target: Uint8Array.from({ length: rows }, (_, r) => u32[r * SUMMARY_FIELDS + 8]!),

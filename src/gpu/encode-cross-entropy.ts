@@ -11,9 +11,9 @@ import { encodeDispatches, prepareDispatch, type PreparedDispatch } from './disp
 import type { Kernels, RowKernels, RowVariant } from './pipelines.js';
 import { Divide, gradParams, reduceParams, rowParams, uniformBlocks } from './uniforms.js';
 
-/** Bytes of a RowState (seven f32) and of a RowSummary (eight f32 and a u32), as in row-common.wgsl. */
-const ROW_STATE_BYTES = 7 * ELEMENT_BYTES;
-export const ROW_SUMMARY_BYTES = 9 * ELEMENT_BYTES;
+/** Bytes of a RowState (nine f32) and of a RowSummary (eight f32, a u32, two f32), as in row-common.wgsl. */
+const ROW_STATE_BYTES = 9 * ELEMENT_BYTES;
+export const ROW_SUMMARY_BYTES = 11 * ELEMENT_BYTES;
 /** Bytes of the row-loss status block: [count of bad targets, first bad row]. */
 export const STATUS_BYTES = 2 * ELEMENT_BYTES;
 const NO_BAD_ROW = 0xffffffff;
