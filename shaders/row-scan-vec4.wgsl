@@ -29,6 +29,15 @@ fn sum4(v: vec4<f32>) -> f32 {
   return (v.x + v.y) + (v.z + v.w);
 }
 
+// The four added one by one, each with its rounding error: a mass must stay exact to the last
+// digits of a small weight beside a large one (a gradient takes the mass minus the large one).
+fn add_compensated4(sum: ptr<function, f32>, error: ptr<function, f32>, v: vec4<f32>) {
+  add_compensated(sum, error, v.x);
+  add_compensated(sum, error, v.y);
+  add_compensated(sum, error, v.z);
+  add_compensated(sum, error, v.w);
+}
+
 // What walking one (chunk, row) pair needs: its classes (in vec4 steps), where its row starts, and
 // the label-smoothing factors of probability targets, t' = t * smooth_keep + smooth_spread.
 struct ChunkWalk {
@@ -88,13 +97,13 @@ fn absorb4(state: ptr<function, RowState>, errors: ptr<function, SumErrors>, wal
   }
   if (NEED_SMOOTHING_SUM) {
     add_compensated(&(*state).smooth_dist, &(*errors).smooth_dist, dot(w, dist));
-    add_compensated(&(*state).smooth_mass, &(*errors).smooth_mass, sum4(w));
+    add_compensated4(&(*state).smooth_mass, &(*errors).smooth_mass, w);
   }
   var tw = vec4<f32>(1.0);
   if (TARGET_KIND == TARGET_PROBABILITIES) {
     tw = w * (target_probability[row_base + q] * walk.smooth_keep + walk.smooth_spread);
     add_compensated(&(*state).target_dist, &(*errors).target_dist, dot(tw, dist));
-    add_compensated(&(*state).target_mass, &(*errors).target_mass, sum4(tw));
+    add_compensated4(&(*state).target_mass, &(*errors).target_mass, tw);
   }
   let minus_infinity = v == vec4<f32>(negative_infinity());
   mark_zero_times_infinity(state, any(minus_infinity & (w == vec4<f32>(0.0))),
