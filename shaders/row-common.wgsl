@@ -65,8 +65,8 @@ struct RowState {
   target_dist: f32,   // sum of w_c * t'_c * (max_value - x_c)        (probability targets)
   target_mass: f32,   // sum of w_c * t'_c                            (probability targets)
   target_logit: f32,  // x_y, written by the chunk that holds class y (class-index targets)
-  smooth_mass_error: f32,  // smooth_mass's rounding error: the exact sum is smooth_mass + this
-  target_mass_error: f32,  // target_mass's rounding error
+  smooth_mass_error: f32,  // what rounding the sum to smooth_mass left out: the sum is the two added
+  target_mass_error: f32,  // the same for target_mass
 }
 
 // The state of a run of no classes (the subgroup form's idle invocations).
@@ -96,11 +96,13 @@ fn is_finite(x: f32) -> bool {
   return abs(x) <= bitcast<f32>(LARGEST_FINITE_F32_BITS);
 }
 
-// The rounding errors of a state's weighted sums, carried beside it while a run of classes is
-// scanned (Neumaier's compensation): a row adds C small terms to each sum, and the error of a plain
-// f32 sum grows with C (1.2e-5 of the loss at C = 4,797 with label smoothing 1, over DESIGN.md §4's
-// 1e-5). Folded into the state when the scan ends.
+// The rounding errors of a state's sums, carried beside it while a run of classes is scanned
+// (Neumaier's compensation): a row adds C small terms to each sum, and the error of a plain f32 sum
+// grows with C (1.2e-5 of the loss at C = 4,797 with label smoothing 1, over DESIGN.md §4's 1e-5;
+// 3.8e-6 of a sum of exponentials of 1,091 mostly equal terms, which a gradient that cancels 20x
+// turned into 1e-4). Folded into the state when the scan ends.
 struct SumErrors {
+  excess_exp: f32,
   smooth_dist: f32,
   smooth_mass: f32,
   target_dist: f32,
@@ -119,12 +121,40 @@ fn compensated(sum: f32, error: f32) -> f32 {
   return select(sum, sum + error, is_finite(sum));
 }
 
-// The distance sums take their errors in; the masses keep theirs beside them.
+// A compensated sum split into its value rounded to f32 and the part that rounding leaves out
+// (Fast2Sum: exact, as the error is the smaller): x = sum + error = rounded + rest.
+struct SplitSum {
+  rounded: f32,
+  rest: f32,
+}
+
+fn split_sum(sum: f32, error: f32) -> SplitSum {
+  if (!is_finite(sum)) {
+    return SplitSum(sum, 0.0);
+  }
+  let rounded = sum + error;
+  return SplitSum(rounded, error - (rounded - sum));
+}
+
+// The sums take their errors in; the masses keep what rounding leaves out beside them.
 fn fold_sum_errors(state: ptr<function, RowState>, errors: SumErrors) {
+  (*state).excess_exp = compensated((*state).excess_exp, errors.excess_exp);
   (*state).smooth_dist = compensated((*state).smooth_dist, errors.smooth_dist);
   (*state).target_dist = compensated((*state).target_dist, errors.target_dist);
-  (*state).smooth_mass_error = errors.smooth_mass;
-  (*state).target_mass_error = errors.target_mass;
+  let smooth_mass = split_sum((*state).smooth_mass, errors.smooth_mass);
+  (*state).smooth_mass = smooth_mass.rounded;
+  (*state).smooth_mass_error = smooth_mass.rest;
+  let target_mass = split_sum((*state).target_mass, errors.target_mass);
+  (*state).target_mass = target_mass.rounded;
+  (*state).target_mass_error = target_mass.rest;
+}
+
+// When the max moves up by `shift` to a new value, the old max's term joins the excess and every
+// term shrinks by exp(-shift) (the new max's own 1 is implicit): the excess is rescaled with its
+// error folded in.
+fn shift_excess(state: ptr<function, RowState>, errors: ptr<function, SumErrors>, shift: f32) {
+  (*state).excess_exp = (((*state).excess_exp + (*errors).excess_exp) + 1.0) * exp(-shift);
+  (*errors).excess_exp = 0.0;
 }
 
 // When the max moves up by `shift`, every distance summed so far grows by it: the distance sums
@@ -172,10 +202,12 @@ fn merge_states(a: RowState, b: RowState) -> RowState {
   var target_mass = a.target_mass;
   var target_mass_error = a.target_mass_error + b.target_mass_error;
   add_compensated(&target_mass, &target_mass_error, b.target_mass);
-  merged.smooth_mass = smooth_mass;
-  merged.smooth_mass_error = smooth_mass_error;
-  merged.target_mass = target_mass;
-  merged.target_mass_error = target_mass_error;
+  let smooth_sum = split_sum(smooth_mass, smooth_mass_error);
+  merged.smooth_mass = smooth_sum.rounded;
+  merged.smooth_mass_error = smooth_sum.rest;
+  let target_sum = split_sum(target_mass, target_mass_error);
+  merged.target_mass = target_sum.rounded;
+  merged.target_mass_error = target_sum.rest;
   return merged;
 }
 

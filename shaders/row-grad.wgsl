@@ -1,5 +1,6 @@
 // Gradient of the loss with respect to the input, from the row summaries row-loss wrote: no pass
-// recomputes the max or the sum of exponentials. (The host prepends row-common.wgsl.)
+// recomputes the max or the sum of exponentials. (The host prepends row-common.wgsl and
+// precise-math.wgsl.)
 //
 // Algorithm: the row loss is -sum_c coef_c * log p_c (+ z * lse^2), so for logits
 //   d/dx_c = k * (p_c * S - coef_c),  S = sum_j coef_j + 2 z lse,  p_c = exp((x_c - max) - log_norm),
@@ -65,28 +66,8 @@ struct RowGradient {
   z_term: f32,          // 2 z lse
 }
 
-// ln 2 split in two: LN2_HI has its low 11 bits zero, so n * LN2_HI is exact for |n| < 2^11.
-const LN2_HI: f32 = 0.693145751953125;
-const LN2_LO: f32 = 1.4286068203094172e-6;
-const LOG2_E: f32 = 1.4426950408889634;
-// Below this argument exp(a) is under f32's normal range: the GPU's exp serves.
-const PRECISE_EXP_FLOOR: f32 = -87.0;
 // p S and coef closer than this factor: their difference is recomputed with precise_exp.
 const CANCELLATION_FACTOR: f32 = 16.0;
-
-// exp(a) to about 1 ulp: a = n ln 2 + r with |r| <= ln 2 / 2, e^r by its Taylor series to r^7
-// (truncation under 6e-9), scaled by 2^n. A GPU's exp may be off by 3 + 2|a| ulp (Vulkan's bound:
-// 1e-6 at a = -6), which a gradient that is a near-cancelled difference p S - coef multiplies.
-fn precise_exp(a: f32) -> f32 {
-  if (!(a > PRECISE_EXP_FLOOR) || !is_finite(a)) {
-    return exp(a);
-  }
-  let n = round(a * LOG2_E);
-  let r = (a - n * LN2_HI) - n * LN2_LO;
-  let e = 1.0 + r * (1.0 + r * (0.5 + r * (1.0 / 6.0 + r * (1.0 / 24.0 + r * (1.0 / 120.0
-          + r * (1.0 / 720.0 + r * (1.0 / 5040.0)))))));
-  return ldexp(e, i32(n));
-}
 
 // A class's gradient before k, p S - coef with p = exp(log_p), for a class of weight w that is the
 // row's max or not (at_max) and its target or not. Where the two terms nearly cancel, the

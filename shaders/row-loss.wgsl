@@ -1,6 +1,6 @@
 // Row loss: merges one row's chunk states into its log-sum-exp and computes the row's log-loss
 // (PyTorch cross_entropy: weight, ignore_index, label_smoothing, class-index or probability target),
-// plus the optional z-loss. (The host prepends row-common.wgsl, log1p.wgsl and row-scan.wgsl, which
+// plus the optional z-loss. (The host prepends row-common.wgsl, precise-math.wgsl and row-scan.wgsl, which
 // declares bindings 1 to 4.)
 //
 // Algorithm: chunk states are merged in chunk order (so reruns are bit-identical), giving
@@ -52,9 +52,10 @@ fn finish_row(row: u32, merged: RowState) {
   var z_term = 0.0;
   if (INPUT_KIND == INPUT_LOGITS) {
     // The sum of exponentials is 1 + excess (the max's own term and the rest); while the rest is
-    // at most 1, log1p_unit keeps the small log exact.
+    // at most 1, log1p_unit keeps the small log exact. Both logs are exact to about an ulp: every
+    // log p of the row carries this one's error.
     excess = state.excess_exp;
-    log_norm = select(log(1.0 + excess), log1p_unit(excess), excess <= 1.0);
+    log_norm = select(precise_log(1.0 + excess), log1p_unit(excess), excess <= 1.0);
     if (!is_finite(state.max_value)) {
       // PyTorch: lse = +inf makes log p NaN wherever x = +inf; a row of only -inf has lse = -inf
       // and log p NaN everywhere. Either way every sum over the row's log p is NaN.

@@ -65,31 +65,43 @@ fn start_state4(row_base: u32, q: u32) -> RowState {
   return state;
 }
 
+// A step of four values of which at least one reaches the state's max: the max moves up to the
+// largest (shift_excess), and each value at the max adds 1, before the small terms and apart from
+// them (a 1 in their sum would round their digits away; in a row's first step it cancels the -1
+// of no classes). Returns the four
+// distances from the max, 0 at the max (which covers runs of -inf masks, where max - v is NaN).
+fn reach_max4(state: ptr<function, RowState>, errors: ptr<function, SumErrors>, v: vec4<f32>) -> vec4<f32> {
+  let m4 = max(max(v.x, v.y), max(v.z, v.w));
+  var moved = 0.0;
+  if (m4 > (*state).max_value) {
+    let shift = m4 - (*state).max_value;
+    shift_excess(state, errors, shift);
+    shift_distances(state, errors, shift);
+    (*state).max_value = m4;
+    moved = 1.0;
+  }
+  let m = vec4<f32>((*state).max_value);
+  let at_max = v == m;
+  let dist = select(m - v, vec4<f32>(0.0), at_max);
+  let ties = dot(vec4<f32>(at_max), vec4<f32>(1.0)) - moved;
+  add_compensated(&(*state).excess_exp, &(*errors).excess_exp, ties);
+  add_compensated(&(*state).excess_exp, &(*errors).excess_exp, sum4(select(exp(-dist), vec4<f32>(0.0), at_max)));
+  return dist;
+}
+
 // Adds vec4 `q` of the walk's row to the state.
 fn absorb4(state: ptr<function, RowState>, errors: ptr<function, SumErrors>, walk: ChunkWalk, q: u32) {
   let row_base = walk.row_base;
   let v = log_space4(logits[row_base + q]);
-  var moved = 0.0;
-  if (INPUT_KIND == INPUT_LOGITS) {
-    let m4 = max(max(v.x, v.y), max(v.z, v.w));
-    if (m4 > (*state).max_value) {
-      // The old max's term joins the excess; one of the four is the new max, whose 1 is implicit.
-      let shift = m4 - (*state).max_value;
-      (*state).excess_exp = ((*state).excess_exp + 1.0) * exp(-shift);
-      shift_distances(state, errors, shift);
-      (*state).max_value = m4;
-      moved = 1.0;
+  var dist: vec4<f32>;
+  if (INPUT_KIND == INPUT_LOGITS && max(max(v.x, v.y), max(v.z, v.w)) >= (*state).max_value) {
+    // The step reaches the max (rare after a row's first steps): the 1 it holds is kept apart.
+    dist = reach_max4(state, errors, v);
+  } else {
+    dist = vec4<f32>((*state).max_value) - v;
+    if (INPUT_KIND == INPUT_LOGITS) {
+      add_compensated(&(*state).excess_exp, &(*errors).excess_exp, sum4(exp(-dist)));
     }
-  }
-  let m = vec4<f32>((*state).max_value);
-  // v == max covers runs of -inf masks (max - v would be NaN): they count as the max itself.
-  let at_max = v == m;
-  let dist = select(m - v, vec4<f32>(0.0), at_max);
-  if (INPUT_KIND == INPUT_LOGITS) {
-    // Values at the max add 1 each (but the new max's own), before the small terms and apart from
-    // them: a 1 in their sum would round their digits away (the first step's 1 cancels the -1).
-    let ties = dot(vec4<f32>(at_max), vec4<f32>(1.0)) - moved;
-    (*state).excess_exp = ((*state).excess_exp + ties) + sum4(select(exp(-dist), vec4<f32>(0.0), at_max));
   }
   var w = vec4<f32>(1.0);
   if (HAS_WEIGHT) {

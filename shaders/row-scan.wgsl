@@ -25,15 +25,15 @@ fn class_weight(c: u32) -> f32 {
 fn absorb(state: ptr<function, RowState>, errors: ptr<function, SumErrors>, x: f32, w: f32, tw: f32) {
   if (INPUT_KIND == INPUT_LOGITS) {
     if (x > (*state).max_value) {
-      // Re-measure everything from the new max: every earlier distance grows by `shift`, and the
-      // old max's term joins the excess (x's own term is the new max's 1).
+      // Re-measure everything from the new max: every earlier distance grows by `shift`.
       let shift = x - (*state).max_value;
-      (*state).excess_exp = ((*state).excess_exp + 1.0) * exp(-shift);
+      shift_excess(state, errors, shift);
       shift_distances(state, errors, shift);
       (*state).max_value = x;
     } else {
       // x == max covers a run of -inf masks (max - x would be NaN): each counts as a max, 1.
-      (*state).excess_exp += select(exp(x - (*state).max_value), 1.0, x == (*state).max_value);
+      add_compensated(&(*state).excess_exp, &(*errors).excess_exp,
+                      select(exp(x - (*state).max_value), 1.0, x == (*state).max_value));
     }
   }
   let dist = select((*state).max_value - x, 0.0, x == (*state).max_value);
@@ -60,7 +60,7 @@ fn scan_row(row: u32, first: u32, end: u32) -> RowState {
   // No classes yet (excess -1: a sum of 0); the max starts at the first value rather than a
   // sentinel, so the first class shifts nothing.
   var state = RowState(0.0, -1.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0);
-  var errors = SumErrors(0.0, 0.0, 0.0, 0.0);
+  var errors = SumErrors(0.0, 0.0, 0.0, 0.0, 0.0);
   if (INPUT_KIND == INPUT_LOGITS) {
     state.max_value = log_space(logits[base]);
   }

@@ -53,7 +53,7 @@ fn main(@builtin(workgroup_id) group: vec3<u32>,
   var state = empty_state();
   if (start < range.end) {
     state = start_state4(walk.row_base, start);
-    var errors = SumErrors(0.0, 0.0, 0.0, 0.0);
+    var errors = SumErrors(0.0, 0.0, 0.0, 0.0, 0.0);
     for (var q = start; q < range.end; q += workgroup_size) {
       absorb4(&state, &errors, walk, q);
     }

@@ -14,7 +14,7 @@ import rowLossSource from '../../shaders/row-loss.wgsl?raw';
 import rowGradSource from '../../shaders/row-grad.wgsl?raw';
 import batchReduceSource from '../../shaders/batch-reduce.wgsl?raw';
 import binarySource from '../../shaders/binary.wgsl?raw';
-import log1pSource from '../../shaders/log1p.wgsl?raw';
+import preciseMathSource from '../../shaders/precise-math.wgsl?raw';
 import { ShaderStage } from './constants.js';
 
 /** Invocations per workgroup: a multiple of every common SIMD width, and within every device's limit. */
@@ -94,8 +94,8 @@ export interface ShaderFile {
 const ROW_COMMON: ShaderFile = { name: 'row-common', code: rowCommonSource };
 const ROW_SCAN: ShaderFile = { name: 'row-scan', code: rowScanSource };
 const ROW_SCAN_VEC4: ShaderFile = { name: 'row-scan-vec4', code: rowScanVec4Source };
-const LOG1P: ShaderFile = { name: 'log1p', code: log1pSource };
-const SHARED_FILES: ReadonlySet<ShaderFile> = new Set([ROW_COMMON, ROW_SCAN, ROW_SCAN_VEC4, LOG1P]);
+const PRECISE_MATH: ShaderFile = { name: 'precise-math', code: preciseMathSource };
+const SHARED_FILES: ReadonlySet<ShaderFile> = new Set([ROW_COMMON, ROW_SCAN, ROW_SCAN_VEC4, PRECISE_MATH]);
 
 /** The file a program is named after: its last file that is not shared with other kernels. */
 function mainFile(files: readonly ShaderFile[]): ShaderFile {
@@ -158,7 +158,7 @@ const ROW_GRAD_BINDINGS: readonly BindingKind[] = ['uniform', R, R, R, R, R, R, 
 async function createKernels(device: GPUDevice, subgroupSize: number): Promise<Kernels> {
   const [batchReduce, binary] = await Promise.all([
     createKernel(device, [{ name: 'batch-reduce', code: batchReduceSource }], ['uniform', R, R, W, W]),
-    createKernel(device, [LOG1P, { name: 'binary', code: binarySource }], ['uniform', R, R, R, R, R, W, W]),
+    createKernel(device, [PRECISE_MATH, { name: 'binary', code: binarySource }], ['uniform', R, R, R, R, R, W, W]),
   ]);
   const rowVariants = new Map<string, Promise<RowKernels>>();
   const rows = (variant: RowVariant): Promise<RowKernels> => {
@@ -171,12 +171,12 @@ async function createKernels(device: GPUDevice, subgroupSize: number): Promise<K
           constants),
         createKernel(device, [ROW_COMMON, ROW_SCAN_VEC4, { name: 'row-stats-vec4', code: rowStatsVec4Source }],
           ROW_STATS_BINDINGS, constants),
-        createKernel(device, [ROW_COMMON, LOG1P, ROW_SCAN, { name: 'row-loss', code: rowLossSource }], ROW_LOSS_BINDINGS,
+        createKernel(device, [ROW_COMMON, PRECISE_MATH, ROW_SCAN, { name: 'row-loss', code: rowLossSource }], ROW_LOSS_BINDINGS,
           constants),
-        createKernel(device, [ROW_COMMON, LOG1P, ROW_SCAN, { name: 'row-loss', code: rowLossSource }],
+        createKernel(device, [ROW_COMMON, PRECISE_MATH, ROW_SCAN, { name: 'row-loss', code: rowLossSource }],
           ROW_LOSS_SCAN_BINDINGS, constants, 'main_scan'),
-        createKernel(device, [ROW_COMMON, { name: 'row-grad', code: rowGradSource }], ROW_GRAD_BINDINGS, constants),
-        createKernel(device, [ROW_COMMON, { name: 'row-grad', code: rowGradSource }], ROW_GRAD_BINDINGS, constants,
+        createKernel(device, [ROW_COMMON, PRECISE_MATH, { name: 'row-grad', code: rowGradSource }], ROW_GRAD_BINDINGS, constants),
+        createKernel(device, [ROW_COMMON, PRECISE_MATH, { name: 'row-grad', code: rowGradSource }], ROW_GRAD_BINDINGS, constants,
           'main_vec4'),
         // `enable subgroups` must open the module: the subgroup kernel's file goes first.
         subgroupSize === 0 ? undefined : createKernel(device,

@@ -1,0 +1,67 @@
+// Logarithms and exponentials exact to about an ulp, from arithmetic alone, where a GPU's built-ins
+// are not: Vulkan lets `exp` be off by 3 + 2|x| ulp and `log` by 3 ulp (2^-21 absolute near 1).
+// A loss near 0 is a log near 1, and a gradient that is a near-cancelled difference multiplies
+// whatever error its terms carry. Shared by binary.wgsl and the row kernels (the host prepends it).
+
+// ln 2 split in two: LN2_HI has its low 11 bits zero, so n * LN2_HI is exact for |n| < 2^11.
+const LN2_HI: f32 = 0.693145751953125;
+const LN2_LO: f32 = 1.4286068203094172e-6;
+const LOG2_E: f32 = 1.4426950408889634;
+// Below this argument exp(a) is under f32's normal range: the GPU's exp serves.
+const PRECISE_EXP_FLOOR: f32 = -87.0;
+// Bits of f32 1.0 and of +inf: a positive finite f32 at least 1 has bits in [ONE_BITS, INF_BITS).
+// The guards below test bits, not values: WGSL lets a compiler assume there are no NaNs and fold a
+// comparison with one away, and frexp of a NaN may well return finite parts.
+const ONE_BITS: u32 = 0x3f800000u;
+const INF_BITS: u32 = 0x7f800000u;
+const ABS_MASK: u32 = 0x7fffffffu;
+
+// log(1 + z) for z in [0, 1]: log(1 + z) = 2 atanh(s) with s = z / (2 + z) <= 1/3, summed to s^15
+// (relative error below 1e-8).
+fn log1p_unit(z: f32) -> f32 {
+  let s = z / (2.0 + z);
+  let s2 = s * s;
+  var series = 1.0 / 15.0;
+  series = 1.0 / 13.0 + s2 * series;
+  series = 1.0 / 11.0 + s2 * series;
+  series = 1.0 / 9.0 + s2 * series;
+  series = 1.0 / 7.0 + s2 * series;
+  series = 1.0 / 5.0 + s2 * series;
+  series = 1.0 / 3.0 + s2 * series;
+  series = 1.0 + s2 * series;
+  return 2.0 * s * series;
+}
+
+// log(x) for a finite x >= 1: x = m 2^n with m in [1, 2), log x = n ln 2 + log(1 + (m - 1)).
+// A NaN stays NaN (a GPU's log of one need not be: SwiftShader's is 88.7); anything else (below 1,
+// +inf) goes to the GPU's log.
+fn precise_log(x: f32) -> f32 {
+  let bits = bitcast<u32>(x);
+  if ((bits & ABS_MASK) > INF_BITS) {
+    return x;
+  }
+  if (bits < ONE_BITS || bits >= INF_BITS) {
+    return log(x);
+  }
+  let parts = frexp(x);                    // x = fract 2^exp, fract in [0.5, 1)
+  let n = f32(parts.exp - 1);
+  let m = 2.0 * parts.fract;               // exact
+  return n * LN2_HI + (n * LN2_LO + log1p_unit(m - 1.0));
+}
+
+// exp(a) to about 1 ulp: a = n ln 2 + r with |r| <= ln 2 / 2, e^r by its Taylor series to r^7
+// (truncation under 6e-9), scaled by 2^n.
+fn precise_exp(a: f32) -> f32 {
+  let magnitude_bits = bitcast<u32>(a) & ABS_MASK;
+  if (magnitude_bits > INF_BITS) {
+    return a;  // NaN stays NaN, as in precise_log
+  }
+  if (magnitude_bits == INF_BITS || a <= PRECISE_EXP_FLOOR) {
+    return exp(a);
+  }
+  let n = round(a * LOG2_E);
+  let r = (a - n * LN2_HI) - n * LN2_LO;
+  let e = 1.0 + r * (1.0 + r * (0.5 + r * (1.0 / 6.0 + r * (1.0 / 24.0 + r * (1.0 / 120.0
+          + r * (1.0 / 720.0 + r * (1.0 / 5040.0)))))));
+  return ldexp(e, i32(n));
+}
