@@ -3,7 +3,7 @@
 
 /** Which roofline an implementation is measured against: copy for forward + gradient, read otherwise. */
 export function rooflineOf(impl) {
-  return impl.endsWith('-grad') || impl === 'roofline-copy' ? 'roofline-copy' : 'roofline-read';
+  return impl.endsWith('-grad') || impl.endsWith('-copy') ? 'roofline-copy' : 'roofline-read';
 }
 
 const sameShape = (a, b) => a.length === b.length && a.every((d, i) => d === b[i]);

@@ -1,4 +1,5 @@
 // Roofline (copy): the floor for forward + gradient. Reads every value once and writes it once.
+// With APPLY_EXP, the exp floor: it writes exp(value), the least any gradient pass computes per logit.
 //
 // Algorithm: invocation i copies its own contiguous run of `chunk` vec4s. No barriers.
 // Dispatch: one invocation per chunk, 2-D folded.
@@ -18,6 +19,7 @@ struct Params {
 @group(0) @binding(2) var<storage, read_write> destination: array<vec4<f32>>;
 
 override workgroup_size: u32 = 64u;
+override APPLY_EXP: bool = false;
 
 @compute @workgroup_size(workgroup_size)
 fn main(@builtin(workgroup_id) group: vec3<u32>,
@@ -30,6 +32,10 @@ fn main(@builtin(workgroup_id) group: vec3<u32>,
   }
   let end = min(first + params.chunk, params.count);
   for (var i = first; i < end; i++) {
-    destination[i] = source[i];
+    var v = source[i];
+    if (APPLY_EXP) {
+      v = exp(v);
+    }
+    destination[i] = v;
   }
 }

@@ -1,4 +1,7 @@
 // Roofline (read): the floor for a forward pass. Reads every value once and sums it.
+// With APPLY_EXP, the exp floor: it sums exp(value) instead, the least arithmetic any softmax does
+// per logit, which the roofline leaves out (on a GPU it hides under the memory traffic; on a CPU
+// adapter it may not).
 //
 // Algorithm: invocation i sums its own contiguous run of `chunk` vec4s and writes one partial; a
 // second dispatch of the same kernel sums the partials. No barriers, no shared memory: on
@@ -20,6 +23,7 @@ struct Params {
 @group(0) @binding(2) var<storage, read_write> partials: array<vec4<f32>>;
 
 override workgroup_size: u32 = 64u;
+override APPLY_EXP: bool = false;
 
 @compute @workgroup_size(workgroup_size)
 fn main(@builtin(workgroup_id) group: vec3<u32>,
@@ -33,7 +37,11 @@ fn main(@builtin(workgroup_id) group: vec3<u32>,
   let end = min(first + params.chunk, params.count);
   var sum = vec4<f32>(0.0);
   for (var i = first; i < end; i++) {
-    sum += source[i];
+    var v = source[i];
+    if (APPLY_EXP) {
+      v = exp(v);
+    }
+    sum += v;
   }
   partials[index] = sum;
 }

@@ -1,7 +1,8 @@
 /**
  * The roofline kernels: the fastest passes that read every logit once (the floor for a forward
  * pass) or read and write every logit once (the floor for forward + gradient), followed by the same
- * 4-byte readback the loss needs. Pipelines, bind groups and buffers are made once per source.
+ * 4-byte readback the loss needs; and their exp floors, the same passes taking exp of every value
+ * (the least arithmetic of any softmax). Pipelines, bind groups and buffers are made once per source.
  */
 import readSource from './roofline-read.wgsl?raw';
 import copySource from './roofline-copy.wgsl?raw';
@@ -42,18 +43,23 @@ export class Roofline {
   readonly #device: GPUDevice;
   readonly #read: GPUComputePipeline;
   readonly #copy: GPUComputePipeline;
+  readonly #expRead: GPUComputePipeline;
+  readonly #expCopy: GPUComputePipeline;
   readonly #staging: GPUBuffer;
   readonly #tiny: GPUBuffer;
   readonly #owned: GPUBuffer[] = [];
 
   constructor(device: GPUDevice) {
     this.#device = device;
-    const make = (code: string, label: string) => device.createComputePipeline({
+    const make = (code: string, label: string, applyExp = false) => device.createComputePipeline({
       label, layout: 'auto',
-      compute: { module: device.createShaderModule({ label, code }), entryPoint: 'main', constants: { workgroup_size: WORKGROUP } },
+      compute: { module: device.createShaderModule({ label, code }), entryPoint: 'main',
+                 constants: { workgroup_size: WORKGROUP, APPLY_EXP: applyExp ? 1 : 0 } },
     });
     this.#read = make(readSource, 'roofline-read');
     this.#copy = make(copySource, 'roofline-copy');
+    this.#expRead = make(readSource, 'floor-exp-read', true);
+    this.#expCopy = make(copySource, 'floor-exp-copy', true);
     this.#staging = this.#buffer(16, MAP_READ | COPY_DST);
     this.#tiny = this.#buffer(16, STORAGE | COPY_SRC);
   }
@@ -72,7 +78,7 @@ export class Roofline {
     const invocations = Math.ceil(count / chunk);
     const params = this.#buffer(16, UNIFORM | COPY_DST);
     this.#device.queue.writeBuffer(params, 0, new Uint32Array([count, chunk, 0, 0]));
-    const destinationSize = pipeline === this.#read ? invocations * 16 : source.size;
+    const destinationSize = pipeline === this.#read || pipeline === this.#expRead ? invocations * 16 : source.size;
     const bindGroup = this.#device.createBindGroup({
       layout: pipeline.getBindGroupLayout(0),
       entries: [
@@ -84,8 +90,11 @@ export class Roofline {
     return { pipeline, bindGroup, groups: fold(invocations, this.#device) };
   }
 
-  /** A prepared read of a GPU buffer of `bytes` bytes: returns a function that runs it once. */
-  prepareRead(source: GPUBuffer, bytes: number): () => Promise<number> {
+  /**
+   * A prepared read of a GPU buffer of `bytes` bytes: returns a function that runs it once. With
+   * `applyExp`, the sum is of exp(value) (the partials are then summed as they are).
+   */
+  prepareRead(source: GPUBuffer, bytes: number, applyExp = false): () => Promise<number> {
     const limits = this.#device.limits;
     const pieces = bindingPieces(bytes, limits.maxStorageBufferBindingSize, limits.minStorageBufferOffsetAlignment);
     // Each piece writes its partial sums; one invocation then sums all partials of all pieces.
@@ -100,7 +109,7 @@ export class Roofline {
     const partials = this.#buffer(totalPartials * 16, STORAGE | COPY_SRC);
     let at = 0;
     pieces.forEach((piece, i) => {
-      passes.push(this.#pass(this.#read, { buffer: source, ...piece }, partials, at * 16));
+      passes.push(this.#pass(applyExp ? this.#expRead : this.#read, { buffer: source, ...piece }, partials, at * 16));
       at += partialCounts[i]!;
     });
     const total = this.#buffer(16, STORAGE | COPY_SRC);
@@ -108,11 +117,12 @@ export class Roofline {
     return () => this.#run(passes, total);
   }
 
-  /** A prepared copy of a GPU buffer into another of the same size. */
-  prepareCopy(source: GPUBuffer, destination: GPUBuffer, bytes: number): () => Promise<number> {
+  /** A prepared copy of a GPU buffer into another of the same size (of exp(value), with `applyExp`). */
+  prepareCopy(source: GPUBuffer, destination: GPUBuffer, bytes: number, applyExp = false): () => Promise<number> {
     const limits = this.#device.limits;
     const pieces = bindingPieces(bytes, limits.maxStorageBufferBindingSize, limits.minStorageBufferOffsetAlignment);
-    const passes = pieces.map((piece) => this.#pass(this.#copy, { buffer: source, ...piece }, destination, piece.offset));
+    const pipeline = applyExp ? this.#expCopy : this.#copy;
+    const passes = pieces.map((piece) => this.#pass(pipeline, { buffer: source, ...piece }, destination, piece.offset));
     return () => this.#run(passes, destination);
   }
 

@@ -82,9 +82,9 @@ interface Candidate {
   readonly checksum?: number;
 }
 
-function hostSum(values: Float32Array, count = values.length): number {
+function hostSum(values: Float32Array, count = values.length, map: (x: number) => number = (x) => x): number {
   let sum = 0;
-  for (let i = 0; i < count; i++) sum += values[i]!;
+  for (let i = 0; i < count; i++) sum += map(values[i]!);
   return sum;
 }
 
@@ -154,6 +154,13 @@ export async function runBench(config: BenchConfig, onProgress: (progress: Bench
         checksum: hostSum(problem.logits) });
       candidates.push({ name: 'roofline-copy', run: roofline.prepareCopy(logits, copy, padded), isLoss: false,
         checksum: hostSum(problem.logits, 4) });
+      // The exp floors: the rooflines with exp of every value, the least any softmax computes. Their
+      // padding zeros add exp(0) = 1 each to the sum.
+      const padding = padded / 4 - problem.logits.length;
+      candidates.push({ name: 'floor-exp-read', run: roofline.prepareRead(logits, padded, true), isLoss: false,
+        checksum: hostSum(problem.logits, problem.logits.length, Math.exp) + padding });
+      candidates.push({ name: 'floor-exp-copy', run: roofline.prepareCopy(logits, copy, padded, true), isLoss: false,
+        checksum: hostSum(problem.logits, Math.min(4, problem.logits.length), Math.exp) + Math.max(0, 4 - problem.logits.length) });
       const gpuLogits = { data: logits, shape };
       const gpuTargets = { data: targets, shape: targetInput.shape };
       candidates.push({ name: 'ours-forward', run: async () => (await ce.forward(gpuLogits, gpuTargets)).loss, isLoss: true });
@@ -227,7 +234,7 @@ export async function runBench(config: BenchConfig, onProgress: (progress: Bench
           results.set(candidate.name, value);
           if (w === 0) firsts.set(candidate.name, elapsed);
           if (elapsed > config.slowLimitMs && candidate.name !== 'cpu-reference' && !candidate.name.startsWith('ours')
-              && !candidate.name.startsWith('roofline')) {
+              && !candidate.name.startsWith('roofline') && !candidate.name.startsWith('floor')) {
             failed.set(candidate.name, `too slow to time ${config.rounds} rounds: one call took ${elapsed.toFixed(0)} ms`);
             break;
           }

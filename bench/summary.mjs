@@ -6,7 +6,7 @@ import { findRow, rooflineMs, shapesOf } from './ratios.mjs';
 
 const { adapter, rows } = JSON.parse(readFileSync(new URL('./results.json', import.meta.url), 'utf8'));
 const columns = [
-  'ours-forward', 'ours-forward-subgroups', 'ours-forward-grad', 'jaxjs-webgpu', 'jaxjs-webgpu-grad', 'tfjs-webgpu', 'tfjs-webgpu-grad',
+  'floor-exp-read', 'floor-exp-copy', 'ours-forward', 'ours-forward-subgroups', 'ours-forward-grad', 'jaxjs-webgpu', 'jaxjs-webgpu-grad', 'tfjs-webgpu', 'tfjs-webgpu-grad',
   'cpu-reference',
 ];
 
