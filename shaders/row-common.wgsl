@@ -69,9 +69,15 @@ struct RowState {
   target_mass_error: f32,  // the same for target_mass
 }
 
-// The state of a run of no classes (the subgroup form's idle invocations).
+// The state of a run of no classes: excess -1 (a sum of 0) and, for logits, no max yet (-inf), so
+// that the first values move the max as any later ones may (inputs that are log-probabilities
+// already measure from 0).
 fn empty_state() -> RowState {
-  return RowState(negative_infinity(), -1.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0);
+  var state = RowState(0.0, -1.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0);
+  if (INPUT_KIND == INPUT_LOGITS) {
+    state.max_value = negative_infinity();
+  }
+  return state;
 }
 
 // A whole row, merged from its chunks: what the loss, the gradient and row statistics need.
@@ -159,15 +165,21 @@ fn shift_excess(state: ptr<function, RowState>, errors: ptr<function, SumErrors>
 
 // When the max moves up by `shift`, every distance summed so far grows by it: the distance sums
 // grow by shift times their (compensated) masses.
+// A shift of 0 adds nothing; an empty run (mass 0, no distances yet) stays empty whatever the
+// shift, also an infinite one from a max of -inf.
 fn shift_distances(state: ptr<function, RowState>, errors: ptr<function, SumErrors>, shift: f32) {
   if (NEED_SMOOTHING_SUM) {
     add_compensated(&(*state).smooth_dist, &(*errors).smooth_dist,
-                    shift * ((*state).smooth_mass + (*errors).smooth_mass));
+                    grown_distance(shift, (*state).smooth_mass + (*errors).smooth_mass));
   }
   if (TARGET_KIND == TARGET_PROBABILITIES) {
     add_compensated(&(*state).target_dist, &(*errors).target_dist,
-                    shift * ((*state).target_mass + (*errors).target_mass));
+                    grown_distance(shift, (*state).target_mass + (*errors).target_mass));
   }
+}
+
+fn grown_distance(shift: f32, mass: f32) -> f32 {
+  return select(shift * mass, 0.0, mass == 0.0);
 }
 
 // Merges state `b`, the classes after `a`'s, into `a`: both re-measured from the larger max (an

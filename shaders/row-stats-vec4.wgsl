@@ -15,7 +15,7 @@ fn main(@builtin(workgroup_id) group: vec3<u32>,
   }
   let walk = chunk_walk(index);
   let range = walk.range;
-  var state = start_state4(walk.row_base, range.first);
+  var state = empty_state();
   var errors = SumErrors(0.0, 0.0, 0.0, 0.0, 0.0);
   for (var q = range.first; q < range.end; q++) {
     absorb4(&state, &errors, walk, q);
