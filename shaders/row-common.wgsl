@@ -165,8 +165,6 @@ fn shift_excess(state: ptr<function, RowState>, errors: ptr<function, SumErrors>
 
 // When the max moves up by `shift`, every distance summed so far grows by it: the distance sums
 // grow by shift times their (compensated) masses.
-// A shift of 0 adds nothing; an empty run (mass 0, no distances yet) stays empty whatever the
-// shift, also an infinite one from a max of -inf.
 fn shift_distances(state: ptr<function, RowState>, errors: ptr<function, SumErrors>, shift: f32) {
   if (NEED_SMOOTHING_SUM) {
     add_compensated(&(*state).smooth_dist, &(*errors).smooth_dist,
@@ -178,8 +176,11 @@ fn shift_distances(state: ptr<function, RowState>, errors: ptr<function, SumErro
   }
 }
 
+// What a distance sum over classes of total mass `mass` grows by when the max moves up by `shift`:
+// nothing for no shift (whatever the mass), and nothing for an empty run (mass 0), also by an
+// infinite shift from its max of -inf.
 fn grown_distance(shift: f32, mass: f32) -> f32 {
-  return select(shift * mass, 0.0, mass == 0.0);
+  return select(shift * mass, 0.0, shift == 0.0 || mass == 0.0);
 }
 
 // Merges state `b`, the classes after `a`'s, into `a`: both re-measured from the larger max (an
@@ -204,10 +205,10 @@ fn merge_states(a: RowState, b: RowState) -> RowState {
       merged.excess_exp = b.excess_exp + (a.excess_exp + 1.0) * exp(-shift_a);
     }
   }
-  merged.smooth_dist = shifted_distance(a.smooth_dist, a.smooth_mass, shift_a)
-                     + shifted_distance(b.smooth_dist, b.smooth_mass, shift_b);
-  merged.target_dist = shifted_distance(a.target_dist, a.target_mass, shift_a)
-                     + shifted_distance(b.target_dist, b.target_mass, shift_b);
+  merged.smooth_dist = (a.smooth_dist + grown_distance(shift_a, a.smooth_mass))
+                     + (b.smooth_dist + grown_distance(shift_b, b.smooth_mass));
+  merged.target_dist = (a.target_dist + grown_distance(shift_a, a.target_mass))
+                     + (b.target_dist + grown_distance(shift_b, b.target_mass));
   var smooth_mass = a.smooth_mass;
   var smooth_mass_error = a.smooth_mass_error + b.smooth_mass_error;
   add_compensated(&smooth_mass, &smooth_mass_error, b.smooth_mass);
@@ -221,12 +222,6 @@ fn merge_states(a: RowState, b: RowState) -> RowState {
   merged.target_mass = target_sum.rounded;
   merged.target_mass_error = target_sum.rest;
   return merged;
-}
-
-// A distance sum re-measured from a max `shift` higher; an empty run's (mass 0) stays 0, as the
-// shift from its max of -inf is infinite.
-fn shifted_distance(dist: f32, mass: f32, shift: f32) -> f32 {
-  return select(dist + shift * mass, dist, shift == 0.0 || mass == 0.0);
 }
 
 fn negative_infinity() -> f32 {

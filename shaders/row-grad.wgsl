@@ -223,8 +223,10 @@ fn softmax_gradient4(r: RowGradient, x: vec4<f32>, w: vec4<f32>) -> vec4<f32> {
     // Where p S and the smoothing term nearly cancel, the four are redone precisely (rare).
     if (any(abs(g - coef) * CANCELLATION_FACTOR < abs(g))) {
       let at_max = z == vec4<f32>(r.max_value);
-      g = vec4<f32>(softmax_minus(r, log_p.x, at_max.x, coef.x, w.x, false), softmax_minus(r, log_p.y, at_max.y, coef.y, w.y, false),
-                    softmax_minus(r, log_p.z, at_max.z, coef.z, w.z, false), softmax_minus(r, log_p.w, at_max.w, coef.w, w.w, false));
+      g = vec4<f32>(softmax_minus(r, log_p.x, at_max.x, coef.x, w.x, false),
+                    softmax_minus(r, log_p.y, at_max.y, coef.y, w.y, false),
+                    softmax_minus(r, log_p.z, at_max.z, coef.z, w.z, false),
+                    softmax_minus(r, log_p.w, at_max.w, coef.w, w.w, false));
     } else {
       g -= coef;
     }

@@ -1,13 +1,13 @@
 // Row loss: merges one row's chunk states into its log-sum-exp and computes the row's log-loss
 // (PyTorch cross_entropy: weight, ignore_index, label_smoothing, class-index or probability target),
-// plus the optional z-loss. (The host prepends row-common.wgsl, precise-math.wgsl and row-scan.wgsl, which
-// declares bindings 1 to 4.)
+// plus the optional z-loss. (The host prepends row-common.wgsl, precise-math.wgsl and
+// row-scan.wgsl, which declares bindings 1 to 4.)
 //
 // Algorithm: chunk states are merged in chunk order (so reruns are bit-identical), giving
-// lse = max + log(1 + excess_exp); the loss is w_y * (lse - x_y), plus the smoothing or probability-target
-// sums, all written as non-negative distances from the max. Each row also writes the weight it adds
-// to the 'mean' denominator (w[y] for class indices, 0 when ignored, 1 for probability targets) and
-// its merged summary, which the gradient and row statistics read.
+// lse = max + log(1 + excess_exp); the loss is w_y * (lse - x_y), plus the smoothing or
+// probability-target sums, all written as non-negative distances from the max. Each row also
+// writes the weight it adds to the 'mean' denominator (w[y] for class indices, 0 when ignored, 1 for
+// probability targets) and its merged summary, which the gradient and row statistics read.
 // Entry points: `main` merges the chunk states row-stats wrote; `main_scan` (rows one chunk long,
 // read as scalars) scans its row itself, so no row-stats pass runs and the state never goes through
 // memory. Each binds only what it reads (8 storage buffers at most, WebGPU's default per stage).
