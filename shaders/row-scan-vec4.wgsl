@@ -107,6 +107,19 @@ fn absorb4(state: ptr<function, RowState>, errors: ptr<function, SumErrors>, wal
                            any(minus_infinity & (tw == vec4<f32>(0.0))));
 }
 
+// The state of vec4s start, start + stride, ... below `end` of the walk's row (stride 1: the whole
+// chunk; the subgroup form's invocations take every stride-th). A walk that starts past `end` gives
+// the empty state, which merges as nothing.
+fn scan_vec4s(walk: ChunkWalk, start: u32, end: u32, stride: u32) -> RowState {
+  var state = empty_state();
+  var errors = SumErrors(0.0, 0.0, 0.0, 0.0, 0.0);
+  for (var q = start; q < end; q += stride) {
+    absorb4(&state, &errors, walk, q);
+  }
+  fold_sum_errors(&state, errors);
+  return state;
+}
+
 // x_y for a class-index target that lies in vec4s [first, end) of the row; 0 otherwise.
 fn target_logit4(row: u32, row_base: u32, first: u32, end: u32) -> f32 {
   if (TARGET_KIND == TARGET_CLASS_INDEX) {

@@ -49,14 +49,7 @@ fn main(@builtin(workgroup_id) group: vec3<u32>,
   }
   let walk = chunk_walk(index);
   let range = walk.range;
-  // An invocation whose first vec4 is past the chunk's end keeps the empty state, which merges as
-  // nothing.
-  var state = empty_state();
-  var errors = SumErrors(0.0, 0.0, 0.0, 0.0, 0.0);
-  for (var q = range.first + lane; q < range.end; q += workgroup_size) {
-    absorb4(&state, &errors, walk, q);
-  }
-  fold_sum_errors(&state, errors);
+  let state = scan_vec4s(walk, range.first + lane, range.end, workgroup_size);
   var merged = subgroup_merge(state, subgroup_lane);
   if (lane == 0u) {
     merged.target_logit = target_logit4(range.row, walk.row_base, range.first, range.end);

@@ -15,12 +15,7 @@ fn main(@builtin(workgroup_id) group: vec3<u32>,
   }
   let walk = chunk_walk(index);
   let range = walk.range;
-  var state = empty_state();
-  var errors = SumErrors(0.0, 0.0, 0.0, 0.0, 0.0);
-  for (var q = range.first; q < range.end; q++) {
-    absorb4(&state, &errors, walk, q);
-  }
-  fold_sum_errors(&state, errors);
+  var state = scan_vec4s(walk, range.first, range.end, 1u);
   state.target_logit = target_logit4(range.row, walk.row_base, range.first, range.end);
   partials[index] = state;
 }
