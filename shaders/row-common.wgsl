@@ -32,6 +32,8 @@ const INFINITY_BITS: u32 = 0x7f800000u;
 const SIGN_BIT: u32 = 0x80000000u;
 // |x| beyond which tanh(x) rounds to +-1 in f32; clamping there keeps tanh away from inf / inf.
 const TANH_SATURATION: f32 = 10.0;
+// |u| below which capped_tanh sums tanh's series rather than trusting the GPU's tanh.
+const TANH_SERIES_LIMIT: f32 = 0.3;
 
 struct Params {
   rows: u32,               // rows of this piece (all N * d1 * ... * dk when it fits one binding)
@@ -265,9 +267,17 @@ fn floored_log(p: f32) -> f32 {
   return select(max(log(p), LOG_PROBABILITY_FLOOR), LOG_PROBABILITY_FLOOR, p == 0.0);
 }
 
-// tanh(u), exact at +-inf (+-1) and NaN-preserving.
+// tanh(u), exact at +-inf (+-1) and NaN-preserving, and relatively exact near 0, where a softcapped
+// logit is nearly the logit itself: a GPU's tanh there may be exact only in absolute terms
+// (SwiftShader's tanh(3.9e-9) is 0 and its tanh(0.01) is 6e-6 off relatively). Below
+// TANH_SERIES_LIMIT the odd Taylor series to u^13 (truncation under 1e-10 relatively); both are
+// computed and one selected, as a data-dependent branch slows the scans (see row-scan-vec4.wgsl).
 fn capped_tanh(u: f32) -> f32 {
-  return select(tanh(clamp(u, -TANH_SATURATION, TANH_SATURATION)), u, is_nan(u));
+  let u2 = u * u;
+  let series = u * (1.0 + u2 * (-1.0 / 3.0 + u2 * (2.0 / 15.0 + u2 * (-17.0 / 315.0 + u2 * (62.0 / 2835.0
+               + u2 * (-1382.0 / 155925.0 + u2 * (21844.0 / 6081075.0)))))));
+  let built_in = tanh(clamp(u, -TANH_SATURATION, TANH_SATURATION));
+  return select(select(built_in, series, abs(u) < TANH_SERIES_LIMIT), u, is_nan(u));
 }
 
 // From the bits: a compiler may fold `u != u` to false (WGSL lets it assume no NaNs), and

@@ -73,4 +73,14 @@ describe.skipIf(!device)('edge inputs', () => {
     expect(Math.abs((gpu.loss as Float32Array)[1]! - (reference.loss as Float64Array)[1]!)).toBeLessThan(1e-5);
     await expectUsable();
   });
+
+  it('softcap keeps a logit near 0 relatively exact: cap tanh(x / cap) ≈ x, not 0', async () => {
+    // One class per row: the row statistics' target logit is the softcapped logit itself.
+    const xs = [3.9e-9, -1e-6, 1e-4, 0.01, -0.1, 0.29, 0.31, 1, -5];
+    const logits = { data: Float32Array.from(xs), shape: [xs.length, 1] };
+    const stats = await ce.rowStatistics(logits, { data: new Int32Array(xs.length), shape: [xs.length] }, { softcap: 1 });
+    const relativeErrors = xs.map((x, i) => Math.abs(stats.targetLogit[i]! / Math.tanh(Math.fround(x)) - 1));
+    expect(Math.max(...relativeErrors), relativeErrors.map((e) => e.toExponential(1)).join(' ')).toBeLessThan(1e-6);
+    await expectUsable();
+  });
 });
