@@ -191,11 +191,11 @@ export class CrossEntropy {
         + `which supports neither ${problem.grad ? 'grad: true' : 'a caller\'s encoder'} nor leaving them on the GPU`);
     }
     return this.#guard('forwardGpu', async () => {
-      const rowKernels = await this.#kernels.rows(rowVariant(problem, options.weight !== undefined));
-      // destroy() may have come while the kernels were being made: nothing must be created after it.
-      this.#checkUsable('forwardGpu', true);
       // Host logits are a private copy: the gradient goes over it, with no second N×C buffer.
       const gradInPlace = problem.gradInPlace || !isGpuBuffer(logits.data);
+      const rowKernels = await this.#kernels.rows(rowVariant(problem, options.weight !== undefined, false, gradInPlace));
+      // destroy() may have come while the kernels were being made: nothing must be created after it.
+      this.#checkUsable('forwardGpu', true);
       const key = JSON.stringify([problem, identity(logits.data), identity(target.data), identity(options.weight),
         identity(options.gradOutput), gradInPlace]);
       const device = this.#device;

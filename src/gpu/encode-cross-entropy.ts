@@ -9,7 +9,7 @@ import type { CallBuffers } from './buffers.js';
 import { ELEMENT_BYTES } from './constants.js';
 import { encodeDispatches, prepareDispatch, type PreparedDispatch } from './dispatch.js';
 import type { Kernels, RowKernels, RowVariant } from './pipelines.js';
-import { Divide, gradParams, reduceParams, rowParams, uniformBlocks } from './uniforms.js';
+import { Divide, reduceParams, rowParams, uniformBlocks } from './uniforms.js';
 
 /** Bytes of a RowState (nine f32) and of a RowSummary (eight f32, a u32, two f32), as in row-common.wgsl. */
 const ROW_STATE_BYTES = 9 * ELEMENT_BYTES;
@@ -47,8 +47,11 @@ export interface EncodedCrossEntropy {
   readonly rowSummary: GPUBuffer;
 }
 
-/** The row-kernel variant a problem needs (see row-common.wgsl's override constants). */
-export function rowVariant(problem: Problem, hasWeight: boolean, sharded = false): RowVariant {
+/**
+ * The row-kernel variant a problem needs (see row-common.wgsl's override constants); `gradInPlace`:
+ * its gradient, if any, overwrites the input.
+ */
+export function rowVariant(problem: Problem, hasWeight: boolean, sharded = false, gradInPlace = false): RowVariant {
   return {
     input: problem.input,
     targetKind: problem.targetKind,
@@ -57,6 +60,7 @@ export function rowVariant(problem: Problem, hasWeight: boolean, sharded = false
     needSmoothingSum: problem.targetKind === 'classIndex' && (problem.labelSmoothing > 0 || sharded),
     hasSoftcap: problem.softcap > 0,
     writeSummary: problem.grad || sharded,
+    gradInPlace: problem.grad && gradInPlace,
   };
 }
 
@@ -101,11 +105,9 @@ export function prepareCrossEntropy(device: GPUDevice, kernels: Kernels & RowKer
       ...plan.pieces.map((piece) => rowParams(problem, plan, piece, {
         classOffset: flags.classOffset, sharded: flags.sharded, hasGradOutput: inputs.gradOutput !== undefined,
       })),
-      gradParams(flags.gradInPlace),
       ...plan.reduceLevels.map((level, i) => reduceParams(level, i === lastLevel ? divide : Divide.none)),
     ]);
-  const grad = uniforms[pieceCount]!;
-  const levels = uniforms.slice(pieceCount + 1);
+  const levels = uniforms.slice(pieceCount);
 
   const largestPiece = Math.max(...plan.pieces.map((p) => p.rows));
   const scanInLoss = scansInLoss(plan);
@@ -159,7 +161,7 @@ export function prepareCrossEntropy(device: GPUDevice, kernels: Kernels & RowKer
       uniforms[p]!, flags.gradInPlace ? placeholder : w.logits, w.classTarget, w.probabilityTarget, weight,
       w.rowSummaryRange, lossWeight,
       inputs.gradOutput ? rowRange(inputs.gradOutput, w.piece, ELEMENT_BYTES) : placeholder,
-      rowRange(gradBuffer, w.piece, rowBytes), grad,
+      rowRange(gradBuffer, w.piece, rowBytes),
     ]));
 
   const resetStatus = new Uint32Array([0, NO_BAD_ROW]);

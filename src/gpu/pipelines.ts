@@ -59,12 +59,17 @@ export interface RowVariant {
   readonly hasSoftcap: boolean;
   /** Keep each row's summary (the gradient and row statistics read it). */
   readonly writeSummary: boolean;
+  /** The gradient kernels overwrite the input with the gradient (row-grad's GRAD_IN_PLACE). */
+  readonly gradInPlace: boolean;
 }
 
 const INPUT_KIND_CODES = { logits: 0, probabilities: 1, logProbabilities: 2 } as const;
 const TARGET_KIND_CODES = { classIndex: 0, probabilities: 1 } as const;
 
-/** The override constants of a row variant: every field, so no two variants share a pipeline. */
+/**
+ * The override constants of a row variant (those of row-common.wgsl, which every row kernel
+ * declares): every field but gradInPlace, which only row-grad declares.
+ */
 function rowConstants(variant: RowVariant): Record<string, number> {
   return {
     INPUT_KIND: INPUT_KIND_CODES[variant.input],
@@ -153,7 +158,7 @@ const ROW_STATS_BINDINGS: readonly BindingKind[] = ['uniform', R, R, R, R, W];
 // row-loss `main` reads partials but not the logits; `main_scan` the logits but not partials.
 const ROW_LOSS_BINDINGS: readonly BindingKind[] = ['uniform', null, R, null, R, R, W, W, W, W];
 const ROW_LOSS_SCAN_BINDINGS: readonly BindingKind[] = ['uniform', R, R, R, R, null, W, W, W, W];
-const ROW_GRAD_BINDINGS: readonly BindingKind[] = ['uniform', R, R, R, R, R, R, R, W, 'uniform'];
+const ROW_GRAD_BINDINGS: readonly BindingKind[] = ['uniform', R, R, R, R, R, R, R, W];
 
 async function createKernels(device: GPUDevice, subgroupSize: number): Promise<Kernels> {
   const [batchReduce, binary] = await Promise.all([
@@ -163,7 +168,8 @@ async function createKernels(device: GPUDevice, subgroupSize: number): Promise<K
   const rowVariants = new Map<string, Promise<RowKernels>>();
   const rows = (variant: RowVariant): Promise<RowKernels> => {
     const constants = rowConstants(variant);
-    const key = JSON.stringify(constants);
+    const gradConstants = { ...constants, GRAD_IN_PLACE: Number(variant.gradInPlace) };
+    const key = JSON.stringify(gradConstants);
     let kernels = rowVariants.get(key);
     if (kernels === undefined) {
       kernels = Promise.all([
@@ -175,9 +181,10 @@ async function createKernels(device: GPUDevice, subgroupSize: number): Promise<K
           constants),
         createKernel(device, [ROW_COMMON, PRECISE_MATH, ROW_SCAN, { name: 'row-loss', code: rowLossSource }],
           ROW_LOSS_SCAN_BINDINGS, constants, 'main_scan'),
-        createKernel(device, [ROW_COMMON, PRECISE_MATH, { name: 'row-grad', code: rowGradSource }], ROW_GRAD_BINDINGS, constants),
-        createKernel(device, [ROW_COMMON, PRECISE_MATH, { name: 'row-grad', code: rowGradSource }], ROW_GRAD_BINDINGS, constants,
-          'main_vec4'),
+        createKernel(device, [ROW_COMMON, PRECISE_MATH, { name: 'row-grad', code: rowGradSource }], ROW_GRAD_BINDINGS,
+          gradConstants),
+        createKernel(device, [ROW_COMMON, PRECISE_MATH, { name: 'row-grad', code: rowGradSource }], ROW_GRAD_BINDINGS,
+          gradConstants, 'main_vec4'),
         // `enable subgroups` must open the module: the subgroup kernel's file goes first.
         subgroupSize === 0 ? undefined : createKernel(device,
           [{ name: 'row-stats-subgroup', code: rowStatsSubgroupSource }, ROW_COMMON, ROW_SCAN_VEC4],

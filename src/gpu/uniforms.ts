@@ -1,7 +1,7 @@
 /**
  * The uniform blocks of one call, packed into one buffer at offsets the device accepts, so a call
  * writes all its parameters with a single writeBuffer. Each block's layout mirrors a `Params`
- * struct of a shader (row-common.wgsl, row-grad.wgsl, batch-reduce.wgsl, binary.wgsl).
+ * struct of a shader (row-common.wgsl, batch-reduce.wgsl, binary.wgsl).
  */
 import type { Problem } from '../options.js';
 import type { Piece, ReduceLevel, WorkPlan } from '../plan.js';
@@ -63,11 +63,6 @@ export function rowParams(problem: Problem, plan: WorkPlan, piece: Piece, flags:
     { u32: flags.hasGradOutput ? 1 : 0 },
     { u32: piece.firstRow },
   ];
-}
-
-/** row-grad.wgsl `GradParams`. */
-export function gradParams(inPlace: boolean): Field[] {
-  return [{ u32: inPlace ? 1 : 0 }];
 }
 
 /** batch-reduce.wgsl `Params` of one level. */
