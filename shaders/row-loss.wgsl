@@ -1,7 +1,7 @@
 // Row loss: merges one row's chunk states into its log-sum-exp and computes the row's log-loss
 // (PyTorch cross_entropy: weight, ignore_index, label_smoothing, class-index or probability target),
-// plus the optional z-loss. (The host prepends row-common.wgsl, precise-math.wgsl and
-// row-scan.wgsl, which declares bindings 1 to 4.)
+// plus the optional z-loss. (The host prepends row-common.wgsl, precise-math.wgsl, row-scan.wgsl,
+// which declares bindings 1 to 4, and row-scan-lanes.wgsl, which declares vec4 views of 1 and 3.)
 //
 // Algorithm: chunk states are merged in chunk order (so reruns are bit-identical), giving
 // lse = max + log(1 + excess_exp); the loss is w_y * (lse - x_y), plus the smoothing or
@@ -10,12 +10,15 @@
 // probability targets) and its merged summary, which the gradient and row statistics read.
 // Entry points: `main` merges the chunk states row-stats wrote; `main_scan` (rows one chunk long,
 // read as scalars) scans its row itself, so no row-stats pass runs and the state never goes through
-// memory. Each binds only what it reads (8 storage buffers at most, WebGPU's default per stage).
-// Dispatch: one invocation per row, 2-D folded.
+// memory; `main_lanes` does the same for four neighbouring rows of a K-dimensional layout at once
+// (row-scan-lanes.wgsl). Each binds only what it reads (8 storage buffers at most, WebGPU's default
+// per stage).
+// Dispatch: one invocation per row (per four rows for `main_lanes`), 2-D folded.
 //
 // Bindings:
 //   params       : (row-common) shapes and options of this call
-//   1 to 4       : (row-scan) logits and target_probability (main_scan), class_target, weight
+//   1 to 4       : (row-scan) logits and target_probability (main_scan; their vec4 views for
+//                  main_lanes), class_target, weight
 //   partials     : chunk states from row-stats, at chunk * rows + row (main)
 //   row_loss     : out, the loss of each row (0 for ignored rows; the index's bits for a bad target)
 //   row_weight   : out, each row's contribution to the 'mean' denominator
@@ -137,4 +140,19 @@ fn main_scan(@builtin(workgroup_id) group: vec3<u32>,
     return;
   }
   finish_row(row, scan_row(row, 0u, params.classes));
+}
+
+@compute @workgroup_size(workgroup_size)
+fn main_lanes(@builtin(workgroup_id) group: vec3<u32>,
+              @builtin(num_workgroups) groups: vec3<u32>,
+              @builtin(local_invocation_index) lane: u32) {
+  // params.rows is a multiple of 4 here (whole samples of a multiple of 4 positions each).
+  let row = 4u * invocation_index(group, groups, lane, workgroup_size);
+  if (row >= params.rows) {
+    return;
+  }
+  let states = scan_lanes(row);
+  for (var k = 0u; k < 4u; k++) {
+    finish_row(row + k, lane_state(states, k));
+  }
 }

@@ -31,6 +31,11 @@ export interface WorkPlan {
   readonly chunkLen: number;
   /** Rows are contiguous and a multiple of 4 long: kernels may load vec4s (chunkLen is then a multiple of 4). */
   readonly vec4: boolean;
+  /**
+   * K-dimensional rows one chunk long whose positions per sample (inner) are a multiple of 4:
+   * kernels take four neighbouring rows at once, as the lanes of vec4 loads.
+   */
+  readonly lanes: boolean;
   /** Levels of the batch reduction, first to last; empty for reduction 'none'. */
   readonly reduceLevels: readonly ReduceLevel[];
   /** Row ranges processed one at a time, each within one storage binding (one piece if all fit). */
@@ -100,7 +105,9 @@ export function planWork(problem: Problem, limits: PlanLimits, hostLogits = fals
   const pieceLimit = streamed ? Math.min(STREAM_PIECE_BYTES, limits.maxStorageBufferBindingSize)
     : limits.maxStorageBufferBindingSize;
   const pieces = planPieces(problem, pieceLimit, limits.minStorageBufferOffsetAlignment);
-  return { rows, classes, inner, chunks: Math.ceil(classes / chunkLen), chunkLen, vec4, reduceLevels, pieces, streamed };
+  const chunkCount = Math.ceil(classes / chunkLen);
+  const lanes = inner > 1 && inner % 4 === 0 && chunkCount === 1;
+  return { rows, classes, inner, chunks: chunkCount, chunkLen, vec4, lanes, reduceLevels, pieces, streamed };
 }
 
 /** The levels that reduce `count` values to one, first to last (one level even for 0 or 1 value). */

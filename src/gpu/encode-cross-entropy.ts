@@ -17,6 +17,8 @@ export const ROW_SUMMARY_BYTES = 11 * ELEMENT_BYTES;
 /** Bytes of the row-loss status block: [count of bad targets, first bad row]. */
 export const STATUS_BYTES = 2 * ELEMENT_BYTES;
 const NO_BAD_ROW = 0xffffffff;
+/** Rows one invocation of a lanes kernel takes (plan.lanes): the four lanes of a vec4. */
+const LANES = 4;
 
 /** The GPU buffers a call reads. `weight` and `gradOutput` are absent when not given. */
 export interface CrossEntropyInputs {
@@ -126,6 +128,8 @@ export function prepareCrossEntropy(device: GPUDevice, kernels: Kernels & RowKer
   const statsKernel = plan.vec4 ? kernels.rowStatsSubgroup ?? kernels.rowStatsVec4 : kernels.rowStats;
   const statsInvocationsPerChunk = statsKernel === kernels.rowStatsSubgroup ? statsKernel.workgroupSize : 1;
 
+  const lossKernel = !scanInLoss ? kernels.rowLoss : plan.lanes ? kernels.rowLossLanes : kernels.rowLossScan;
+
   // Per piece: its slice of every per-row and per-element array (a streamed piece's logits start
   // at 0 of the piece buffer). Kernels declare both target arrays; the unused one gets the placeholder.
   const rowWork = plan.pieces.map((piece, p) => {
@@ -137,7 +141,7 @@ export function prepareCrossEntropy(device: GPUDevice, kernels: Kernels & RowKer
     const stats = [
       scanInLoss ? null : prepareDispatch(device, statsKernel, piece.rows * plan.chunks * statsInvocationsPerChunk,
         [uniforms[p]!, logits, classTarget, probabilityTarget, weight, partials]),
-      prepareDispatch(device, scanInLoss ? kernels.rowLossScan : kernels.rowLoss, piece.rows, [uniforms[p]!,
+      prepareDispatch(device, lossKernel, plan.lanes ? piece.rows / LANES : piece.rows, [uniforms[p]!,
         scanInLoss ? logits : null, classTarget, scanInLoss ? probabilityTarget : null, weight,
         partials, rowRange(rowLoss, piece, ELEMENT_BYTES), rowRange(rowWeight, piece, ELEMENT_BYTES),
         rowSummaryRange, status]),

@@ -8,6 +8,7 @@ import rowCommonSource from '../../shaders/row-common.wgsl?raw';
 import rowScanSource from '../../shaders/row-scan.wgsl?raw';
 import rowStatsSource from '../../shaders/row-stats.wgsl?raw';
 import rowScanVec4Source from '../../shaders/row-scan-vec4.wgsl?raw';
+import rowScanLanesSource from '../../shaders/row-scan-lanes.wgsl?raw';
 import rowStatsVec4Source from '../../shaders/row-stats-vec4.wgsl?raw';
 import rowStatsSubgroupSource from '../../shaders/row-stats-subgroup.wgsl?raw';
 import rowLossSource from '../../shaders/row-loss.wgsl?raw';
@@ -45,6 +46,8 @@ export interface RowKernels {
   readonly rowLoss: Kernel;
   /** rowLoss that scans each (one-chunk, scalar) row itself: no rowStats pass before it. */
   readonly rowLossScan: Kernel;
+  /** rowLossScan for four neighbouring rows of a K-dimensional layout per invocation (vec4 lanes). */
+  readonly rowLossLanes: Kernel;
   readonly rowGrad: Kernel;
   /** rowGrad for contiguous rows whose length is a multiple of 4 (vec4 loads and stores). */
   readonly rowGradVec4: Kernel;
@@ -99,8 +102,9 @@ export interface ShaderFile {
 const ROW_COMMON: ShaderFile = { name: 'row-common', code: rowCommonSource };
 const ROW_SCAN: ShaderFile = { name: 'row-scan', code: rowScanSource };
 const ROW_SCAN_VEC4: ShaderFile = { name: 'row-scan-vec4', code: rowScanVec4Source };
+const ROW_SCAN_LANES: ShaderFile = { name: 'row-scan-lanes', code: rowScanLanesSource };
 const PRECISE_MATH: ShaderFile = { name: 'precise-math', code: preciseMathSource };
-const SHARED_FILES: ReadonlySet<ShaderFile> = new Set([ROW_COMMON, ROW_SCAN, ROW_SCAN_VEC4, PRECISE_MATH]);
+const SHARED_FILES: ReadonlySet<ShaderFile> = new Set([ROW_COMMON, ROW_SCAN, ROW_SCAN_VEC4, ROW_SCAN_LANES, PRECISE_MATH]);
 
 /** The file a program is named after: its last file that is not shared with other kernels. */
 function mainFile(files: readonly ShaderFile[]): ShaderFile {
@@ -158,6 +162,8 @@ const ROW_STATS_BINDINGS: readonly BindingKind[] = ['uniform', R, R, R, R, W];
 // row-loss `main` reads partials but not the logits; `main_scan` the logits but not partials.
 const ROW_LOSS_BINDINGS: readonly BindingKind[] = ['uniform', null, R, null, R, R, W, W, W, W];
 const ROW_LOSS_SCAN_BINDINGS: readonly BindingKind[] = ['uniform', R, R, R, R, null, W, W, W, W];
+const ROW_LOSS_FILES: readonly ShaderFile[] = [ROW_COMMON, PRECISE_MATH, ROW_SCAN, ROW_SCAN_LANES,
+  { name: 'row-loss', code: rowLossSource }];
 const ROW_GRAD_BINDINGS: readonly BindingKind[] = ['uniform', R, R, R, R, R, R, R, W];
 
 async function createKernels(device: GPUDevice, subgroupSize: number): Promise<Kernels> {
@@ -177,10 +183,9 @@ async function createKernels(device: GPUDevice, subgroupSize: number): Promise<K
           constants),
         createKernel(device, [ROW_COMMON, ROW_SCAN_VEC4, { name: 'row-stats-vec4', code: rowStatsVec4Source }],
           ROW_STATS_BINDINGS, constants),
-        createKernel(device, [ROW_COMMON, PRECISE_MATH, ROW_SCAN, { name: 'row-loss', code: rowLossSource }], ROW_LOSS_BINDINGS,
-          constants),
-        createKernel(device, [ROW_COMMON, PRECISE_MATH, ROW_SCAN, { name: 'row-loss', code: rowLossSource }],
-          ROW_LOSS_SCAN_BINDINGS, constants, 'main_scan'),
+        createKernel(device, ROW_LOSS_FILES, ROW_LOSS_BINDINGS, constants),
+        createKernel(device, ROW_LOSS_FILES, ROW_LOSS_SCAN_BINDINGS, constants, 'main_scan'),
+        createKernel(device, ROW_LOSS_FILES, ROW_LOSS_SCAN_BINDINGS, constants, 'main_lanes'),
         createKernel(device, [ROW_COMMON, PRECISE_MATH, { name: 'row-grad', code: rowGradSource }], ROW_GRAD_BINDINGS,
           gradConstants),
         createKernel(device, [ROW_COMMON, PRECISE_MATH, { name: 'row-grad', code: rowGradSource }], ROW_GRAD_BINDINGS,
@@ -189,8 +194,8 @@ async function createKernels(device: GPUDevice, subgroupSize: number): Promise<K
         subgroupSize === 0 ? undefined : createKernel(device,
           [{ name: 'row-stats-subgroup', code: rowStatsSubgroupSource }, ROW_COMMON, ROW_SCAN_VEC4],
           ROW_STATS_BINDINGS, { ...constants, workgroup_size: subgroupSize }),
-      ]).then(([rowStats, rowStatsVec4, rowLoss, rowLossScan, rowGrad, rowGradVec4, rowStatsSubgroup]) =>
-        ({ rowStats, rowStatsVec4, rowLoss, rowLossScan, rowGrad, rowGradVec4, rowStatsSubgroup }));
+      ]).then(([rowStats, rowStatsVec4, rowLoss, rowLossScan, rowLossLanes, rowGrad, rowGradVec4, rowStatsSubgroup]) =>
+        ({ rowStats, rowStatsVec4, rowLoss, rowLossScan, rowLossLanes, rowGrad, rowGradVec4, rowStatsSubgroup }));
       rowVariants.set(key, kernels);
       kernels.catch(() => rowVariants.delete(key));
     }
