@@ -9,12 +9,14 @@
 // multiplies by its derivative 1 - tanh^2; log-probability inputs give -k coef_c, probabilities
 // -k coef_c / p (0 where log p is clamped). Ignored rows get exactly 0.
 // Dispatch: one invocation per (chunk, row) pair, as row-stats: a row's summary, target and scale
-// are read once per invocation, then its chunk of classes is walked in memory order. 2-D folded.
+// are read once per invocation, then its chunk of classes is walked in memory order (main_lanes:
+// one invocation per four rows). 2-D folded.
 // For logits with class-index targets (the common case) every class but y takes the short form
 // k (p_c S - (eps / C) w_c), and the one invocation whose chunk holds y rewrites that class
 // (rows with a finite max; the rest take the general form).
 // Entry points: `main` for any layout; `main_vec4` for contiguous rows whose length is a multiple
-// of 4, which reads and writes four classes at a time through vec4 views of the same bindings.
+// of 4, which reads and writes four classes at a time through vec4 views of the same bindings;
+// `main_lanes` for four neighbouring rows of a K-dimensional layout at once (see its comment).
 //
 // Bindings:
 //   params             : (row-common) shapes and options of this call
@@ -210,22 +212,43 @@ fn softmax_gradient(r: RowGradient, x: f32, w: f32) -> f32 {
   return r.scale * g;
 }
 
-fn softmax_gradient4(r: RowGradient, x: vec4<f32>, w: vec4<f32>) -> vec4<f32> {
+// The fast path's step over four values, lane k a class of row (*rows)[k]: four classes of one row
+// (main_vec4), or one class of four neighbouring rows (main_lanes). `lanes` holds what the step
+// reads of the four rows, as vectors; a lane whose row is not used gets exactly 0.
+struct LaneGradients {
+  max_value: vec4<f32>,
+  log_norm: vec4<f32>,
+  softmax_weight: vec4<f32>,
+  scale: vec4<f32>,
+  used: vec4<bool>,
+}
+
+fn lane_gradients(rows: ptr<function, array<RowGradient, 4>>) -> LaneGradients {
+  let r = *rows;
+  return LaneGradients(vec4<f32>(r[0].max_value, r[1].max_value, r[2].max_value, r[3].max_value),
+                       vec4<f32>(r[0].log_norm, r[1].log_norm, r[2].log_norm, r[3].log_norm),
+                       vec4<f32>(r[0].softmax_weight, r[1].softmax_weight, r[2].softmax_weight, r[3].softmax_weight),
+                       vec4<f32>(r[0].scale, r[1].scale, r[2].scale, r[3].scale),
+                       vec4<bool>(r[0].used, r[1].used, r[2].used, r[3].used));
+}
+
+fn softmax_gradient4(rows: ptr<function, array<RowGradient, 4>>, lanes: LaneGradients, x: vec4<f32>,
+                     w: vec4<f32>) -> vec4<f32> {
   var z = x;
   if (HAS_SOFTCAP) {
     z = vec4<f32>(log_space(x.x), log_space(x.y), log_space(x.z), log_space(x.w));
   }
-  let log_p = (z - r.max_value) - r.log_norm;
-  var g = exp(log_p) * r.softmax_weight;
+  let log_p = (z - lanes.max_value) - lanes.log_norm;
+  var g = exp(log_p) * lanes.softmax_weight;
   if (NEED_SMOOTHING_SUM) {
-    let coef = r.spread * w;
+    let coef = (*rows)[0].spread * w;  // eps / C: the same for every row
     // Where p S and the smoothing term nearly cancel, the four are redone precisely (rare).
     if (any(abs(g - coef) * CANCELLATION_FACTOR < abs(g))) {
-      let at_max = z == vec4<f32>(r.max_value);
-      g = vec4<f32>(softmax_minus(r, log_p.x, at_max.x, coef.x, w.x, false),
-                    softmax_minus(r, log_p.y, at_max.y, coef.y, w.y, false),
-                    softmax_minus(r, log_p.z, at_max.z, coef.z, w.z, false),
-                    softmax_minus(r, log_p.w, at_max.w, coef.w, w.w, false));
+      let at_max = z == lanes.max_value;
+      g = vec4<f32>(softmax_minus((*rows)[0], log_p.x, at_max.x, coef.x, w.x, false),
+                    softmax_minus((*rows)[1], log_p.y, at_max.y, coef.y, w.y, false),
+                    softmax_minus((*rows)[2], log_p.z, at_max.z, coef.z, w.z, false),
+                    softmax_minus((*rows)[3], log_p.w, at_max.w, coef.w, w.w, false));
     } else {
       g -= coef;
     }
@@ -233,7 +256,7 @@ fn softmax_gradient4(r: RowGradient, x: vec4<f32>, w: vec4<f32>) -> vec4<f32> {
   if (HAS_SOFTCAP) {
     g *= vec4<f32>(softcap_slope(x.x), softcap_slope(x.y), softcap_slope(x.z), softcap_slope(x.w));
   }
-  return r.scale * g;
+  return select(vec4<f32>(0.0), lanes.scale * g, lanes.used);
 }
 
 fn input_at(at: u32) -> f32 {
@@ -344,12 +367,14 @@ fn main_vec4(@builtin(workgroup_id) group: vec3<u32>,
   let r = row_gradient(range.row);
   if (takes_fast_path(r)) {
     let target_class = find_target_class4(r, row_base, range.first * 4u, range.end * 4u);
+    var rows = array<RowGradient, 4>(r, r, r, r);
+    let lanes = lane_gradients(&rows);
     for (var q = range.first; q < range.end; q++) {
       var w = vec4<f32>(1.0);
       if (HAS_WEIGHT) {
         w = weight4[q];
       }
-      grad4[row_base + q] = softmax_gradient4(r, input4_at(row_base + q), w);
+      grad4[row_base + q] = softmax_gradient4(&rows, lanes, input4_at(row_base + q), w);
     }
     rewrite_target_class4(r, target_class);
     return;
@@ -368,5 +393,63 @@ fn main_vec4(@builtin(workgroup_id) group: vec3<u32>,
     let c = q * 4u;
     grad4[at] = vec4<f32>(class_gradient(r, c, x.x, w.x, t.x), class_gradient(r, c + 1u, x.y, w.y, t.y),
                           class_gradient(r, c + 2u, x.z, w.z, t.z), class_gradient(r, c + 3u, x.w, w.w, t.w));
+  }
+}
+
+// Four neighbouring rows of a K-dimensional layout (rows one chunk long, inner a multiple of 4),
+// a vec4 lane each, as row-loss's main_lanes: each class of the four is one vec4 load and store.
+// The fast path also takes rows that are not used (their lanes get 0), since segmentation masks
+// ignore whole regions; a row with a non-finite max sends its four to the general path.
+@compute @workgroup_size(workgroup_size)
+fn main_lanes(@builtin(workgroup_id) group: vec3<u32>,
+              @builtin(num_workgroups) groups: vec3<u32>,
+              @builtin(local_invocation_index) lane: u32) {
+  let row = 4u * invocation_index(group, groups, lane, workgroup_size);
+  if (row >= params.rows) {
+    return;
+  }
+  let base = element_index(row, 0u) / 4u;
+  let stride = params.inner / 4u;
+  var rows: array<RowGradient, 4>;
+  var fast = FAST_CLASS_INDEX_PATH;
+  for (var k = 0u; k < 4u; k++) {
+    rows[k] = row_gradient(row + k);
+    fast = fast && (!rows[k].used || is_finite(rows[k].max_value));
+  }
+  if (fast) {
+    let lanes = lane_gradients(&rows);
+    // Each used row's x_y, read before the loop overwrites it in place, and where it lies.
+    var target_at: array<u32, 4>;
+    var target_x: vec4<f32>;
+    for (var k = 0u; k < 4u; k++) {
+      target_at[k] = base + u32(select(0, rows[k].y, rows[k].used)) * stride;
+      target_x[k] = input4_at(target_at[k])[k];
+    }
+    var at = base;
+    for (var c = 0u; c < params.classes; c++) {
+      grad4[at] = softmax_gradient4(&rows, lanes, input4_at(at), vec4<f32>(class_weight(c)));
+      at += stride;
+    }
+    for (var k = 0u; k < 4u; k++) {
+      if (rows[k].used) {
+        let c = u32(rows[k].y);
+        var g = grad4[target_at[k]];
+        g[k] = class_gradient(rows[k], c, target_x[k], class_weight(c), 0.0);
+        grad4[target_at[k]] = g;
+      }
+    }
+    return;
+  }
+  var at = base;
+  for (var c = 0u; c < params.classes; c++) {
+    let x = input4_at(at);
+    let w = class_weight(c);
+    var t = vec4<f32>(0.0);
+    if (TARGET_KIND == TARGET_PROBABILITIES) {
+      t = target_probability4[at];
+    }
+    grad4[at] = vec4<f32>(class_gradient(rows[0], c, x.x, w, t.x), class_gradient(rows[1], c, x.y, w, t.y),
+                          class_gradient(rows[2], c, x.z, w, t.z), class_gradient(rows[3], c, x.w, w, t.w));
+    at += stride;
   }
 }

@@ -160,8 +160,9 @@ export function prepareCrossEntropy(device: GPUDevice, kernels: Kernels & RowKer
     lossWeight = outWeight;
   });
 
-  const gradients = gradBuffer === undefined ? [] : rowWork.map((w, p) => prepareDispatch(device,
-    plan.vec4 ? kernels.rowGradVec4 : kernels.rowGrad, w.piece.rows * plan.chunks, [
+  const gradKernel = plan.lanes ? kernels.rowGradLanes : plan.vec4 ? kernels.rowGradVec4 : kernels.rowGrad;
+  const gradients = gradBuffer === undefined ? [] : rowWork.map((w, p) => prepareDispatch(device, gradKernel,
+    plan.lanes ? w.piece.rows / LANES : w.piece.rows * plan.chunks, [
       uniforms[p]!, flags.gradInPlace ? placeholder : w.logits, w.classTarget, w.probabilityTarget, weight,
       w.rowSummaryRange, lossWeight,
       inputs.gradOutput ? rowRange(inputs.gradOutput, w.piece, ELEMENT_BYTES) : placeholder,

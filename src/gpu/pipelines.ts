@@ -51,6 +51,8 @@ export interface RowKernels {
   readonly rowGrad: Kernel;
   /** rowGrad for contiguous rows whose length is a multiple of 4 (vec4 loads and stores). */
   readonly rowGradVec4: Kernel;
+  /** rowGrad for four neighbouring rows of a K-dimensional layout per invocation (vec4 lanes). */
+  readonly rowGradLanes: Kernel;
 }
 
 /** What fixes a row pipeline's override constants (see row-common.wgsl). */
@@ -164,6 +166,7 @@ const ROW_LOSS_BINDINGS: readonly BindingKind[] = ['uniform', null, R, null, R, 
 const ROW_LOSS_SCAN_BINDINGS: readonly BindingKind[] = ['uniform', R, R, R, R, null, W, W, W, W];
 const ROW_LOSS_FILES: readonly ShaderFile[] = [ROW_COMMON, PRECISE_MATH, ROW_SCAN, ROW_SCAN_LANES,
   { name: 'row-loss', code: rowLossSource }];
+const ROW_GRAD_FILES: readonly ShaderFile[] = [ROW_COMMON, PRECISE_MATH, { name: 'row-grad', code: rowGradSource }];
 const ROW_GRAD_BINDINGS: readonly BindingKind[] = ['uniform', R, R, R, R, R, R, R, W];
 
 async function createKernels(device: GPUDevice, subgroupSize: number): Promise<Kernels> {
@@ -186,16 +189,17 @@ async function createKernels(device: GPUDevice, subgroupSize: number): Promise<K
         createKernel(device, ROW_LOSS_FILES, ROW_LOSS_BINDINGS, constants),
         createKernel(device, ROW_LOSS_FILES, ROW_LOSS_SCAN_BINDINGS, constants, 'main_scan'),
         createKernel(device, ROW_LOSS_FILES, ROW_LOSS_SCAN_BINDINGS, constants, 'main_lanes'),
-        createKernel(device, [ROW_COMMON, PRECISE_MATH, { name: 'row-grad', code: rowGradSource }], ROW_GRAD_BINDINGS,
-          gradConstants),
-        createKernel(device, [ROW_COMMON, PRECISE_MATH, { name: 'row-grad', code: rowGradSource }], ROW_GRAD_BINDINGS,
-          gradConstants, 'main_vec4'),
+        createKernel(device, ROW_GRAD_FILES, ROW_GRAD_BINDINGS, gradConstants),
+        createKernel(device, ROW_GRAD_FILES, ROW_GRAD_BINDINGS, gradConstants, 'main_vec4'),
+        createKernel(device, ROW_GRAD_FILES, ROW_GRAD_BINDINGS, gradConstants, 'main_lanes'),
         // `enable subgroups` must open the module: the subgroup kernel's file goes first.
         subgroupSize === 0 ? undefined : createKernel(device,
           [{ name: 'row-stats-subgroup', code: rowStatsSubgroupSource }, ROW_COMMON, ROW_SCAN_VEC4],
           ROW_STATS_BINDINGS, { ...constants, workgroup_size: subgroupSize }),
-      ]).then(([rowStats, rowStatsVec4, rowLoss, rowLossScan, rowLossLanes, rowGrad, rowGradVec4, rowStatsSubgroup]) =>
-        ({ rowStats, rowStatsVec4, rowLoss, rowLossScan, rowLossLanes, rowGrad, rowGradVec4, rowStatsSubgroup }));
+      ]).then(([rowStats, rowStatsVec4, rowLoss, rowLossScan, rowLossLanes, rowGrad, rowGradVec4, rowGradLanes,
+        rowStatsSubgroup]) => ({
+        rowStats, rowStatsVec4, rowLoss, rowLossScan, rowLossLanes, rowGrad, rowGradVec4, rowGradLanes, rowStatsSubgroup,
+      }));
       rowVariants.set(key, kernels);
       kernels.catch(() => rowVariants.delete(key));
     }

@@ -60,6 +60,41 @@ describe.skipIf(!device)('edge inputs', () => {
     await expectUsable();
   });
 
+  // [2, 3, 8]: K-dimensional rows taken four at a time as vec4 lanes (plan.lanes).
+  it('a NaN logit makes its K-dimensional row\'s loss NaN, and only that row\'s', async () => {
+    const p = problem([2, 3, 8]);
+    const row = 13;  // sample 1, position 5: its class 1 is at (1 * 3 + 1) * 8 + 5
+    p.logits.data[(1 * 3 + 1) * 8 + 5] = NaN;
+    const none = await ce.forward(p.logits, p.target, { reduction: 'none' });
+    const reference = crossEntropyReference(p.logits, p.target, { reduction: 'none' }).loss as Float64Array;
+    const loss = none.loss as Float32Array;
+    expect(Number.isNaN(loss[row])).toBe(true);
+    expect(Number.isNaN(reference[row]!)).toBe(true);
+    for (let r = 0; r < 16; r++) if (r !== row) expect(Math.abs(loss[r]! - reference[r]!), `row ${r}`).toBeLessThan(1e-5);
+    await expectUsable();
+  });
+
+  it.each([[4, 8], [2, 3, 8], [3, 5]].map((shape) => ({ shape })))('ignored rows of $shape holding NaN and inf get a gradient of exactly 0', async ({ shape }) => {
+    const p = problem(shape);
+    const [n = 1, c = 1, ...spatial] = shape;
+    const inner = spatial.reduce((a, b) => a * b, 1);
+    const at = (row: number, cls: number) => (Math.floor(row / inner) * c + cls) * inner + (row % inner);
+    // Rows 1 and 2 are ignored; row 1 holds a NaN, row 2 a +inf (a row of NaN lse and NaN p).
+    p.target.data[1] = -100;
+    p.target.data[2] = -100;
+    p.logits.data[at(1, 0)] = NaN;
+    p.logits.data[at(2, c - 1)] = Infinity;
+    const options = { grad: true, reduction: 'sum' as const };
+    const gpu = await ce.forward(p.logits, p.target, options);
+    const reference = crossEntropyReference(p.logits, p.target, options);
+    for (const row of [1, 2]) {
+      for (let cls = 0; cls < c; cls++) expect(gpu.grad![at(row, cls)], `row ${row} class ${cls}`).toBe(0);
+    }
+    expectMatchesReference(gpu, reference, JSON.stringify(shape));
+    expect(n * inner).toBeGreaterThan(2);
+    await expectUsable();
+  });
+
   it.each([Infinity, -Infinity])('a row holding %s is not finite: never a silently finite loss', async (value) => {
     const p = problem([2, 4]);
     // Row 0's target class (0) and another class take the value.
