@@ -52,7 +52,7 @@ fn main(@builtin(workgroup_id) group: vec3<u32>,
   let state = scan_vec4s(walk, range.first + lane, range.end, workgroup_size);
   var merged = subgroup_merge(state, subgroup_lane);
   if (lane == 0u) {
-    merged.target_logit = target_logit4(range.row, walk.row_base, range.first, range.end);
+    merged.target_logit = target_logit4(range.row, 4u * walk.row_base, 4u * range.first, 4u * range.end);
     partials[index] = merged;
   }
 }

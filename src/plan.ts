@@ -11,6 +11,12 @@ import type { Problem } from './options.js';
  */
 export const CLASS_CHUNK_LEN = 1024;
 
+/**
+ * Rows shorter than this that are not a multiple of 4 long are read one class at a time: their
+ * vec4 walk would be a few steps, two of them masked.
+ */
+export const UNALIGNED_MIN_CLASSES = 64;
+
 /** Values one batch-reduce invocation sums in sequence: each level divides the count by this. */
 export const REDUCE_CHUNK_LEN = 64;
 
@@ -36,6 +42,12 @@ export interface WorkPlan {
    * kernels take four neighbouring rows at once, as the lanes of vec4 loads.
    */
   readonly lanes: boolean;
+  /**
+   * Contiguous rows not a multiple of 4 long, at least UNALIGNED_MIN_CLASSES: row statistics read
+   * them as vec4s all the same, masking the vec4s a row shares with its neighbours (every piece's
+   * logits end on a vec4 boundary: rows × C a multiple of 4).
+   */
+  readonly unaligned: boolean;
   /** Levels of the batch reduction, first to last; empty for reduction 'none'. */
   readonly reduceLevels: readonly ReduceLevel[];
   /** Row ranges processed one at a time, each within one storage binding (one piece if all fit). */
@@ -107,7 +119,9 @@ export function planWork(problem: Problem, limits: PlanLimits, hostLogits = fals
   const pieces = planPieces(problem, pieceLimit, limits.minStorageBufferOffsetAlignment);
   const chunkCount = Math.ceil(classes / chunkLen);
   const lanes = inner > 1 && inner % 4 === 0 && chunkCount === 1;
-  return { rows, classes, inner, chunks: chunkCount, chunkLen, vec4, lanes, reduceLevels, pieces, streamed };
+  const unaligned = inner === 1 && !vec4 && classes >= UNALIGNED_MIN_CLASSES
+    && pieces.every((piece) => (piece.rows * classes) % 4 === 0);
+  return { rows, classes, inner, chunks: chunkCount, chunkLen, vec4, lanes, unaligned, reduceLevels, pieces, streamed };
 }
 
 /** The levels that reduce `count` values to one, first to last (one level even for 0 or 1 value). */

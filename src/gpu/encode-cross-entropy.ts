@@ -68,7 +68,7 @@ export function rowVariant(problem: Problem, hasWeight: boolean, sharded = false
 
 /** Whether row-loss scans each row itself (see row-loss.wgsl): rows one chunk long, read as scalars. */
 function scansInLoss(plan: WorkPlan): boolean {
-  return plan.chunks === 1 && !plan.vec4;
+  return plan.chunks === 1 && !plan.vec4 && !plan.unaligned;
 }
 
 /**
@@ -125,7 +125,8 @@ export function prepareCrossEntropy(device: GPUDevice, kernels: Kernels & RowKer
   if (problem.grad) gradBuffer = flags.gradInPlace ? inputs.logits : buffers.output('grad', elements * ELEMENT_BYTES);
 
   // Long contiguous rows: a subgroup per chunk where the kernels have the subgroup form.
-  const statsKernel = plan.vec4 ? kernels.rowStatsSubgroup ?? kernels.rowStatsVec4 : kernels.rowStats;
+  const statsKernel = plan.vec4 ? kernels.rowStatsSubgroup ?? kernels.rowStatsVec4
+    : plan.unaligned ? kernels.rowStatsUnaligned : kernels.rowStats;
   const statsInvocationsPerChunk = statsKernel === kernels.rowStatsSubgroup ? statsKernel.workgroupSize : 1;
 
   const lossKernel = !scanInLoss ? kernels.rowLoss : plan.lanes ? kernels.rowLossLanes : kernels.rowLossScan;

@@ -38,6 +38,8 @@ export interface RowKernels {
   readonly rowStats: Kernel;
   /** rowStats for contiguous rows whose length is a multiple of 4 (vec4 loads). */
   readonly rowStatsVec4: Kernel;
+  /** rowStatsVec4 for contiguous rows whose length is not a multiple of 4 (masked vec4 loads). */
+  readonly rowStatsUnaligned: Kernel;
   /**
    * rowStatsVec4 with a subgroup walking each chunk, interleaved, and merging with subgroup
    * operations (one workgroup per chunk): present when the kernels were made with subgroups.
@@ -164,6 +166,8 @@ const ROW_STATS_BINDINGS: readonly BindingKind[] = ['uniform', R, R, R, R, W];
 // row-loss `main` reads partials but not the logits; `main_scan` the logits but not partials.
 const ROW_LOSS_BINDINGS: readonly BindingKind[] = ['uniform', null, R, null, R, R, W, W, W, W];
 const ROW_LOSS_SCAN_BINDINGS: readonly BindingKind[] = ['uniform', R, R, R, R, null, W, W, W, W];
+const ROW_STATS_VEC4_FILES: readonly ShaderFile[] = [ROW_COMMON, ROW_SCAN_VEC4,
+  { name: 'row-stats-vec4', code: rowStatsVec4Source }];
 const ROW_LOSS_FILES: readonly ShaderFile[] = [ROW_COMMON, PRECISE_MATH, ROW_SCAN, ROW_SCAN_LANES,
   { name: 'row-loss', code: rowLossSource }];
 const ROW_GRAD_FILES: readonly ShaderFile[] = [ROW_COMMON, PRECISE_MATH, { name: 'row-grad', code: rowGradSource }];
@@ -184,8 +188,8 @@ async function createKernels(device: GPUDevice, subgroupSize: number): Promise<K
       kernels = Promise.all([
         createKernel(device, [ROW_COMMON, ROW_SCAN, { name: 'row-stats', code: rowStatsSource }], ROW_STATS_BINDINGS,
           constants),
-        createKernel(device, [ROW_COMMON, ROW_SCAN_VEC4, { name: 'row-stats-vec4', code: rowStatsVec4Source }],
-          ROW_STATS_BINDINGS, constants),
+        createKernel(device, ROW_STATS_VEC4_FILES, ROW_STATS_BINDINGS, constants),
+        createKernel(device, ROW_STATS_VEC4_FILES, ROW_STATS_BINDINGS, { ...constants, MASKED_WALK: 1 }, 'main_unaligned'),
         createKernel(device, ROW_LOSS_FILES, ROW_LOSS_BINDINGS, constants),
         createKernel(device, ROW_LOSS_FILES, ROW_LOSS_SCAN_BINDINGS, constants, 'main_scan'),
         createKernel(device, ROW_LOSS_FILES, ROW_LOSS_SCAN_BINDINGS, constants, 'main_lanes'),
@@ -196,9 +200,10 @@ async function createKernels(device: GPUDevice, subgroupSize: number): Promise<K
         subgroupSize === 0 ? undefined : createKernel(device,
           [{ name: 'row-stats-subgroup', code: rowStatsSubgroupSource }, ROW_COMMON, ROW_SCAN_VEC4],
           ROW_STATS_BINDINGS, { ...constants, workgroup_size: subgroupSize }),
-      ]).then(([rowStats, rowStatsVec4, rowLoss, rowLossScan, rowLossLanes, rowGrad, rowGradVec4, rowGradLanes,
-        rowStatsSubgroup]) => ({
-        rowStats, rowStatsVec4, rowLoss, rowLossScan, rowLossLanes, rowGrad, rowGradVec4, rowGradLanes, rowStatsSubgroup,
+      ]).then(([rowStats, rowStatsVec4, rowStatsUnaligned, rowLoss, rowLossScan, rowLossLanes, rowGrad, rowGradVec4,
+        rowGradLanes, rowStatsSubgroup]) => ({
+        rowStats, rowStatsVec4, rowStatsUnaligned, rowLoss, rowLossScan, rowLossLanes, rowGrad, rowGradVec4, rowGradLanes,
+        rowStatsSubgroup,
       }));
       rowVariants.set(key, kernels);
       kernels.catch(() => rowVariants.delete(key));
