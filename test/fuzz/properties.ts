@@ -85,7 +85,7 @@ const shapeArb: fc.Arbitrary<number[]> = fc.oneof(
   { weight: 3, arbitrary: fc.tuple(fc.integer({ min: 1, max: 3 }), fc.integer({ min: 1, max: 12 }),
     fc.integer({ min: 1, max: 5 }), fc.integer({ min: 1, max: 4 })) },
   { weight: 1, arbitrary: fc.tuple(fc.integer({ min: 1, max: 2 }), fc.integer({ min: 1020, max: 1100 }),
-    fc.integer({ min: 1, max: 3 })) },
+    fc.integer({ min: 1, max: 4 })) },
   { weight: 1, arbitrary: fc.constantFrom([0, 5], [0, 3, 4], [2, 3, 0], [3, 4, 2, 0]) },
 ).map((shape) => [...shape]);
 

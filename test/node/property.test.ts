@@ -39,7 +39,7 @@ const shapeArb = fc.oneof(
   fc.tuple(fc.integer({ min: 0, max: 40 }), fc.integer({ min: 1, max: 300 })).map(([n, c]) => [n, c]),
   fc.tuple(fc.integer({ min: 1, max: 3 }), fc.integer({ min: 1, max: 12 }), fc.integer({ min: 1, max: 5 }),
     fc.integer({ min: 1, max: 4 })).map(([n, c, d1, d2]) => [n, c, d1, d2]),
-  fc.tuple(fc.integer({ min: 1, max: 3 }), fc.integer({ min: 1, max: 1500 }), fc.integer({ min: 1, max: 3 }))
+  fc.tuple(fc.integer({ min: 1, max: 3 }), fc.integer({ min: 1, max: 1500 }), fc.integer({ min: 1, max: 4 }))
     .map(([n, c, d]) => [n, c, d]),
 );
 
