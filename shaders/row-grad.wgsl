@@ -12,8 +12,8 @@
 // are read once per invocation, then its chunk of classes is walked in memory order (main_lanes:
 // one invocation per four rows). 2-D folded.
 // For logits with class-index targets (the common case) every class but y takes the short form
-// k (p_c S - (eps / C) w_c), and the one invocation whose chunk holds y rewrites that class
-// (rows with a finite max; the rest take the general form).
+// k (p_c S - (eps / C) w_c), and the one invocation whose chunk holds y rewrites that class; the
+// other problem kinds take the general form, class_gradient, for every class.
 // Entry points: `main` for any layout; `main_vec4` for contiguous rows whose length is a multiple
 // of 4, which reads and writes four classes at a time through vec4 views of the same bindings;
 // `main_lanes` for four neighbouring rows of a K-dimensional layout at once (see its comment).
@@ -189,13 +189,11 @@ fn class_gradient(r: RowGradient, c: u32, x: f32, w: f32, t: f32) -> f32 {
 
 // For logits and class-index targets the gradient of every class but y is k (p_c S - spread w_c):
 // no per-class test of c == y. The chunk holding y rewrites that one class with class_gradient
-// afterwards. Rows whose max is not finite (only -inf, or a +inf) take class_gradient throughout,
-// for its NaN rules. k multiplies last, as there and in the reference.
+// afterwards. The fast path keeps class_gradient's rules for every row: NaN where log p is NaN (a
+// NaN logit, +inf minus a max of +inf, a row of only -inf), exactly 0 on rows that are not used.
+// A pipeline compiles one path or the other (an override, not a per-row test), so each kernel
+// carries only the loop it runs. k multiplies last, as there and in the reference.
 override FAST_CLASS_INDEX_PATH: bool = INPUT_KIND == INPUT_LOGITS && TARGET_KIND == TARGET_CLASS_INDEX;
-
-fn takes_fast_path(r: RowGradient) -> bool {
-  return FAST_CLASS_INDEX_PATH && r.used && is_finite(r.max_value);
-}
 
 fn softmax_gradient(r: RowGradient, x: f32, w: f32) -> f32 {
   let z = log_space(x);
@@ -206,10 +204,17 @@ fn softmax_gradient(r: RowGradient, x: f32, w: f32) -> f32 {
   } else {
     g = exp(log_p) * r.softmax_weight;
   }
+  // A GPU's exp(NaN) need not be NaN (SwiftShader's is +inf).
+  g = select(g, quiet_nan(), is_nan(log_p));
   if (HAS_SOFTCAP) {
     g *= softcap_slope(x);
   }
-  return r.scale * g;
+  return select(0.0, r.scale * g, r.used);
+}
+
+// is_nan (row-common.wgsl) of each component.
+fn is_nan4(x: vec4<f32>) -> vec4<bool> {
+  return (bitcast<vec4<u32>>(x) & vec4<u32>(~SIGN_BIT)) > vec4<u32>(INFINITY_BITS);
 }
 
 // The fast path's step over four values, lane k a class of row (*rows)[k]: four classes of one row
@@ -253,6 +258,7 @@ fn softmax_gradient4(rows: ptr<function, array<RowGradient, 4>>, lanes: LaneGrad
       g -= coef;
     }
   }
+  g = select(g, vec4<f32>(quiet_nan()), is_nan4(log_p));
   if (HAS_SOFTCAP) {
     g *= vec4<f32>(softcap_slope(x.x), softcap_slope(x.y), softcap_slope(x.z), softcap_slope(x.w));
   }
@@ -284,7 +290,7 @@ struct TargetClass {
 
 fn find_target_class(r: RowGradient, row: u32, first: u32, end: u32) -> TargetClass {
   var found = TargetClass(false, 0u, 0.0);
-  if (r.y >= i32(first) && r.y < i32(end)) {
+  if (r.used && r.y >= i32(first) && r.y < i32(end)) {
     found.inside = true;
     found.at = element_index(row, u32(r.y));
     found.x = input_at(found.at);
@@ -303,7 +309,7 @@ fn rewrite_target_class(r: RowGradient, found: TargetClass) {
 // `at` is then the index of the vec4 holding y, in a row starting at vec4 `row_base`.
 fn find_target_class4(r: RowGradient, row_base: u32, first: u32, end: u32) -> TargetClass {
   var found = TargetClass(false, 0u, 0.0);
-  if (r.y >= i32(first) && r.y < i32(end)) {
+  if (r.used && r.y >= i32(first) && r.y < i32(end)) {
     found.inside = true;
     found.at = row_base + u32(r.y) / 4u;
     found.x = input4_at(found.at)[u32(r.y) % 4u];
@@ -335,7 +341,7 @@ fn main(@builtin(workgroup_id) group: vec3<u32>,
   let range = chunk_of_row(index, 1u);
   let r = row_gradient(range.row);
   var at = element_index(range.row, range.first);
-  if (takes_fast_path(r)) {
+  if (FAST_CLASS_INDEX_PATH) {
     let target_class = find_target_class(r, range.row, range.first, range.end);
     for (var c = range.first; c < range.end; c++) {
       grad[at] = softmax_gradient(r, input_at(at), class_weight(c));
@@ -365,7 +371,7 @@ fn main_vec4(@builtin(workgroup_id) group: vec3<u32>,
   let range = chunk_of_row(index, 4u);
   let row_base = range.row * (params.classes / 4u);
   let r = row_gradient(range.row);
-  if (takes_fast_path(r)) {
+  if (FAST_CLASS_INDEX_PATH) {
     let target_class = find_target_class4(r, row_base, range.first * 4u, range.end * 4u);
     var rows = array<RowGradient, 4>(r, r, r, r);
     let lanes = lane_gradients(&rows);
@@ -398,8 +404,6 @@ fn main_vec4(@builtin(workgroup_id) group: vec3<u32>,
 
 // Four neighbouring rows of a K-dimensional layout (rows one chunk long, inner a multiple of 4),
 // a vec4 lane each, as row-loss's main_lanes: each class of the four is one vec4 load and store.
-// The fast path also takes rows that are not used (their lanes get 0), since segmentation masks
-// ignore whole regions; a row with a non-finite max sends its four to the general path.
 @compute @workgroup_size(workgroup_size)
 fn main_lanes(@builtin(workgroup_id) group: vec3<u32>,
               @builtin(num_workgroups) groups: vec3<u32>,
@@ -411,12 +415,10 @@ fn main_lanes(@builtin(workgroup_id) group: vec3<u32>,
   let base = element_index(row, 0u) / 4u;
   let stride = params.inner / 4u;
   var rows: array<RowGradient, 4>;
-  var fast = FAST_CLASS_INDEX_PATH;
   for (var k = 0u; k < 4u; k++) {
     rows[k] = row_gradient(row + k);
-    fast = fast && (!rows[k].used || is_finite(rows[k].max_value));
   }
-  if (fast) {
+  if (FAST_CLASS_INDEX_PATH) {
     let lanes = lane_gradients(&rows);
     // Each used row's x_y, read before the loop overwrites it in place, and where it lies.
     var target_at: array<u32, 4>;
