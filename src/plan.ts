@@ -43,9 +43,9 @@ export interface WorkPlan {
    */
   readonly lanes: boolean;
   /**
-   * Contiguous rows not a multiple of 4 long, at least UNALIGNED_MIN_CLASSES: row statistics read
-   * them as vec4s all the same, masking the vec4s a row shares with its neighbours (every piece's
-   * logits end on a vec4 boundary: rows × C a multiple of 4).
+   * Contiguous rows not a multiple of 4 long, at least UNALIGNED_MIN_CLASSES: row statistics and
+   * the gradient read them as vec4s all the same (a vec4 a row shares with its neighbour masked, or
+   * owned by one invocation); every piece's logits end on a vec4 boundary (rows × C a multiple of 4).
    */
   readonly unaligned: boolean;
   /** Levels of the batch reduction, first to last; empty for reduction 'none'. */

@@ -161,7 +161,8 @@ export function prepareCrossEntropy(device: GPUDevice, kernels: Kernels & RowKer
     lossWeight = outWeight;
   });
 
-  const gradKernel = plan.lanes ? kernels.rowGradLanes : plan.vec4 ? kernels.rowGradVec4 : kernels.rowGrad;
+  const gradKernel = plan.lanes ? kernels.rowGradLanes : plan.vec4 ? kernels.rowGradVec4
+    : plan.unaligned ? kernels.rowGradUnaligned : kernels.rowGrad;
   const gradients = gradBuffer === undefined ? [] : rowWork.map((w, p) => prepareDispatch(device, gradKernel,
     plan.lanes ? w.piece.rows / LANES : w.piece.rows * plan.chunks, [
       uniforms[p]!, flags.gradInPlace ? placeholder : w.logits, w.classTarget, w.probabilityTarget, weight,

@@ -55,6 +55,8 @@ export interface RowKernels {
   readonly rowGradVec4: Kernel;
   /** rowGrad for four neighbouring rows of a K-dimensional layout per invocation (vec4 lanes). */
   readonly rowGradLanes: Kernel;
+  /** rowGrad for contiguous rows whose length is not a multiple of 4 (vec4 loads and stores). */
+  readonly rowGradUnaligned: Kernel;
 }
 
 /** What fixes a row pipeline's override constants (see row-common.wgsl). */
@@ -196,14 +198,15 @@ async function createKernels(device: GPUDevice, subgroupSize: number): Promise<K
         createKernel(device, ROW_GRAD_FILES, ROW_GRAD_BINDINGS, gradConstants),
         createKernel(device, ROW_GRAD_FILES, ROW_GRAD_BINDINGS, gradConstants, 'main_vec4'),
         createKernel(device, ROW_GRAD_FILES, ROW_GRAD_BINDINGS, gradConstants, 'main_lanes'),
+        createKernel(device, ROW_GRAD_FILES, ROW_GRAD_BINDINGS, gradConstants, 'main_unaligned'),
         // `enable subgroups` must open the module: the subgroup kernel's file goes first.
         subgroupSize === 0 ? undefined : createKernel(device,
           [{ name: 'row-stats-subgroup', code: rowStatsSubgroupSource }, ROW_COMMON, ROW_SCAN_VEC4],
           ROW_STATS_BINDINGS, { ...constants, workgroup_size: subgroupSize }),
       ]).then(([rowStats, rowStatsVec4, rowStatsUnaligned, rowLoss, rowLossScan, rowLossLanes, rowGrad, rowGradVec4,
-        rowGradLanes, rowStatsSubgroup]) => ({
+        rowGradLanes, rowGradUnaligned, rowStatsSubgroup]) => ({
         rowStats, rowStatsVec4, rowStatsUnaligned, rowLoss, rowLossScan, rowLossLanes, rowGrad, rowGradVec4, rowGradLanes,
-        rowStatsSubgroup,
+        rowGradUnaligned, rowStatsSubgroup,
       }));
       rowVariants.set(key, kernels);
       kernels.catch(() => rowVariants.delete(key));

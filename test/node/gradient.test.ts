@@ -56,6 +56,35 @@ describe.skipIf(!device)('gradient', () => {
     [0.7 - 1, 0.2, 0.1].forEach((g, c) => expect(grad![c]).toBeCloseTo(g, 6));
   });
 
+  // Rows of 65 and 2,051 classes start off vec4 boundaries: the kernels read them through vec4s, a
+  // vec4 shared by two rows (or two chunks of one) written by one invocation. The targets sit in
+  // those shared vec4s: the first classes of rows 1-3 share one with the previous row, the last
+  // classes and the chunk boundaries (684, 1,368 for 2,051 classes in 3 chunks) one with what follows.
+  it.each([
+    { shape: [4, 65], targets: [0, 0, 0, 0] },
+    { shape: [4, 65], targets: [64, 64, 63, 1] },
+    { shape: [4, 2051], targets: [683, 684, 1368, 2050] },
+    { shape: [4, 2051], targets: [0, 1, 1367, 1369] },
+  ])('rows not a multiple of 4 long: targets $targets of $shape in shared vec4s', async ({ shape, targets }) => {
+    const [rows, classes] = shape as [number, number];
+    const data = Float32Array.from({ length: rows * classes }, (_, i) => Math.sin(i * 0.37) * 4);
+    const logits = { data, shape };
+    const target = { data: Int32Array.from(targets), shape: [rows] };
+    const weight = Float32Array.from({ length: classes }, (_, c) => 0.5 + (c % 7) / 4);
+    const base = { grad: true, reduction: 'mean' as const, labelSmoothing: 0, input: 'logits' as const };
+    for (const options of [base, { ...base, labelSmoothing: 0.2, weight }, { ...base, reduction: 'none' as const }]) {
+      const reference = crossEntropyReference(logits, target, options);
+      expectMatchesReference(await ce.forward(logits, target, options), reference, JSON.stringify({ shape, targets }));
+      const resident = onGpu(device!, { logits, target, options });
+      try {
+        const onDevice = await ce.forward(resident.logits, resident.target, resident.options);
+        expectMatchesReference(onDevice, reference, `GPUBuffer inputs ${JSON.stringify({ shape, targets })}`);
+      } finally {
+        resident.destroy();
+      }
+    }
+  });
+
   it('writes in place over a GPUBuffer of logits when asked, leaving no second N×C buffer', async () => {
     const built = buildCase({ shape: [40, 300], targetKind: 'classIndex', reduction: 'mean', weighted: true,
       labelSmoothing: 0.1, ignoredFraction: 0.1, values: 'normal', seed: 7, grad: true });
