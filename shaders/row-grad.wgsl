@@ -306,28 +306,32 @@ fn rewrite_target_class(r: RowGradient, found: TargetClass) {
   }
 }
 
-// The same through the vec4 views (an entry point may not use both views of one binding):
-// `at` is then the index of the vec4 holding y, in a row starting at vec4 `row_base`.
-fn find_target_class4(r: RowGradient, row_base: u32, first: u32, end: u32) -> TargetClass {
-  var found = TargetClass(false, 0u, 0.0);
-  if (r.used && r.y >= i32(first) && r.y < i32(end)) {
-    found.inside = true;
-    found.at = row_base + u32(r.y) / 4u;
-    found.x = input4_at(found.at)[u32(r.y) % 4u];
+// The same through the vec4 views (an entry point may not use both views of one binding): the
+// target class of a used row `r` starting at flat element `row_start`, when its vec4 is one of
+// [first_vec4, end_vec4): its vec4, lane and input value, read before any write.
+struct OwnedTarget {
+  inside: bool,
+  q: u32,
+  lane: u32,
+  x: f32,
+}
+
+fn find_owned_target(r: RowGradient, row_start: u32, first_vec4: u32, end_vec4: u32) -> OwnedTarget {
+  var found = OwnedTarget(false, 0u, 0u, 0.0);
+  let element = row_start + u32(max(r.y, 0));
+  if (FAST_CLASS_INDEX_PATH && r.used && element / 4u >= first_vec4 && element / 4u < end_vec4) {
+    found = OwnedTarget(true, element / 4u, element % 4u, input4_at(element / 4u)[element % 4u]);
   }
   return found;
 }
 
-fn rewrite_target_class4(r: RowGradient, found: TargetClass) {
+// Writes the target class's gradient (its weight `w`: the entry point reads it through the view
+// of `weight` it binds) into its lane.
+fn rewrite_owned_target(r: RowGradient, found: OwnedTarget, w: f32) {
   if (found.inside) {
-    let c = u32(r.y);
-    var w = 1.0;
-    if (HAS_WEIGHT) {
-      w = weight4[c / 4u][c % 4u];
-    }
-    var g = grad4[found.at];
-    g[c % 4u] = class_gradient(r, c, found.x, w, 0.0);
-    grad4[found.at] = g;
+    var g = grad4[found.q];
+    g[found.lane] = class_gradient(r, u32(r.y), found.x, w, 0.0);
+    grad4[found.q] = g;
   }
 }
 
@@ -373,7 +377,7 @@ fn main_vec4(@builtin(workgroup_id) group: vec3<u32>,
   let row_base = range.row * (params.classes / 4u);
   let r = row_gradient(range.row);
   if (FAST_CLASS_INDEX_PATH) {
-    let target_class = find_target_class4(r, row_base, range.first * 4u, range.end * 4u);
+    let target_class = find_owned_target(r, 4u * row_base, row_base + range.first, row_base + range.end);
     var rows = array<RowGradient, 4>(r, r, r, r);
     let lanes = lane_gradients(&rows);
     for (var q = range.first; q < range.end; q++) {
@@ -383,7 +387,12 @@ fn main_vec4(@builtin(workgroup_id) group: vec3<u32>,
       }
       grad4[row_base + q] = softmax_gradient4(&rows, lanes, input4_at(row_base + q), w);
     }
-    rewrite_target_class4(r, target_class);
+    var w = 1.0;
+    if (HAS_WEIGHT) {
+      let c = u32(max(r.y, 0));
+      w = weight4[c / 4u][c % 4u];
+    }
+    rewrite_owned_target(r, target_class, w);
     return;
   }
   for (var q = range.first; q < range.end; q++) {
@@ -421,12 +430,12 @@ fn main_lanes(@builtin(workgroup_id) group: vec3<u32>,
   }
   if (FAST_CLASS_INDEX_PATH) {
     let lanes = lane_gradients(&rows);
-    // Each used row's x_y, read before the loop overwrites it in place, and where it lies.
-    var target_at: array<u32, 4>;
-    var target_x: vec4<f32>;
+    // Each used row's target: lane k of the vec4 of its class, x_y read before the loop overwrites
+    // it in place.
+    var targets: array<OwnedTarget, 4>;
     for (var k = 0u; k < 4u; k++) {
-      target_at[k] = base + u32(select(0, rows[k].y, rows[k].used)) * stride;
-      target_x[k] = input4_at(target_at[k])[k];
+      let q = base + u32(select(0, rows[k].y, rows[k].used)) * stride;
+      targets[k] = OwnedTarget(rows[k].used, q, k, input4_at(q)[k]);
     }
     var at = base;
     for (var c = 0u; c < params.classes; c++) {
@@ -434,12 +443,7 @@ fn main_lanes(@builtin(workgroup_id) group: vec3<u32>,
       at += stride;
     }
     for (var k = 0u; k < 4u; k++) {
-      if (rows[k].used) {
-        let c = u32(rows[k].y);
-        var g = grad4[target_at[k]];
-        g[k] = class_gradient(rows[k], c, target_x[k], class_weight(c), 0.0);
-        grad4[target_at[k]] = g;
-      }
+      rewrite_owned_target(rows[k], targets[k], class_weight(u32(max(rows[k].y, 0))));
     }
     return;
   }
@@ -490,33 +494,6 @@ fn owned_gradient4(rows: ptr<function, array<RowGradient, 4>>, lanes: LaneGradie
                    class_gradient((*rows)[3], classes.w, x.w, w.w, t.w));
 }
 
-// The target class of a used row `r` starting at flat element `row_start`, when its vec4 is one of
-// [first_vec4, end_vec4): its vec4, lane and input value, read before any write.
-struct OwnedTarget {
-  inside: bool,
-  q: u32,
-  lane: u32,
-  x: f32,
-}
-
-fn find_owned_target(r: RowGradient, row_start: u32, first_vec4: u32, end_vec4: u32) -> OwnedTarget {
-  var found = OwnedTarget(false, 0u, 0u, 0.0);
-  let element = row_start + u32(max(r.y, 0));
-  if (FAST_CLASS_INDEX_PATH && r.used && element / 4u >= first_vec4 && element / 4u < end_vec4) {
-    found = OwnedTarget(true, element / 4u, element % 4u, input4_at(element / 4u)[element % 4u]);
-  }
-  return found;
-}
-
-fn rewrite_owned_target(r: RowGradient, found: OwnedTarget) {
-  if (found.inside) {
-    let c = u32(r.y);
-    var g = grad4[found.q];
-    g[found.lane] = class_gradient(r, c, found.x, class_weight(c), 0.0);
-    grad4[found.q] = g;
-  }
-}
-
 @compute @workgroup_size(workgroup_size)
 fn main_unaligned(@builtin(workgroup_id) group: vec3<u32>,
                   @builtin(num_workgroups) groups: vec3<u32>,
@@ -555,6 +532,6 @@ fn main_unaligned(@builtin(workgroup_id) group: vec3<u32>,
   }
   grad4[q] = owned_gradient4(&mixed, lane_gradients(&mixed), element - select(vec4<u32>(row_start),
                              vec4<u32>(next_start), in_next), q);
-  rewrite_owned_target(r, own_target);
-  rewrite_owned_target(next, next_target);
+  rewrite_owned_target(r, own_target, class_weight(u32(max(r.y, 0))));
+  rewrite_owned_target(next, next_target, class_weight(u32(max(next.y, 0))));
 }
