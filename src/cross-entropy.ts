@@ -9,7 +9,8 @@ import { CallBuffers } from './gpu/buffers.js';
 import { inErrorScopes, type CallerBuffers } from './gpu/error-scopes.js';
 import { GpuMemoryLedger, type GpuMemory } from './gpu/memory-ledger.js';
 import {
-  prepareCrossEntropy, ROW_SUMMARY_BYTES, rowVariant, type CrossEntropyInputs, type PreparedCrossEntropy,
+  chooseRowKernels, prepareCrossEntropy, ROW_SUMMARY_BYTES, rowKernelsOf, rowVariant, type CrossEntropyInputs,
+  type PreparedCrossEntropy,
 } from './gpu/encode-cross-entropy.js';
 import { FramePool, type Frame } from './gpu/frame-pool.js';
 import { identity, writeHostData } from './gpu/host-data.js';
@@ -193,7 +194,8 @@ export class CrossEntropy {
     return this.#guard('forwardGpu', async () => {
       // Host logits are a private copy: the gradient goes over it, with no second N×C buffer.
       const gradInPlace = problem.gradInPlace || !isGpuBuffer(logits.data);
-      const rowKernels = await this.#kernels.rows(rowVariant(problem, options.weight !== undefined, false, gradInPlace));
+      const rowKernels = await rowKernelsOf(this.#kernels, rowVariant(problem, options.weight !== undefined, false, gradInPlace),
+        chooseRowKernels(plan, problem.grad, this.#kernels.subgroupSize > 0));
       // destroy() may have come while the kernels were being made: nothing must be created after it.
       this.#checkUsable('forwardGpu', true);
       const key = JSON.stringify([problem, identity(logits.data), identity(target.data), identity(options.weight),
@@ -206,7 +208,7 @@ export class CrossEntropy {
             const buffers = new CallBuffers(device, this.#ledger, this.#poison);
             try {
               const inputs = this.#inputBuffers(buffers, problem, plan, logits, target, options);
-              const prepared = prepareCrossEntropy(device, { ...this.#kernels, ...rowKernels }, buffers, problem, plan,
+              const prepared = prepareCrossEntropy(device, this.#kernels, rowKernels, buffers, problem, plan,
                 inputs, { gradInPlace });
               return { key, buffers, prepared, inputs, destroy: () => buffers.destroy() };
             } catch (error) {
@@ -283,14 +285,15 @@ export class CrossEntropy {
     if (options.weight !== undefined) checkWeight(options.weight, problem.layout.classes, GPU_DATA);
     const plan = planWork(problem, this.#device.limits, !isGpuBuffer(logits.data));
     return this.#guard('rowStatistics', async () => {
-      const rowKernels = await this.#kernels.rows(rowVariant(problem, options.weight !== undefined, true));
+      const rowKernels = await rowKernelsOf(this.#kernels, rowVariant(problem, options.weight !== undefined, true),
+        chooseRowKernels(plan, false, this.#kernels.subgroupSize > 0));
       this.#checkUsable('rowStatistics', true);
       const buffers = new CallBuffers(this.#device, this.#ledger, this.#poison);
       try {
         const { value: encoded, reported } = inErrorScopes(this.#device, 'rowStatistics', () => {
           const inputs = this.#inputBuffers(buffers, problem, plan, logits, target, forwardOptions);
           writeHostData(this.#device, inputs, plan, logits, target, forwardOptions);
-          const prepared = prepareCrossEntropy(this.#device, { ...this.#kernels, ...rowKernels }, buffers, problem,
+          const prepared = prepareCrossEntropy(this.#device, this.#kernels, rowKernels, buffers, problem,
             plan, inputs, { gradInPlace: false, classOffset, sharded: true });
           prepared.reset();
           prepared.submit(logits.data);

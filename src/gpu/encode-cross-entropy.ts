@@ -8,7 +8,7 @@ import type { Piece, WorkPlan } from '../plan.js';
 import type { CallBuffers } from './buffers.js';
 import { ELEMENT_BYTES } from './constants.js';
 import { encodeDispatches, prepareDispatch, type PreparedDispatch } from './dispatch.js';
-import type { Kernels, RowKernels, RowVariant } from './pipelines.js';
+import type { Kernel, Kernels, RowKernelName, RowVariant } from './pipelines.js';
 import { Divide, reduceParams, rowParams, uniformBlocks } from './uniforms.js';
 
 /** Bytes of a RowState (nine f32) and of a RowSummary (eight f32, a u32, two f32), as in row-common.wgsl. */
@@ -71,6 +71,43 @@ function scansInLoss(plan: WorkPlan): boolean {
   return plan.chunks === 1 && !plan.vec4 && !plan.unaligned;
 }
 
+/** Whether row statistics take the subgroup form: contiguous rows a multiple of 4 long, where the kernels have it. */
+function statsBySubgroup(plan: WorkPlan, subgroups: boolean): boolean {
+  return plan.vec4 && subgroups;
+}
+
+/** The row kernels a plan runs: statistics (none where row-loss scans its rows), loss, gradient. */
+export interface RowKernelChoice<K = RowKernelName> {
+  readonly stats: K | null;
+  readonly loss: K;
+  readonly grad: K | null;
+}
+
+/** Which row kernels run `plan` (see plan.ts); `subgroups`: the kernels were made with them. */
+export function chooseRowKernels(plan: WorkPlan, grad: boolean, subgroups: boolean): RowKernelChoice {
+  const scanInLoss = scansInLoss(plan);
+  let stats: RowKernelName | null = null;
+  if (!scanInLoss) {
+    stats = statsBySubgroup(plan, subgroups) ? 'rowStatsSubgroup'
+      : plan.vec4 ? 'rowStatsVec4' : plan.unaligned ? 'rowStatsUnaligned' : 'rowStats';
+  }
+  const loss = !scanInLoss ? 'rowLoss' : plan.lanes ? 'rowLossLanes' : 'rowLossScan';
+  let gradKernel: RowKernelName | null = null;
+  if (grad) gradKernel = plan.lanes ? 'rowGradLanes' : plan.vec4 ? 'rowGradVec4' : plan.unaligned ? 'rowGradUnaligned' : 'rowGrad';
+  return { stats, loss, grad: gradKernel };
+}
+
+/** The kernels of a choice, compiled (each on its first use). */
+export async function rowKernelsOf(kernels: Kernels, variant: RowVariant, choice: RowKernelChoice):
+  Promise<RowKernelChoice<Kernel>> {
+  const [stats, loss, grad] = await Promise.all([
+    choice.stats === null ? null : kernels.row(variant, choice.stats),
+    kernels.row(variant, choice.loss),
+    choice.grad === null ? null : kernels.row(variant, choice.grad),
+  ]);
+  return { stats, loss, grad };
+}
+
 /**
  * One cross-entropy call's GPU work, prepared once: buffers, uniforms and bind groups are made here,
  * so encoding it again (the same shape and inputs, the next training step) creates nothing.
@@ -95,8 +132,9 @@ function rowRange(buffer: GPUBuffer, piece: Piece, bytesPerRow: number) {
   return { buffer, offset: piece.firstRow * bytesPerRow, size: Math.max(ELEMENT_BYTES, piece.rows * bytesPerRow) };
 }
 
-export function prepareCrossEntropy(device: GPUDevice, kernels: Kernels & RowKernels, buffers: CallBuffers,
-  problem: Problem, plan: WorkPlan, inputs: CrossEntropyInputs, flags: EncodeFlags): PreparedCrossEntropy {
+export function prepareCrossEntropy(device: GPUDevice, kernels: Kernels, rowKernels: RowKernelChoice<Kernel>,
+  buffers: CallBuffers, problem: Problem, plan: WorkPlan, inputs: CrossEntropyInputs, flags: EncodeFlags,
+): PreparedCrossEntropy {
   const placeholder = buffers.placeholder();
   const weight = inputs.weight === undefined ? placeholder : { buffer: inputs.weight, size: plan.classes * ELEMENT_BYTES };
   const divide = problem.reduction === 'mean' ? Divide.byWeight : Divide.none;
@@ -124,12 +162,10 @@ export function prepareCrossEntropy(device: GPUDevice, kernels: Kernels & RowKer
   let gradBuffer: GPUBuffer | undefined;
   if (problem.grad) gradBuffer = flags.gradInPlace ? inputs.logits : buffers.output('grad', elements * ELEMENT_BYTES);
 
-  // Long contiguous rows: a subgroup per chunk where the kernels have the subgroup form.
-  const statsKernel = plan.vec4 ? kernels.rowStatsSubgroup ?? kernels.rowStatsVec4
-    : plan.unaligned ? kernels.rowStatsUnaligned : kernels.rowStats;
-  const statsInvocationsPerChunk = statsKernel === kernels.rowStatsSubgroup ? statsKernel.workgroupSize : 1;
-
-  const lossKernel = !scanInLoss ? kernels.rowLoss : plan.lanes ? kernels.rowLossLanes : kernels.rowLossScan;
+  const { stats: statsKernel, loss: lossKernel, grad: gradKernel } = rowKernels;
+  // The subgroup form of row-stats runs a workgroup (one subgroup) per chunk.
+  const statsInvocationsPerChunk = statsKernel !== null && statsBySubgroup(plan, kernels.subgroupSize > 0)
+    ? statsKernel.workgroupSize : 1;
 
   // Per piece: its slice of every per-row and per-element array (a streamed piece's logits start
   // at 0 of the piece buffer). Kernels declare both target arrays; the unused one gets the placeholder.
@@ -140,7 +176,7 @@ export function prepareCrossEntropy(device: GPUDevice, kernels: Kernels & RowKer
     const probabilityTarget = problem.targetKind === 'probabilities' ? rowRange(inputs.target, piece, rowBytes) : placeholder;
     const rowSummaryRange = rowRange(rowSummary, piece, ROW_SUMMARY_BYTES);
     const stats = [
-      scanInLoss ? null : prepareDispatch(device, statsKernel, piece.rows * plan.chunks * statsInvocationsPerChunk,
+      statsKernel === null ? null : prepareDispatch(device, statsKernel, piece.rows * plan.chunks * statsInvocationsPerChunk,
         [uniforms[p]!, logits, classTarget, probabilityTarget, weight, partials]),
       prepareDispatch(device, lossKernel, plan.lanes ? piece.rows / LANES : piece.rows, [uniforms[p]!,
         scanInLoss ? logits : null, classTarget, scanInLoss ? probabilityTarget : null, weight,
@@ -161,9 +197,7 @@ export function prepareCrossEntropy(device: GPUDevice, kernels: Kernels & RowKer
     lossWeight = outWeight;
   });
 
-  const gradKernel = plan.lanes ? kernels.rowGradLanes : plan.vec4 ? kernels.rowGradVec4
-    : plan.unaligned ? kernels.rowGradUnaligned : kernels.rowGrad;
-  const gradients = gradBuffer === undefined ? [] : rowWork.map((w, p) => prepareDispatch(device, gradKernel,
+  const gradients = gradBuffer === undefined || gradKernel === null ? [] : rowWork.map((w, p) => prepareDispatch(device, gradKernel,
     plan.lanes ? w.piece.rows / LANES : w.piece.rows * plan.chunks, [
       uniforms[p]!, flags.gradInPlace ? placeholder : w.logits, w.classTarget, w.probabilityTarget, weight,
       w.rowSummaryRange, lossWeight,

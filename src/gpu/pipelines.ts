@@ -33,31 +33,21 @@ export interface Kernel {
   readonly workgroupSize: number;
 }
 
-/** The row kernels of one problem kind. */
-export interface RowKernels {
-  readonly rowStats: Kernel;
-  /** rowStats for contiguous rows whose length is a multiple of 4 (vec4 loads). */
-  readonly rowStatsVec4: Kernel;
-  /** rowStatsVec4 for contiguous rows whose length is not a multiple of 4 (masked vec4 loads). */
-  readonly rowStatsUnaligned: Kernel;
-  /**
-   * rowStatsVec4 with a subgroup walking each chunk, interleaved, and merging with subgroup
-   * operations (one workgroup per chunk): present when the kernels were made with subgroups.
-   */
-  readonly rowStatsSubgroup?: Kernel;
-  readonly rowLoss: Kernel;
-  /** rowLoss that scans each (one-chunk, scalar) row itself: no rowStats pass before it. */
-  readonly rowLossScan: Kernel;
-  /** rowLossScan for four neighbouring rows of a K-dimensional layout per invocation (vec4 lanes). */
-  readonly rowLossLanes: Kernel;
-  readonly rowGrad: Kernel;
-  /** rowGrad for contiguous rows whose length is a multiple of 4 (vec4 loads and stores). */
-  readonly rowGradVec4: Kernel;
-  /** rowGrad for four neighbouring rows of a K-dimensional layout per invocation (vec4 lanes). */
-  readonly rowGradLanes: Kernel;
-  /** rowGrad for contiguous rows whose length is not a multiple of 4 (vec4 loads and stores). */
-  readonly rowGradUnaligned: Kernel;
-}
+/**
+ * The row kernels of one problem kind, by name. Each is compiled the first time a call runs it:
+ * - rowStats: statistics of chunks of rows, one class at a time (any layout);
+ * - rowStatsVec4: the same four classes a step, for contiguous rows a multiple of 4 long;
+ * - rowStatsUnaligned: rowStatsVec4 for contiguous rows of other lengths (masked vec4s);
+ * - rowStatsSubgroup: rowStatsVec4 with a subgroup walking each chunk, interleaved, and merging
+ *   with subgroup operations (one workgroup per chunk; only where kernels use subgroups);
+ * - rowLoss: merges the chunk states into each row's loss; rowLossScan: scans each one-chunk row
+ *   itself, one class at a time (no statistics pass before it); rowLossLanes: the same for four
+ *   neighbouring rows of a K-dimensional layout per invocation (vec4 lanes);
+ * - rowGrad (any layout), rowGradVec4, rowGradLanes, rowGradUnaligned: the gradient, with the
+ *   loads and stores of the statistics kernels of the same name.
+ */
+export type RowKernelName = 'rowStats' | 'rowStatsVec4' | 'rowStatsUnaligned' | 'rowStatsSubgroup' | 'rowLoss'
+  | 'rowLossScan' | 'rowLossLanes' | 'rowGrad' | 'rowGradVec4' | 'rowGradLanes' | 'rowGradUnaligned';
 
 /** What fixes a row pipeline's override constants (see row-common.wgsl). */
 export interface RowVariant {
@@ -77,7 +67,7 @@ const TARGET_KIND_CODES = { classIndex: 0, probabilities: 1 } as const;
 
 /**
  * The override constants of a row variant (those of row-common.wgsl, which every row kernel
- * declares): every field but gradInPlace, which only row-grad declares.
+ * declares): every field but gradInPlace, which only row-grad declares (GRAD_IN_PLACE).
  */
 function rowConstants(variant: RowVariant): Record<string, number> {
   return {
@@ -96,7 +86,8 @@ export interface Kernels {
   readonly subgroupSize: number;
   readonly batchReduce: Kernel;
   readonly binary: Kernel;
-  rows(variant: RowVariant): Promise<RowKernels>;
+  /** Row kernel `name` of a problem kind, compiled on first use. */
+  row(variant: RowVariant, name: RowKernelName): Promise<Kernel>;
 }
 
 /** One file of a shader program. */
@@ -180,40 +171,53 @@ async function createKernels(device: GPUDevice, subgroupSize: number): Promise<K
     createKernel(device, [{ name: 'batch-reduce', code: batchReduceSource }], ['uniform', R, R, W, W]),
     createKernel(device, [PRECISE_MATH, { name: 'binary', code: binarySource }], ['uniform', R, R, R, R, R, W, W]),
   ]);
-  const rowVariants = new Map<string, Promise<RowKernels>>();
-  const rows = (variant: RowVariant): Promise<RowKernels> => {
+  const rowKernels = new Map<string, Promise<Kernel>>();
+  const row = (variant: RowVariant, name: RowKernelName): Promise<Kernel> => {
     const constants = rowConstants(variant);
-    const gradConstants = { ...constants, GRAD_IN_PLACE: Number(variant.gradInPlace) };
-    const key = JSON.stringify(gradConstants);
-    let kernels = rowVariants.get(key);
-    if (kernels === undefined) {
-      kernels = Promise.all([
-        createKernel(device, [ROW_COMMON, ROW_SCAN, { name: 'row-stats', code: rowStatsSource }], ROW_STATS_BINDINGS,
-          constants),
-        createKernel(device, ROW_STATS_VEC4_FILES, ROW_STATS_BINDINGS, constants),
-        createKernel(device, ROW_STATS_VEC4_FILES, ROW_STATS_BINDINGS, { ...constants, MASKED_WALK: 1 }, 'main_unaligned'),
-        createKernel(device, ROW_LOSS_FILES, ROW_LOSS_BINDINGS, constants),
-        createKernel(device, ROW_LOSS_FILES, ROW_LOSS_SCAN_BINDINGS, constants, 'main_scan'),
-        createKernel(device, ROW_LOSS_FILES, ROW_LOSS_SCAN_BINDINGS, constants, 'main_lanes'),
-        createKernel(device, ROW_GRAD_FILES, ROW_GRAD_BINDINGS, gradConstants),
-        createKernel(device, ROW_GRAD_FILES, ROW_GRAD_BINDINGS, gradConstants, 'main_vec4'),
-        createKernel(device, ROW_GRAD_FILES, ROW_GRAD_BINDINGS, gradConstants, 'main_lanes'),
-        createKernel(device, ROW_GRAD_FILES, ROW_GRAD_BINDINGS, gradConstants, 'main_unaligned'),
-        // `enable subgroups` must open the module: the subgroup kernel's file goes first.
-        subgroupSize === 0 ? undefined : createKernel(device,
-          [{ name: 'row-stats-subgroup', code: rowStatsSubgroupSource }, ROW_COMMON, ROW_SCAN_VEC4],
-          ROW_STATS_BINDINGS, { ...constants, workgroup_size: subgroupSize }),
-      ]).then(([rowStats, rowStatsVec4, rowStatsUnaligned, rowLoss, rowLossScan, rowLossLanes, rowGrad, rowGradVec4,
-        rowGradLanes, rowGradUnaligned, rowStatsSubgroup]) => ({
-        rowStats, rowStatsVec4, rowStatsUnaligned, rowLoss, rowLossScan, rowLossLanes, rowGrad, rowGradVec4, rowGradLanes,
-        rowGradUnaligned, rowStatsSubgroup,
-      }));
-      rowVariants.set(key, kernels);
-      kernels.catch(() => rowVariants.delete(key));
+    const key = JSON.stringify([name, constants, variant.gradInPlace]);
+    let kernel = rowKernels.get(key);
+    if (kernel === undefined) {
+      kernel = createRowKernel(device, name, constants, variant.gradInPlace, subgroupSize);
+      rowKernels.set(key, kernel);
+      kernel.catch(() => rowKernels.delete(key));
     }
-    return kernels;
+    return kernel;
   };
-  return { subgroupSize, batchReduce, binary, rows };
+  return { subgroupSize, batchReduce, binary, row };
+}
+
+function createRowKernel(device: GPUDevice, name: RowKernelName, constants: Record<string, number>,
+  gradInPlace: boolean, subgroupSize: number): Promise<Kernel> {
+  const gradConstants = { ...constants, GRAD_IN_PLACE: Number(gradInPlace) };
+  switch (name) {
+    case 'rowStats':
+      return createKernel(device, [ROW_COMMON, ROW_SCAN, { name: 'row-stats', code: rowStatsSource }], ROW_STATS_BINDINGS,
+        constants);
+    case 'rowStatsVec4':
+      return createKernel(device, ROW_STATS_VEC4_FILES, ROW_STATS_BINDINGS, constants);
+    case 'rowStatsUnaligned':
+      return createKernel(device, ROW_STATS_VEC4_FILES, ROW_STATS_BINDINGS, { ...constants, MASKED_WALK: 1 },
+        'main_unaligned');
+    case 'rowStatsSubgroup':
+      if (subgroupSize === 0) throw new Error('rowStatsSubgroup: these kernels were made without subgroups');
+      // `enable subgroups` must open the module: the subgroup kernel's file goes first.
+      return createKernel(device, [{ name: 'row-stats-subgroup', code: rowStatsSubgroupSource }, ROW_COMMON, ROW_SCAN_VEC4],
+        ROW_STATS_BINDINGS, { ...constants, workgroup_size: subgroupSize });
+    case 'rowLoss':
+      return createKernel(device, ROW_LOSS_FILES, ROW_LOSS_BINDINGS, constants);
+    case 'rowLossScan':
+      return createKernel(device, ROW_LOSS_FILES, ROW_LOSS_SCAN_BINDINGS, constants, 'main_scan');
+    case 'rowLossLanes':
+      return createKernel(device, ROW_LOSS_FILES, ROW_LOSS_SCAN_BINDINGS, constants, 'main_lanes');
+    case 'rowGrad':
+      return createKernel(device, ROW_GRAD_FILES, ROW_GRAD_BINDINGS, gradConstants);
+    case 'rowGradVec4':
+      return createKernel(device, ROW_GRAD_FILES, ROW_GRAD_BINDINGS, gradConstants, 'main_vec4');
+    case 'rowGradLanes':
+      return createKernel(device, ROW_GRAD_FILES, ROW_GRAD_BINDINGS, gradConstants, 'main_lanes');
+    case 'rowGradUnaligned':
+      return createKernel(device, ROW_GRAD_FILES, ROW_GRAD_BINDINGS, gradConstants, 'main_unaligned');
+  }
 }
 
 /** Compiles one kernel (exported for the test that feeds it a broken shader). */
