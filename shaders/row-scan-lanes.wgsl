@@ -58,13 +58,6 @@ fn grown_distance_lanes(shift: vec4<f32>, mass: vec4<f32>) -> vec4<f32> {
   return select(shift * mass, vec4<f32>(0.0), (shift == vec4<f32>(0.0)) | (mass == vec4<f32>(0.0)));
 }
 
-// A lane's distance sum and its error take one class: `grown` where its max moved up to this
-// class (the class's own distance is then 0), else `add`.
-fn add_distance_lanes(sum: ptr<function, vec4<f32>>, error: ptr<function, vec4<f32>>, moved: vec4<bool>,
-                      grown: vec4<f32>, add: vec4<f32>) {
-  add_compensated_lanes(sum, error, select(add, grown, moved));
-}
-
 // Adds class values `x` (one per lane, in log space) of weight `w` and weighted targets `tw`.
 // One exponential per value: exp(-|x - max|) is the factor the lane's sum shrinks by where x is a
 // new max, and x's own term where it is not. Where x is at the max (also a run of -inf masks,
@@ -93,12 +86,13 @@ fn absorb_lanes(s: ptr<function, LaneStates>, errors: ptr<function, LaneErrors>,
   let dist = select((*s).max_value - x, zero, x == (*s).max_value);
   if (NEED_SMOOTHING_SUM) {
     let grown = grown_distance_lanes(shift, (*s).smooth_mass + (*errors).smooth_mass);
-    add_distance_lanes(&(*s).smooth_dist, &(*errors).smooth_dist, moved, grown, w * dist);
+    // Where the max moved to this class, its own distance is 0 and the sum grows instead.
+    add_compensated_lanes(&(*s).smooth_dist, &(*errors).smooth_dist, select(w * dist, grown, moved));
     add_compensated_lanes(&(*s).smooth_mass, &(*errors).smooth_mass, vec4<f32>(w));
   }
   if (TARGET_KIND == TARGET_PROBABILITIES) {
     let grown = grown_distance_lanes(shift, (*s).target_mass + (*errors).target_mass);
-    add_distance_lanes(&(*s).target_dist, &(*errors).target_dist, moved, grown, tw * dist);
+    add_compensated_lanes(&(*s).target_dist, &(*errors).target_dist, select(tw * dist, grown, moved));
     add_compensated_lanes(&(*s).target_mass, &(*errors).target_mass, tw);
   }
   // mark_zero_times_infinity of each lane.

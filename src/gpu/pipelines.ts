@@ -159,8 +159,12 @@ const ROW_STATS_BINDINGS: readonly BindingKind[] = ['uniform', R, R, R, R, W];
 // row-loss `main` reads partials but not the logits; `main_scan` the logits but not partials.
 const ROW_LOSS_BINDINGS: readonly BindingKind[] = ['uniform', null, R, null, R, R, W, W, W, W];
 const ROW_LOSS_SCAN_BINDINGS: readonly BindingKind[] = ['uniform', R, R, R, R, null, W, W, W, W];
+const ROW_STATS_FILES: readonly ShaderFile[] = [ROW_COMMON, ROW_SCAN, { name: 'row-stats', code: rowStatsSource }];
 const ROW_STATS_VEC4_FILES: readonly ShaderFile[] = [ROW_COMMON, ROW_SCAN_VEC4,
   { name: 'row-stats-vec4', code: rowStatsVec4Source }];
+// `enable subgroups` must open the module: the subgroup kernel's file goes first.
+const ROW_STATS_SUBGROUP_FILES: readonly ShaderFile[] = [{ name: 'row-stats-subgroup', code: rowStatsSubgroupSource },
+  ROW_COMMON, ROW_SCAN_VEC4];
 const ROW_LOSS_FILES: readonly ShaderFile[] = [ROW_COMMON, PRECISE_MATH, ROW_SCAN, ROW_SCAN_LANES,
   { name: 'row-loss', code: rowLossSource }];
 const ROW_GRAD_FILES: readonly ShaderFile[] = [ROW_COMMON, PRECISE_MATH, { name: 'row-grad', code: rowGradSource }];
@@ -186,38 +190,46 @@ async function createKernels(device: GPUDevice, subgroupSize: number): Promise<K
   return { subgroupSize, batchReduce, binary, row };
 }
 
+/**
+ * Which override constants a row kernel takes beyond row-common.wgsl's: none, row-grad's
+ * GRAD_IN_PLACE, row-scan-vec4's MASKED_WALK set, or a workgroup of one subgroup.
+ */
+type RowOverrides = 'row' | 'grad' | 'masked' | 'subgroup';
+
+/** How each row kernel is made: its program's files, bind-group layout, entry point and overrides. */
+const ROW_KERNEL_SPECS: Record<RowKernelName, {
+  files: readonly ShaderFile[]; bindings: readonly BindingKind[]; entryPoint: string; overrides: RowOverrides;
+}> = {
+  rowStats: { files: ROW_STATS_FILES, bindings: ROW_STATS_BINDINGS, entryPoint: 'main', overrides: 'row' },
+  rowStatsVec4: { files: ROW_STATS_VEC4_FILES, bindings: ROW_STATS_BINDINGS, entryPoint: 'main', overrides: 'row' },
+  rowStatsUnaligned: {
+    files: ROW_STATS_VEC4_FILES, bindings: ROW_STATS_BINDINGS, entryPoint: 'main_unaligned', overrides: 'masked',
+  },
+  rowStatsSubgroup: {
+    files: ROW_STATS_SUBGROUP_FILES, bindings: ROW_STATS_BINDINGS, entryPoint: 'main', overrides: 'subgroup',
+  },
+  rowLoss: { files: ROW_LOSS_FILES, bindings: ROW_LOSS_BINDINGS, entryPoint: 'main', overrides: 'row' },
+  rowLossScan: { files: ROW_LOSS_FILES, bindings: ROW_LOSS_SCAN_BINDINGS, entryPoint: 'main_scan', overrides: 'row' },
+  rowLossLanes: { files: ROW_LOSS_FILES, bindings: ROW_LOSS_SCAN_BINDINGS, entryPoint: 'main_lanes', overrides: 'row' },
+  rowGrad: { files: ROW_GRAD_FILES, bindings: ROW_GRAD_BINDINGS, entryPoint: 'main', overrides: 'grad' },
+  rowGradVec4: { files: ROW_GRAD_FILES, bindings: ROW_GRAD_BINDINGS, entryPoint: 'main_vec4', overrides: 'grad' },
+  rowGradLanes: { files: ROW_GRAD_FILES, bindings: ROW_GRAD_BINDINGS, entryPoint: 'main_lanes', overrides: 'grad' },
+  rowGradUnaligned: { files: ROW_GRAD_FILES, bindings: ROW_GRAD_BINDINGS, entryPoint: 'main_unaligned', overrides: 'grad' },
+};
+
 function createRowKernel(device: GPUDevice, name: RowKernelName, constants: Record<string, number>,
   gradInPlace: boolean, subgroupSize: number): Promise<Kernel> {
-  const gradConstants = { ...constants, GRAD_IN_PLACE: Number(gradInPlace) };
-  switch (name) {
-    case 'rowStats':
-      return createKernel(device, [ROW_COMMON, ROW_SCAN, { name: 'row-stats', code: rowStatsSource }], ROW_STATS_BINDINGS,
-        constants);
-    case 'rowStatsVec4':
-      return createKernel(device, ROW_STATS_VEC4_FILES, ROW_STATS_BINDINGS, constants);
-    case 'rowStatsUnaligned':
-      return createKernel(device, ROW_STATS_VEC4_FILES, ROW_STATS_BINDINGS, { ...constants, MASKED_WALK: 1 },
-        'main_unaligned');
-    case 'rowStatsSubgroup':
-      if (subgroupSize === 0) throw new Error('rowStatsSubgroup: these kernels were made without subgroups');
-      // `enable subgroups` must open the module: the subgroup kernel's file goes first.
-      return createKernel(device, [{ name: 'row-stats-subgroup', code: rowStatsSubgroupSource }, ROW_COMMON, ROW_SCAN_VEC4],
-        ROW_STATS_BINDINGS, { ...constants, workgroup_size: subgroupSize });
-    case 'rowLoss':
-      return createKernel(device, ROW_LOSS_FILES, ROW_LOSS_BINDINGS, constants);
-    case 'rowLossScan':
-      return createKernel(device, ROW_LOSS_FILES, ROW_LOSS_SCAN_BINDINGS, constants, 'main_scan');
-    case 'rowLossLanes':
-      return createKernel(device, ROW_LOSS_FILES, ROW_LOSS_SCAN_BINDINGS, constants, 'main_lanes');
-    case 'rowGrad':
-      return createKernel(device, ROW_GRAD_FILES, ROW_GRAD_BINDINGS, gradConstants);
-    case 'rowGradVec4':
-      return createKernel(device, ROW_GRAD_FILES, ROW_GRAD_BINDINGS, gradConstants, 'main_vec4');
-    case 'rowGradLanes':
-      return createKernel(device, ROW_GRAD_FILES, ROW_GRAD_BINDINGS, gradConstants, 'main_lanes');
-    case 'rowGradUnaligned':
-      return createKernel(device, ROW_GRAD_FILES, ROW_GRAD_BINDINGS, gradConstants, 'main_unaligned');
+  const spec = ROW_KERNEL_SPECS[name];
+  if (spec.overrides === 'subgroup' && subgroupSize === 0) {
+    return Promise.reject(new Error(`${name}: these kernels were made without subgroups`));
   }
+  const overrides = {
+    row: constants,
+    grad: { ...constants, GRAD_IN_PLACE: Number(gradInPlace) },
+    masked: { ...constants, MASKED_WALK: 1 },
+    subgroup: { ...constants, workgroup_size: subgroupSize },
+  }[spec.overrides];
+  return createKernel(device, spec.files, spec.bindings, overrides, spec.entryPoint);
 }
 
 /** Compiles one kernel (exported for the test that feeds it a broken shader). */
