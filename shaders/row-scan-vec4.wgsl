@@ -61,48 +61,53 @@ fn chunk_walk(index: u32) -> ChunkWalk {
                    params.label_smoothing / f32(params.classes));
 }
 
-// The online softmax step of four values, of which those in `valid` belong to the run (the head
-// and tail of a row that does not start on a vec4 boundary share their vec4s with other rows).
-// Where the largest valid value is above the max, the max moves there (shift_excess,
-// shift_distances): rare after a row's first steps, and the loop's only branch. The rest is
-// branch-free (on SwiftShader a forward pass over [256, 32000] took about 1.3x as long with the
-// common case in a branch of its own): each value at the max adds 1 (but the new max's own) and
-// the others exp(v - max), in one sum, since either nothing is at the max, or something is and the
-// excess is then at least 1, so the 1s cannot round away the digits of a small excess. Returns the
-// four distances from the max: 0 at the max (which covers runs of -inf masks, where max - v is NaN)
-// and outside `valid`.
-fn follow_max4(state: ptr<function, RowState>, errors: ptr<function, SumErrors>, v: vec4<f32>,
-               valid: vec4<bool>) -> vec4<f32> {
-  let candidates = select(vec4<f32>(negative_infinity()), v, valid);
-  let m4 = max(max(candidates.x, candidates.y), max(candidates.z, candidates.w));
+// Where `m`, the largest of the values a step brings, is above the max, the max moves there
+// (shift_excess, shift_distances): rare after a row's first steps, and the walk's only branch.
+// Returns 1 when the max moved (the new max's own term is the implicit 1 of the excess), else 0.
+fn raise_max(state: ptr<function, RowState>, errors: ptr<function, SumErrors>, m: f32) -> f32 {
   var moved = 0.0;
-  if (m4 > (*state).max_value) {
-    let shift = m4 - (*state).max_value;
+  if (m > (*state).max_value) {
+    let shift = m - (*state).max_value;
     shift_excess(state, errors, shift);
     shift_distances(state, errors, shift);
-    (*state).max_value = m4;
+    (*state).max_value = m;
     moved = 1.0;
   }
-  let m = vec4<f32>((*state).max_value);
-  let at_max = (v == m) & valid;
-  let none = at_max | !valid;
-  let ties = dot(select(vec4<f32>(0.0), vec4<f32>(1.0), at_max), vec4<f32>(1.0)) - moved;
-  let dist = select(m - v, vec4<f32>(0.0), none);
-  add_compensated(&(*state).excess_exp, &(*errors).excess_exp,
-                  sum4(select(exp(-dist), vec4<f32>(0.0), none)) + ties);
-  return dist;
+  return moved;
 }
 
-// Adds four values of the walk's row to the state: `v` in log space, of weights `w` and target
-// probabilities `t` (read when TARGET_KIND == 1); with MASKED_WALK only those `in_run` count (`w`
-// is 0 elsewhere).
-fn absorb4(state: ptr<function, RowState>, errors: ptr<function, SumErrors>, walk: ChunkWalk, v: vec4<f32>,
-           w: vec4<f32>, t: vec4<f32>, in_run: vec4<bool>) {
-  let valid = select(vec4<bool>(true), in_run, MASKED_WALK);
-  var dist = select(vec4<f32>((*state).max_value) - v, vec4<f32>(0.0), !valid);
-  if (INPUT_KIND == INPUT_LOGITS) {
-    dist = follow_max4(state, errors, v, valid);
-  }
+fn largest_valid4(v: vec4<f32>, valid: vec4<bool>) -> f32 {
+  let candidates = select(vec4<f32>(negative_infinity()), v, valid);
+  return max(max(candidates.x, candidates.y), max(candidates.z, candidates.w));
+}
+
+// Four values measured from the max `max_value` (already raised to cover them): their distances
+// from it, for the other sums, and their exponentials and ties, for the excess. Each value at the
+// max adds 1 (a tie, counted apart) and the others exp(v - max): the ties join the sum of the
+// others only once that is complete, since either there is no tie, or there is one and the excess
+// is then at least 1, so the 1s cannot round away the digits of a small excess. Branch-free (on
+// SwiftShader a forward pass over [256, 32000] took about 1.3x as long with the common case in a
+// branch of its own). A value at the max takes exp(-inf) = 0, which also covers runs of -inf masks
+// (where v - max is NaN); so does one outside `valid`, whose distance is 0.
+struct MaxTerms4 {
+  dist: vec4<f32>,
+  exps: vec4<f32>,
+  ties: vec4<f32>,
+}
+
+fn max_terms4(max_value: f32, v: vec4<f32>, valid: vec4<bool>) -> MaxTerms4 {
+  let m = vec4<f32>(max_value);
+  let at_max = (v == m) & valid;
+  let none = at_max | !valid;
+  let exps = exp(select(v - m, vec4<f32>(negative_infinity()), none));
+  return MaxTerms4(select(m - v, vec4<f32>(0.0), none), exps, select(vec4<f32>(0.0), vec4<f32>(1.0), at_max));
+}
+
+// What the sums other than the excess take of four values of the walk's row: `v` in log space at
+// distances `dist` from the max, of weights `w` and target probabilities `t` (read when
+// TARGET_KIND == 1); only those `valid` count (`w` is 0 elsewhere).
+fn absorb_masses4(state: ptr<function, RowState>, errors: ptr<function, SumErrors>, walk: ChunkWalk,
+                  v: vec4<f32>, dist: vec4<f32>, w: vec4<f32>, t: vec4<f32>, valid: vec4<bool>) {
   if (NEED_SMOOTHING_SUM) {
     add_compensated(&(*state).smooth_dist, &(*errors).smooth_dist, dot(w, dist));
     add_compensated4(&(*state).smooth_mass, &(*errors).smooth_mass, w);
@@ -118,24 +123,85 @@ fn absorb4(state: ptr<function, RowState>, errors: ptr<function, SumErrors>, wal
                            any(minus_infinity & (tw == vec4<f32>(0.0))));
 }
 
+// Adds four values of the walk's row to the state (the online softmax step of one vec4); with
+// MASKED_WALK only those `in_run` count (`w` is 0 elsewhere).
+fn absorb4(state: ptr<function, RowState>, errors: ptr<function, SumErrors>, walk: ChunkWalk, v: vec4<f32>,
+           w: vec4<f32>, t: vec4<f32>, in_run: vec4<bool>) {
+  let valid = select(vec4<bool>(true), in_run, MASKED_WALK);
+  var dist = select(vec4<f32>((*state).max_value) - v, vec4<f32>(0.0), !valid);
+  if (INPUT_KIND == INPUT_LOGITS) {
+    let moved = raise_max(state, errors, largest_valid4(v, valid));
+    let terms = max_terms4((*state).max_value, v, valid);
+    add_compensated(&(*state).excess_exp, &(*errors).excess_exp, sum4(terms.exps) + (sum4(terms.ties) - moved));
+    dist = terms.dist;
+  }
+  absorb_masses4(state, errors, walk, v, dist, w, t, valid);
+}
+
+// One vec4 of the walk's row as read: logits in log space, weights, target probabilities.
+struct Step4 {
+  v: vec4<f32>,
+  w: vec4<f32>,
+  t: vec4<f32>,
+}
+
+fn read_step4(walk: ChunkWalk, q: u32) -> Step4 {
+  var step = Step4(vec4<f32>(0.0), vec4<f32>(1.0), vec4<f32>(0.0));
+  let at = walk.row_base + q;
+  step.v = log_space4(logits[at]);
+  if (HAS_WEIGHT) {
+    step.w = weight[q];
+  }
+  if (TARGET_KIND == TARGET_PROBABILITIES) {
+    step.t = target_probability[at];
+  }
+  return step;
+}
+
+// Walks whose state is the max and the excess alone (logits, class-index targets, no label
+// smoothing: the common case) take BLOCK_VEC4S vec4s a step. With masses to keep as well, a block's
+// weights and distances outlive the registers: with label smoothing blocks took 1.3x as long.
+override BLOCKED_WALK: bool = INPUT_KIND == INPUT_LOGITS && TARGET_KIND == TARGET_CLASS_INDEX && !NEED_SMOOTHING_SUM;
+const BLOCK_VEC4S: u32 = 4u;
+
+// Four vec4s of logits at once: absorb4 four times, but the max moves at most once, to the largest
+// of the sixteen, and their excess is one compensated addition. On SwiftShader, which runs a
+// branch's body whether or not any invocation takes it, that made a forward pass over [256, 32000]
+// take 0.8x the time of one vec4 a step (Node A/B); eight vec4s a step took twice as long (the
+// registers spill).
+fn absorb_block(state: ptr<function, RowState>, errors: ptr<function, SumErrors>,
+                a: vec4<f32>, b: vec4<f32>, c: vec4<f32>, d: vec4<f32>) {
+  let largest = max(max(a, b), max(c, d));
+  let moved = raise_max(state, errors, max(max(largest.x, largest.y), max(largest.z, largest.w)));
+  let whole = vec4<bool>(true);
+  let max_value = (*state).max_value;
+  let ta = max_terms4(max_value, a, whole);
+  let tb = max_terms4(max_value, b, whole);
+  let tc = max_terms4(max_value, c, whole);
+  let td = max_terms4(max_value, d, whole);
+  let exps = (ta.exps + tb.exps) + (tc.exps + td.exps);
+  let ties = (ta.ties + tb.ties) + (tc.ties + td.ties);
+  add_compensated(&(*state).excess_exp, &(*errors).excess_exp, sum4(exps) + (sum4(ties) - moved));
+}
+
 // The state of vec4s start, start + stride, ... below `end` of the walk's row (stride 1: the whole
 // chunk; the subgroup form's invocations take every stride-th). A walk that starts past `end` gives
 // the empty state, which merges as nothing.
 fn scan_vec4s(walk: ChunkWalk, start: u32, end: u32, stride: u32) -> RowState {
   var state = empty_state();
   var errors = SumErrors(0.0, 0.0, 0.0, 0.0, 0.0);
-  let whole = vec4<bool>(true);
-  for (var q = start; q < end; q += stride) {
-    let at = walk.row_base + q;
-    var w = vec4<f32>(1.0);
-    if (HAS_WEIGHT) {
-      w = weight[q];
+  var q = start;
+  if (BLOCKED_WALK) {
+    let span = BLOCK_VEC4S * stride;
+    for (; q + span <= end; q += span) {
+      let at = walk.row_base + q;
+      absorb_block(&state, &errors, logits[at], logits[at + stride], logits[at + 2u * stride],
+                   logits[at + 3u * stride]);
     }
-    var t = vec4<f32>(0.0);
-    if (TARGET_KIND == TARGET_PROBABILITIES) {
-      t = target_probability[at];
-    }
-    absorb4(&state, &errors, walk, log_space4(logits[at]), w, t, whole);
+  }
+  for (; q < end; q += stride) {
+    let step = read_step4(walk, q);
+    absorb4(&state, &errors, walk, step.v, step.w, step.t, vec4<bool>(true));
   }
   fold_sum_errors(&state, errors);
   return state;
