@@ -164,11 +164,11 @@ fn read_step4(walk: ChunkWalk, q: u32) -> Step4 {
 override BLOCKED_WALK: bool = INPUT_KIND == INPUT_LOGITS && TARGET_KIND == TARGET_CLASS_INDEX && !NEED_SMOOTHING_SUM;
 const BLOCK_VEC4S: u32 = 4u;
 
-// Four vec4s of logits at once: absorb4 four times, but the max moves at most once, to the largest
-// of the sixteen, and their excess is one compensated addition. On SwiftShader, which runs a
-// branch's body whether or not any invocation takes it, that made a forward pass over [256, 32000]
-// take 0.8x the time of one vec4 a step (Node A/B); eight vec4s a step took twice as long (the
-// registers spill).
+// Four vec4s of logits (in log space: softcapped with HAS_SOFTCAP) at once: absorb4 four times,
+// but the max moves at most once, to the largest of the sixteen, and their excess is one
+// compensated addition. On SwiftShader, which runs a branch's body whether or not any invocation
+// takes it, that made a forward pass over [256, 32000] take 0.8x the time of one vec4 a step (Node
+// A/B); eight vec4s a step took twice as long (the registers spill).
 fn absorb_block(state: ptr<function, RowState>, errors: ptr<function, SumErrors>,
                 a: vec4<f32>, b: vec4<f32>, c: vec4<f32>, d: vec4<f32>) {
   let largest = max(max(a, b), max(c, d));
@@ -195,8 +195,8 @@ fn scan_vec4s(walk: ChunkWalk, start: u32, end: u32, stride: u32) -> RowState {
     let span = BLOCK_VEC4S * stride;
     for (; q + span <= end; q += span) {
       let at = walk.row_base + q;
-      absorb_block(&state, &errors, logits[at], logits[at + stride], logits[at + 2u * stride],
-                   logits[at + 3u * stride]);
+      absorb_block(&state, &errors, log_space4(logits[at]), log_space4(logits[at + stride]),
+                   log_space4(logits[at + 2u * stride]), log_space4(logits[at + 3u * stride]));
     }
   }
   for (; q < end; q += stride) {

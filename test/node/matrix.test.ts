@@ -45,6 +45,9 @@ function optionMatrix(shape: readonly number[], seed: number): CaseSpec[] {
       specs.push({ shape, targetKind, reduction, weighted: false, labelSmoothing: 0, ignoredFraction: 0,
         values: 'pm88', seed: seed++, grad: true, zLoss: 0.01 });
     }
+    // Softcap alone: the scans' common walk (class indices, no smoothing) transforms its values too.
+    specs.push({ shape, targetKind: 'classIndex', reduction, weighted: false, labelSmoothing: 0, ignoredFraction: 0.1,
+      values: 'pm88', seed: seed++, grad: true, softcap: 30 });
     specs.push({ shape, targetKind: 'classIndex', reduction, weighted: false, labelSmoothing: 0, ignoredFraction: 0.2,
       values: 'normal', seed: seed++ });
   }
