@@ -7,7 +7,9 @@
 //
 // Four rows per invocation read 16 bytes per class instead of 4, and pay the loop and the
 // addressing once for the four: on SwiftShader a segmentation forward pass ([8, 21, 128, 128])
-// took about 0.65x the time of one row per invocation (Node A/B, 32 ms against 50).
+// took about 0.65x the time of one row per invocation (Node A/B, 32 ms against 50). Unlike
+// row-scan-vec4's walk, it takes one class a step: blocks of 2 or 4 classes, each lane's max moving
+// once per block, cost an extra vector exponential per block and took 1.1-1.25x as long.
 //
 // Bindings (of the kernels this file is part of), besides row-scan.wgsl's:
 //   logits4             : the input [N, C, d1..dk] as vec4s of four neighbouring positions
