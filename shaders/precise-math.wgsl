@@ -65,3 +65,19 @@ fn precise_exp(a: f32) -> f32 {
           + r * (1.0 / 720.0 + r * (1.0 / 5040.0)))))));
   return ldexp(e, i32(n));
 }
+
+// precise_exp of each component, without branches: for vector code whose lanes need it at once (a
+// branch per lane would run all four bodies where SIMD lanes are emulated).
+fn precise_exp4(a: vec4<f32>) -> vec4<f32> {
+  let magnitude_bits = bitcast<vec4<u32>>(a) & vec4<u32>(ABS_MASK);
+  let n = round(a * LOG2_E);
+  let r = (a - n * LN2_HI) - n * LN2_LO;
+  let e = 1.0 + r * (1.0 + r * (0.5 + r * (1.0 / 6.0 + r * (1.0 / 24.0 + r * (1.0 / 120.0
+          + r * (1.0 / 720.0 + r * (1.0 / 5040.0)))))));
+  // Lanes the scalar form hands to the GPU's exp (or returns as NaN) get their n clamped, so that
+  // the unused ldexp stays in range.
+  let built_in = (magnitude_bits >= vec4<u32>(INF_BITS)) | (a <= vec4<f32>(PRECISE_EXP_FLOOR));
+  let scaled = ldexp(e, vec4<i32>(select(n, vec4<f32>(0.0), built_in)));
+  return select(select(scaled, exp(a), built_in), a, magnitude_bits > vec4<u32>(INF_BITS));
+}
+

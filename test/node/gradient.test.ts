@@ -147,6 +147,31 @@ describe.skipIf(!device)('gradient', () => {
     }
   });
 
+  // Label smoothing with one class holding nearly all the weight: that class's p S and its smoothing
+  // term (eps / C) w nearly cancel while p is within 3e-6 of 1, so only 1 - p from the row's excess
+  // keeps the digits (p itself rounds them away). Contiguous rows a multiple of 4 long (vec4 lanes
+  // of one row), other lengths, and a K-dim layout (lanes of four rows).
+  it('keeps the digits of a dominant class cancelled by label smoothing', async () => {
+    for (const [shape, inner] of [[[6, 4], 1], [[6, 5], 1], [[6, 68], 1], [[3, 4, 4], 4]] as const) {
+      const classes = shape[1];
+      const rows = shape[0] * inner;
+      const weight = new Float32Array(classes).fill(1);
+      weight[0] = 1e6;
+      const logits = new Float32Array(rows * classes);
+      // Class 0's logit 12 + row / 4 above the others: 1 - p from 2e-6 down.
+      for (let row = 0; row < rows; row++) {
+        const n = Math.floor(row / inner);
+        const s = row % inner;
+        logits[(n * classes) * inner + s] = 12 + row / 4;
+      }
+      const input = { data: logits, shape: [...shape] };
+      const target = { data: new Int32Array(rows).fill(1), shape: inner === 1 ? [shape[0]] : [shape[0], shape[2]] };
+      const options = { grad: true, weight, labelSmoothing: 0.99, reduction: 'sum' } as const;
+      const gpu = await ce.forward(input, target, options);
+      expectMatchesReference(gpu, crossEntropyReference(input, target, options), `[${shape}]`);
+    }
+  });
+
   it('gives bit-identical results on reruns', async () => {
     const built = buildCase({ shape: [300, 3000], targetKind: 'classIndex', reduction: 'mean', weighted: true,
       labelSmoothing: 0.1, ignoredFraction: 0.1, values: 'pm88', seed: 10, grad: true });
