@@ -80,4 +80,3 @@ fn precise_exp4(a: vec4<f32>) -> vec4<f32> {
   let scaled = ldexp(e, vec4<i32>(select(n, vec4<f32>(0.0), built_in)));
   return select(select(scaled, exp(a), built_in), a, magnitude_bits > vec4<u32>(INF_BITS));
 }
-
