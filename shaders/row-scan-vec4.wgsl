@@ -167,8 +167,9 @@ const BLOCK_VEC4S: u32 = 4u;
 // Four vec4s of logits (in log space: softcapped with HAS_SOFTCAP) at once: absorb4 four times,
 // but the max moves at most once, to the largest of the sixteen, and their excess is one
 // compensated addition. On SwiftShader, which runs a branch's body whether or not any invocation
-// takes it, that made a forward pass over [256, 32000] take 0.8x the time of one vec4 a step (Node
-// A/B); eight vec4s a step took twice as long (the registers spill).
+// takes it, forward passes over [4096, 1000], [256, 32000] and [32, 128256] took 0.77-0.87x the
+// time of one vec4 a step in Node (interleaved A/B) and 0.8-1.0x in Chromium's noisier runs; eight
+// vec4s a step took twice as long (the registers spill).
 fn absorb_block(state: ptr<function, RowState>, errors: ptr<function, SumErrors>,
                 a: vec4<f32>, b: vec4<f32>, c: vec4<f32>, d: vec4<f32>) {
   let largest = max(max(a, b), max(c, d));
