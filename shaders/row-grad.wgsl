@@ -227,12 +227,6 @@ struct LaneGradients {
   softmax_weight: vec4<f32>,
   scale: vec4<f32>,
   used: vec4<bool>,
-  // What label smoothing's cancelling classes need (softmax_minus of each lane).
-  excess_exp: vec4<f32>,
-  own_weight: vec4<f32>,
-  mass: vec4<f32>,
-  mass_error: vec4<f32>,
-  z_term: vec4<f32>,
 }
 
 fn lane_gradients(rows: ptr<function, array<RowGradient, 4>>) -> LaneGradients {
@@ -241,28 +235,31 @@ fn lane_gradients(rows: ptr<function, array<RowGradient, 4>>) -> LaneGradients {
                        vec4<f32>(r[0].log_norm, r[1].log_norm, r[2].log_norm, r[3].log_norm),
                        vec4<f32>(r[0].softmax_weight, r[1].softmax_weight, r[2].softmax_weight, r[3].softmax_weight),
                        vec4<f32>(r[0].scale, r[1].scale, r[2].scale, r[3].scale),
-                       vec4<bool>(r[0].used, r[1].used, r[2].used, r[3].used),
-                       vec4<f32>(r[0].excess_exp, r[1].excess_exp, r[2].excess_exp, r[3].excess_exp),
-                       vec4<f32>(r[0].own_weight, r[1].own_weight, r[2].own_weight, r[3].own_weight),
-                       vec4<f32>(r[0].mass, r[1].mass, r[2].mass, r[3].mass),
-                       vec4<f32>(r[0].mass_error, r[1].mass_error, r[2].mass_error, r[3].mass_error),
-                       vec4<f32>(r[0].z_term, r[1].z_term, r[2].z_term, r[3].z_term));
+                       vec4<bool>(r[0].used, r[1].used, r[2].used, r[3].used));
 }
 
 // softmax_minus of four classes that are not their rows' targets (lane k of row k), with
 // coefficients `coef` and weights `w`, given ps = p S: the same rules, as vector operations. Where
 // SIMD lanes are emulated (SwiftShader) a branch runs whether or not a lane takes it, and the four
 // scalar calls (each with its own precise_exp and branches) cost several times the vector form.
-fn softmax_minus4(lanes: LaneGradients, ps: vec4<f32>, log_p: vec4<f32>, at_max: vec4<bool>, coef: vec4<f32>,
-                  w: vec4<f32>, spread: f32) -> vec4<f32> {
+// The rows' statistics are gathered here, not kept in LaneGradients, so that the kernels without
+// label smoothing carry no more registers through their loops.
+fn softmax_minus4(rows: ptr<function, array<RowGradient, 4>>, lanes: LaneGradients, ps: vec4<f32>,
+                  log_p: vec4<f32>, at_max: vec4<bool>, coef: vec4<f32>, w: vec4<f32>) -> vec4<f32> {
   let cancels = abs(ps - coef) * CANCELLATION_FACTOR < abs(ps);
   if (!any(cancels)) {
     return ps - coef;
   }
+  let r = *rows;
+  let excess = vec4<f32>(r[0].excess_exp, r[1].excess_exp, r[2].excess_exp, r[3].excess_exp);
+  let own_weight = vec4<f32>(r[0].own_weight, r[1].own_weight, r[2].own_weight, r[3].own_weight);
+  let mass = vec4<f32>(r[0].mass, r[1].mass, r[2].mass, r[3].mass);
+  let mass_error = vec4<f32>(r[0].mass_error, r[1].mass_error, r[2].mass_error, r[3].mass_error);
+  let z_term = vec4<f32>(r[0].z_term, r[1].z_term, r[2].z_term, r[3].z_term);
   // The dominant class: (S - coef) - q S with q = 1 - p (other_classes_share, class indices).
-  let dominant = at_max & (lanes.excess_exp < vec4<f32>(1.0));
-  let q = lanes.excess_exp / (1.0 + lanes.excess_exp);
-  let share = (lanes.own_weight + spread * ((lanes.mass - w) + lanes.mass_error)) + lanes.z_term;
+  let dominant = at_max & (excess < vec4<f32>(1.0));
+  let q = excess / (1.0 + excess);
+  let share = (own_weight + r[0].spread * ((mass - w) + mass_error)) + z_term;
   let redone = select(precise_exp4(log_p) * lanes.softmax_weight - coef, share - q * lanes.softmax_weight, dominant);
   return select(ps - coef, redone, cancels);
 }
@@ -276,8 +273,8 @@ fn softmax_gradient4(rows: ptr<function, array<RowGradient, 4>>, lanes: LaneGrad
   let log_p = (z - lanes.max_value) - lanes.log_norm;
   var g = exp(log_p) * lanes.softmax_weight;
   if (NEED_SMOOTHING_SUM) {
-    let spread = (*rows)[0].spread;  // eps / C: the same for every row
-    g = softmax_minus4(lanes, g, log_p, z == lanes.max_value, spread * w, w, spread);
+    let coef = (*rows)[0].spread * w;  // eps / C: the same for every row
+    g = softmax_minus4(rows, lanes, g, log_p, z == lanes.max_value, coef, w);
   }
   g = select(g, vec4<f32>(quiet_nan()), is_nan4(log_p));
   if (HAS_SOFTCAP) {
