@@ -1,7 +1,8 @@
 // Roofline (copy): the floor for forward + gradient. Reads every value once and writes it once.
 // With APPLY_EXP, the exp floor: it writes exp(value), the least any gradient pass computes per logit.
 //
-// Algorithm: invocation i copies its own contiguous run of `chunk` vec4s. No barriers.
+// Algorithm: invocation i copies its own contiguous run of `chunk` vec4s, STEP_VEC4S a loop step
+// (as roofline-read.wgsl, whose comment says why). No barriers. The host picks `chunk` by timing.
 // Dispatch: one invocation per chunk, 2-D folded.
 //
 // Bindings:
@@ -20,6 +21,14 @@ struct Params {
 
 override workgroup_size: u32 = 64u;
 override APPLY_EXP: bool = false;
+const STEP_VEC4S: u32 = 4u;
+
+fn term(v: vec4<f32>) -> vec4<f32> {
+  if (APPLY_EXP) {
+    return exp(v);
+  }
+  return v;
+}
 
 @compute @workgroup_size(workgroup_size)
 fn main(@builtin(workgroup_id) group: vec3<u32>,
@@ -31,11 +40,14 @@ fn main(@builtin(workgroup_id) group: vec3<u32>,
     return;
   }
   let end = min(first + params.chunk, params.count);
-  for (var i = first; i < end; i++) {
-    var v = source[i];
-    if (APPLY_EXP) {
-      v = exp(v);
-    }
-    destination[i] = v;
+  var i = first;
+  for (; i + STEP_VEC4S <= end; i += STEP_VEC4S) {
+    destination[i] = term(source[i]);
+    destination[i + 1u] = term(source[i + 1u]);
+    destination[i + 2u] = term(source[i + 2u]);
+    destination[i + 3u] = term(source[i + 3u]);
+  }
+  for (; i < end; i++) {
+    destination[i] = term(source[i]);
   }
 }

@@ -2,15 +2,23 @@
  * The roofline kernels: the fastest passes that read every logit once (the floor for a forward
  * pass) or read and write every logit once (the floor for forward + gradient), followed by the same
  * 4-byte readback the loss needs; and their exp floors, the same passes taking exp of every value
- * (the least arithmetic of any softmax). Pipelines, bind groups and buffers are made once per source.
+ * (the least arithmetic of any softmax). Pipelines, bind groups and buffers are made once per source,
+ * and each pass is tuned to the adapter: of a few ways to share the values among invocations, the
+ * one that runs fastest there is kept (a CPU adapter wants few long runs, a GPU many).
  */
 import readSource from './roofline-read.wgsl?raw';
 import copySource from './roofline-copy.wgsl?raw';
 
 const WORKGROUP = 64;
-/** Invocations one pass aims for: enough to keep every core's SIMD lanes busy. */
-const TARGET_INVOCATIONS = 8192;
+/**
+ * Invocations a pass may aim for, tried on the adapter and the fastest kept: on SwiftShader (two
+ * cores) 2,048 long runs read [4096, 1000] in about 0.75x the time of 8,192 shorter ones, while a
+ * GPU with thousands of lanes needs the most.
+ */
+const INVOCATION_TARGETS = [2048, 8192, 32768, 131072];
 const MIN_CHUNK = 16;
+/** Timed runs of each candidate pass when tuning (after one untimed run): the fastest run counts. */
+const TUNING_RUNS = 2;
 const STORAGE = 0x80;
 const COPY_SRC = 0x04;
 const COPY_DST = 0x08;
@@ -29,6 +37,17 @@ function fold(invocations: number, device: GPUDevice): [number, number] {
   if (groups <= max) return [groups, 1];
   const y = Math.ceil(groups / max);
   return [Math.ceil(groups / y), y];
+}
+
+/** The invocation targets that give different chunk lengths for `bytes` of values (small data: one). */
+function distinctTargets(bytes: number): number[] {
+  const chunks = new Set<number>();
+  return INVOCATION_TARGETS.filter((target) => {
+    const chunk = Math.max(MIN_CHUNK, Math.ceil(bytes / 16 / target));
+    if (chunks.has(chunk)) return false;
+    chunks.add(chunk);
+    return true;
+  });
 }
 
 /** Byte ranges of a buffer that fit one storage binding, split at vec4 boundaries. */
@@ -70,11 +89,10 @@ export class Roofline {
     return buffer;
   }
 
-  /** A pass over `source` (vec4s) with `chunk` vec4s per invocation (default: ~TARGET_INVOCATIONS). */
+  /** A pass over `source` (vec4s) with `chunk` vec4s per invocation. */
   #pass(pipeline: GPUComputePipeline, source: GPUBufferBinding & { size: number }, destination: GPUBuffer,
-    destinationOffset: number, chunkOverride?: number): Pass {
+    destinationOffset: number, chunk: number): Pass {
     const count = source.size / 16;
-    const chunk = chunkOverride ?? Math.max(MIN_CHUNK, Math.ceil(count / TARGET_INVOCATIONS));
     const invocations = Math.ceil(count / chunk);
     const params = this.#buffer(16, UNIFORM | COPY_DST);
     this.#device.queue.writeBuffer(params, 0, new Uint32Array([count, chunk, 0, 0]));
@@ -91,25 +109,37 @@ export class Roofline {
   }
 
   /**
-   * A prepared read of a GPU buffer of `bytes` bytes: returns a function that runs it once. With
-   * `applyExp`, the sum is of exp(value) (the partials are then summed as they are).
+   * A prepared read of a GPU buffer of `bytes` bytes, tuned: resolves to a function that runs it
+   * once. With `applyExp`, the sum is of exp(value) (the partials are then summed as they are).
    */
-  prepareRead(source: GPUBuffer, bytes: number, applyExp = false): () => Promise<number> {
+  prepareRead(source: GPUBuffer, bytes: number, applyExp = false): Promise<() => Promise<number>> {
+    return this.#fastest(this.readCandidates(source, bytes, applyExp));
+  }
+
+  /** The read passes prepareRead chooses from, one per way of sharing the values among invocations. */
+  readCandidates(source: GPUBuffer, bytes: number, applyExp = false): (() => Promise<number>)[] {
+    return distinctTargets(bytes).map((target) => this.#readPass(source, bytes, applyExp, target));
+  }
+
+  /** The read pass with about `target` invocations per binding piece. */
+  #readPass(source: GPUBuffer, bytes: number, applyExp: boolean, target: number): () => Promise<number> {
     const limits = this.#device.limits;
     const pieces = bindingPieces(bytes, limits.maxStorageBufferBindingSize, limits.minStorageBufferOffsetAlignment);
+    const chunkOf = (size: number) => Math.max(MIN_CHUNK, Math.ceil(size / 16 / target));
     // Each piece writes its partial sums; one invocation then sums all partials of all pieces.
     const passes: Pass[] = [];
     // Each piece's slot of partials starts at an offset the device accepts for a binding.
     const slotAlign = limits.minStorageBufferOffsetAlignment / 16;
     const partialCounts = pieces.map((piece) => {
-      const count = Math.ceil(piece.size / 16 / Math.max(MIN_CHUNK, Math.ceil(piece.size / 16 / TARGET_INVOCATIONS)));
+      const count = Math.ceil(piece.size / 16 / chunkOf(piece.size));
       return Math.ceil(count / slotAlign) * slotAlign;
     });
     const totalPartials = partialCounts.reduce((a, b) => a + b, 0);
     const partials = this.#buffer(totalPartials * 16, STORAGE | COPY_SRC);
     let at = 0;
     pieces.forEach((piece, i) => {
-      passes.push(this.#pass(applyExp ? this.#expRead : this.#read, { buffer: source, ...piece }, partials, at * 16));
+      passes.push(this.#pass(applyExp ? this.#expRead : this.#read, { buffer: source, ...piece }, partials, at * 16,
+        chunkOf(piece.size)));
       at += partialCounts[i]!;
     });
     const total = this.#buffer(16, STORAGE | COPY_SRC);
@@ -117,19 +147,27 @@ export class Roofline {
     return () => this.#run(passes, total);
   }
 
-  /** A prepared copy of a GPU buffer into another of the same size (of exp(value), with `applyExp`). */
-  prepareCopy(source: GPUBuffer, destination: GPUBuffer, bytes: number, applyExp = false): () => Promise<number> {
+  /** A prepared copy of a GPU buffer into another of the same size (of exp(value), with `applyExp`), tuned. */
+  prepareCopy(source: GPUBuffer, destination: GPUBuffer, bytes: number, applyExp = false): Promise<() => Promise<number>> {
+    return this.#fastest(this.copyCandidates(source, destination, bytes, applyExp));
+  }
+
+  /** The copy passes prepareCopy chooses from. */
+  copyCandidates(source: GPUBuffer, destination: GPUBuffer, bytes: number, applyExp = false): (() => Promise<number>)[] {
     const limits = this.#device.limits;
     const pieces = bindingPieces(bytes, limits.maxStorageBufferBindingSize, limits.minStorageBufferOffsetAlignment);
     const pipeline = applyExp ? this.#expCopy : this.#copy;
-    const passes = pieces.map((piece) => this.#pass(pipeline, { buffer: source, ...piece }, destination, piece.offset));
-    return () => this.#run(passes, destination);
+    return distinctTargets(bytes).map((target) => {
+      const passes = pieces.map((piece) => this.#pass(pipeline, { buffer: source, ...piece }, destination, piece.offset,
+        Math.max(MIN_CHUNK, Math.ceil(piece.size / 16 / target))));
+      return () => this.#run(passes, destination);
+    });
   }
 
   /** A read of host data streamed through GPU buffers of one binding each (for data over maxBufferSize). */
-  prepareStreamedRead(data: Float32Array, pieceBytes: number): () => Promise<number> {
+  async prepareStreamedRead(data: Float32Array, pieceBytes: number): Promise<() => Promise<number>> {
     const piece = this.#buffer(pieceBytes, STORAGE | COPY_DST);
-    const reader = this.prepareRead(piece, pieceBytes);
+    const reader = await this.prepareRead(piece, pieceBytes);
     return async () => {
       let last = 0;
       for (let offset = 0; offset < data.byteLength; offset += pieceBytes) {
@@ -139,6 +177,25 @@ export class Roofline {
       }
       return last;
     };
+  }
+
+  /** Of passes that compute the same thing, the one whose fastest of TUNING_RUNS timed runs is the fastest. */
+  async #fastest(candidates: readonly (() => Promise<number>)[]): Promise<() => Promise<number>> {
+    let best = candidates[0]!;
+    let bestMs = Infinity;
+    for (const candidate of candidates) {
+      await candidate();
+      for (let r = 0; r < TUNING_RUNS; r++) {
+        const start = performance.now();
+        await candidate();
+        const ms = performance.now() - start;
+        if (ms < bestMs) {
+          bestMs = ms;
+          best = candidate;
+        }
+      }
+    }
+    return best;
   }
 
   async #run(passes: readonly Pass[], result: GPUBuffer): Promise<number> {

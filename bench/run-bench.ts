@@ -150,16 +150,17 @@ export async function runBench(config: BenchConfig, onProgress: (progress: Bench
       const padded = Math.max(16, Math.ceil(bytes / 16) * 16);
       const copy = device.createBuffer({ size: padded, usage: STORAGE | COPY_SRC });
       owned.push(copy);
-      candidates.push({ name: 'roofline-read', run: roofline.prepareRead(logits, padded), isLoss: false,
+      progress(`${label}: tuning the rooflines to the adapter`);
+      candidates.push({ name: 'roofline-read', run: await roofline.prepareRead(logits, padded), isLoss: false,
         checksum: hostSum(problem.logits) });
-      candidates.push({ name: 'roofline-copy', run: roofline.prepareCopy(logits, copy, padded), isLoss: false,
+      candidates.push({ name: 'roofline-copy', run: await roofline.prepareCopy(logits, copy, padded), isLoss: false,
         checksum: hostSum(problem.logits, 4) });
       // The exp floors: the rooflines with exp of every value, the least any softmax computes. Their
       // padding zeros add exp(0) = 1 each to the sum.
       const padding = padded / 4 - problem.logits.length;
-      candidates.push({ name: 'floor-exp-read', run: roofline.prepareRead(logits, padded, true), isLoss: false,
+      candidates.push({ name: 'floor-exp-read', run: await roofline.prepareRead(logits, padded, true), isLoss: false,
         checksum: hostSum(problem.logits, problem.logits.length, Math.exp) + padding });
-      candidates.push({ name: 'floor-exp-copy', run: roofline.prepareCopy(logits, copy, padded, true), isLoss: false,
+      candidates.push({ name: 'floor-exp-copy', run: await roofline.prepareCopy(logits, copy, padded, true), isLoss: false,
         checksum: hostSum(problem.logits, Math.min(4, problem.logits.length), Math.exp) + Math.max(0, 4 - problem.logits.length) });
       const gpuLogits = { data: logits, shape };
       const gpuTargets = { data: targets, shape: targetInput.shape };
@@ -207,8 +208,9 @@ export async function runBench(config: BenchConfig, onProgress: (progress: Bench
     } else {
       // Over one buffer: the logits live on the host and are streamed; so is the roofline.
       const pieceBytes = Math.min(device.limits.maxStorageBufferBindingSize, 64 * 1024 * 1024);
+      progress(`${label}: tuning the roofline to the adapter`);
       const lastPiece = problem.logits.subarray(Math.floor((problem.logits.length - 1) / (pieceBytes / 4)) * (pieceBytes / 4));
-      candidates.push({ name: 'roofline-read', run: roofline.prepareStreamedRead(problem.logits, pieceBytes), isLoss: false,
+      candidates.push({ name: 'roofline-read', run: await roofline.prepareStreamedRead(problem.logits, pieceBytes), isLoss: false,
         checksum: hostSum(lastPiece) });
       candidates.push({ name: 'ours-forward', run: async () => (await ce.forward(logitsInput, targetInput)).loss, isLoss: true });
       for (const impl of ['roofline-copy', 'ours-forward-grad', 'tfjs-webgpu', 'tfjs-webgpu-grad', 'jaxjs-webgpu', 'jaxjs-webgpu-grad']) {
