@@ -164,18 +164,28 @@ export class Roofline {
     });
   }
 
-  /** A read of host data streamed through GPU buffers of one binding each (for data over maxBufferSize). */
+  /**
+   * A read of host data streamed through one GPU buffer of `pieceBytes` (for data over maxBufferSize):
+   * each piece uploaded and read in turn, the sum of all pieces returned. The last, shorter piece
+   * is read through a binding of its own size, so nothing left from the piece before counts.
+   */
   async prepareStreamedRead(data: Float32Array, pieceBytes: number): Promise<() => Promise<number>> {
     const piece = this.#buffer(pieceBytes, STORAGE | COPY_DST);
-    const reader = await this.prepareRead(piece, pieceBytes);
+    const full = await this.prepareRead(piece, pieceBytes);
+    const lastBytes = data.byteLength % pieceBytes;
+    const lastVec4s = Math.ceil(lastBytes / 16);
+    const last = lastBytes === 0 ? full : await this.prepareRead(piece, lastVec4s * 16);
+    // Zeros after the last value, up to the whole vec4 the read takes.
+    const padding = new Float32Array(lastVec4s * 4 - lastBytes / 4);
     return async () => {
-      let last = 0;
+      let sum = 0;
       for (let offset = 0; offset < data.byteLength; offset += pieceBytes) {
         const size = Math.min(pieceBytes, data.byteLength - offset);
         this.#device.queue.writeBuffer(piece, 0, data.buffer, data.byteOffset + offset, size);
-        last = await reader();
+        if (size < pieceBytes && padding.length > 0) this.#device.queue.writeBuffer(piece, size, padding);
+        sum += await (size === pieceBytes ? full : last)();
       }
-      return last;
+      return sum;
     };
   }
 

@@ -102,6 +102,14 @@ describe.skipIf(!device)('roofline kernels', () => {
     }
   });
 
+  it.each([4 * 1024 * 3, 4 * 1024 * 2 + 4 * 37, 4 * 1024 * 2 + 6])('a read of %i host values streamed through 16 KiB pieces sums every value once', async (count) => {
+    const data = integers(count, 13 * count);
+    const run = await roofline!.prepareStreamedRead(data, 16 * 1024);
+    expect(await run()).toBe(hostSum(data));
+    // Again: the last piece's tail must not keep values of the run before.
+    expect(await run()).toBe(hostSum(data));
+  });
+
   it('the tuned read is one of the candidates and gives the same sum', async () => {
     const data = integers(4 * 100_003, 11);
     const source = upload(data);
