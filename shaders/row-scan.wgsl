@@ -22,27 +22,39 @@ fn class_weight(c: u32) -> f32 {
 }
 
 // Adds one class to the state. `w` is its weight, `tw` its weight times smoothed target mass.
+// Branch-free, with one exponential: exp(-|x - max|) is the factor the sums shrink by where x is a
+// new max, and x's own term where it is not (the same values the two sides of a branch would
+// compute). Where SIMD lanes are emulated (SwiftShader) both sides of a branch run, each with its
+// own exponential. Where x is at the max (also a run of -inf masks, where x - max is NaN) it adds
+// exactly 1.
 fn absorb(state: ptr<function, RowState>, errors: ptr<function, SumErrors>, x: f32, w: f32, tw: f32) {
+  var moved = false;
+  var shift = 0.0;
   if (INPUT_KIND == INPUT_LOGITS) {
-    if (x > (*state).max_value) {
-      // Re-measure everything from the new max: every earlier distance grows by `shift`.
-      let shift = x - (*state).max_value;
-      shift_excess(state, errors, shift);
-      shift_distances(state, errors, shift);
-      (*state).max_value = x;
-    } else {
-      // x == max covers a run of -inf masks (max - x would be NaN): each counts as a max, 1.
-      add_compensated(&(*state).excess_exp, &(*errors).excess_exp,
-                      select(exp(x - (*state).max_value), 1.0, x == (*state).max_value));
-    }
+    let old_max = (*state).max_value;
+    moved = x > old_max;
+    let e = exp(-abs(x - old_max));
+    // A new max: the whole old sum (its error folded in) and the old max's own 1 shrink by e; the
+    // new max's 1 is implicit.
+    let rescaled = (((*state).excess_exp + (*errors).excess_exp) + 1.0) * e;
+    var excess = (*state).excess_exp;
+    var error = (*errors).excess_exp;
+    add_compensated(&excess, &error, select(e, 1.0, x == old_max));
+    (*state).excess_exp = select(excess, rescaled, moved);
+    (*errors).excess_exp = select(error, 0.0, moved);
+    shift = select(0.0, x - old_max, moved);
+    (*state).max_value = select(old_max, x, moved);
   }
   let dist = select((*state).max_value - x, 0.0, x == (*state).max_value);
   if (NEED_SMOOTHING_SUM) {
-    add_compensated(&(*state).smooth_dist, &(*errors).smooth_dist, w * dist);
+    // Where the max moved to this class, its own distance is 0 and the sum grows instead.
+    let grown = grown_distance(shift, (*state).smooth_mass + (*errors).smooth_mass);
+    add_compensated(&(*state).smooth_dist, &(*errors).smooth_dist, select(w * dist, grown, moved));
     add_compensated(&(*state).smooth_mass, &(*errors).smooth_mass, w);
   }
   if (TARGET_KIND == TARGET_PROBABILITIES) {
-    add_compensated(&(*state).target_dist, &(*errors).target_dist, tw * dist);
+    let grown = grown_distance(shift, (*state).target_mass + (*errors).target_mass);
+    add_compensated(&(*state).target_dist, &(*errors).target_dist, select(tw * dist, grown, moved));
     add_compensated(&(*state).target_mass, &(*errors).target_mass, tw);
   }
   let minus_infinity = x == negative_infinity();
