@@ -429,6 +429,12 @@ fn main_vec4(@builtin(workgroup_id) group: vec3<u32>,
   }
 }
 
+// The target of row `r`, lane `k` of the rows starting at vec4 `base`: the vec4 of its class.
+fn lane_target(r: RowGradient, base: u32, stride: u32, k: u32) -> OwnedTarget {
+  let q = base + u32(select(0, r.y, r.used)) * stride;
+  return OwnedTarget(r.used, q, k, input4_at(q)[k]);
+}
+
 // Four neighbouring rows of a K-dimensional layout (rows one chunk long, inner a multiple of 4),
 // a vec4 lane each, as row-loss's main_lanes: each class of the four is one vec4 load and store.
 @compute @workgroup_size(workgroup_size)
@@ -441,27 +447,24 @@ fn main_lanes(@builtin(workgroup_id) group: vec3<u32>,
   }
   let base = element_index(row, 0u) / 4u;
   let stride = params.inner / 4u;
-  var rows: array<RowGradient, 4>;
-  for (var k = 0u; k < 4u; k++) {
-    rows[k] = row_gradient(row + k);
-  }
+  var rows = array<RowGradient, 4>(row_gradient(row), row_gradient(row + 1u), row_gradient(row + 2u),
+                                   row_gradient(row + 3u));
   if (FAST_CLASS_INDEX_PATH) {
     let lanes = lane_gradients(&rows);
     // Each used row's target: lane k of the vec4 of its class, x_y read before the loop overwrites
-    // it in place.
-    var targets: array<OwnedTarget, 4>;
-    for (var k = 0u; k < 4u; k++) {
-      let q = base + u32(select(0, rows[k].y, rows[k].used)) * stride;
-      targets[k] = OwnedTarget(rows[k].used, q, k, input4_at(q)[k]);
-    }
+    // it in place. Written out lane by lane: a dynamic index into a private array costs SwiftShader
+    // a gather of every field.
+    let targets = array<OwnedTarget, 4>(lane_target(rows[0], base, stride, 0u), lane_target(rows[1], base, stride, 1u),
+                                        lane_target(rows[2], base, stride, 2u), lane_target(rows[3], base, stride, 3u));
     var at = base;
     for (var c = 0u; c < params.classes; c++) {
       grad4[at] = softmax_gradient4(&rows, lanes, input4_at(at), vec4<f32>(class_weight(c)));
       at += stride;
     }
-    for (var k = 0u; k < 4u; k++) {
-      rewrite_owned_target(rows[k], targets[k], class_weight(u32(max(rows[k].y, 0))));
-    }
+    rewrite_owned_target(rows[0], targets[0], class_weight(u32(max(rows[0].y, 0))));
+    rewrite_owned_target(rows[1], targets[1], class_weight(u32(max(rows[1].y, 0))));
+    rewrite_owned_target(rows[2], targets[2], class_weight(u32(max(rows[2].y, 0))));
+    rewrite_owned_target(rows[3], targets[3], class_weight(u32(max(rows[3].y, 0))));
     return;
   }
   var at = base;
