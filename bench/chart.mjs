@@ -15,15 +15,39 @@ const LEFT = 170;
 const BAR = 9;
 const GAP = 14;
 const MAX_RATIO = 100;
+/** Width of one character of the legend's 10 px labels, and the space after each entry. */
+const LEGEND_CHAR = 5.8;
+const LEGEND_SPACING = 18;
+const LEGEND_LINE = 15;
 
 function escape(text) {
   return String(text).replace(/&/g, '&amp;').replace(/</g, '&lt;');
 }
 
+/** The legend's entries, wrapped onto as many lines as the width needs; `bottom` is below the last. */
+function legend() {
+  let x = LEFT;
+  let y = 28;
+  const entries = IMPLS.map(([impl, color]) => {
+    const width = 14 + impl.length * LEGEND_CHAR + LEGEND_SPACING;
+    if (x + width > WIDTH && x > LEFT) {
+      x = LEFT;
+      y += LEGEND_LINE;
+    }
+    const entry = `<rect x="${x}" y="${y}" width="10" height="10" fill="${color}"/>`
+      + `<text x="${x + 14}" y="${y + 9}" font-size="10">${impl}</text>`;
+    x += width;
+    return entry;
+  });
+  return { svg: entries.join(''), bottom: y + 10 };
+}
+
 export function ratioChart({ adapter, rows }) {
   const x = (ratio) => LEFT + ((WIDTH - LEFT - 40) * Math.log10(Math.max(ratio, 1))) / Math.log10(MAX_RATIO);
   const parts = [];
-  let y = 60;
+  const key = legend();
+  const top = key.bottom + 12;
+  let y = top + 10;
   for (const shape of shapesOf(rows)) {
     parts.push(`<text x="10" y="${y + 12}" font-weight="600">[${escape(shape.join(', '))}]</text>`);
     for (const [impl, color] of IMPLS) {
@@ -37,16 +61,13 @@ export function ratioChart({ adapter, rows }) {
     y += GAP;
   }
   const ticks = [1, 1.25, 1.5, 2, 5, 10, 20, 50, 100].map((t) =>
-    `<line x1="${x(t)}" y1="50" x2="${x(t)}" y2="${y}" stroke="#e2e8f0"/>`
+    `<line x1="${x(t)}" y1="${top}" x2="${x(t)}" y2="${y}" stroke="#e2e8f0"/>`
     + `<text x="${x(t)}" y="${y + 14}" font-size="10" text-anchor="middle">${t}×</text>`).join('');
-  const legend = IMPLS.map(([impl, color], i) =>
-    `<rect x="${LEFT + i * 112}" y="28" width="10" height="10" fill="${color}"/>`
-    + `<text x="${LEFT + i * 112 + 14}" y="37" font-size="10">${impl}</text>`).join('');
   const height = y + 30;
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${WIDTH}" height="${height}" font-family="sans-serif" font-size="11">
 <rect width="100%" height="100%" fill="white"/>
 <text x="10" y="18" font-size="13" font-weight="600">Median time over the roofline (read for forward, copy for gradient), log scale; adapter ${escape(adapter.vendor)} ${escape(adapter.architecture)}</text>
-${legend}${ticks}${parts.join('\n')}
+${key.svg}${ticks}${parts.join('\n')}
 </svg>
 `;
 }
