@@ -25,6 +25,12 @@ const COPY_DST = 0x08;
 const UNIFORM = 0x40;
 const MAP_READ = 0x01;
 
+/** A pass ready to run, and the buffers made for it alone (freed if the tuner passes it over). */
+interface Candidate {
+  readonly run: () => Promise<number>;
+  readonly buffers: readonly GPUBuffer[];
+}
+
 interface Pass {
   readonly pipeline: GPUComputePipeline;
   readonly bindGroup: GPUBindGroup;
@@ -66,7 +72,7 @@ export class Roofline {
   readonly #expCopy: GPUComputePipeline;
   readonly #staging: GPUBuffer;
   readonly #tiny: GPUBuffer;
-  readonly #owned: GPUBuffer[] = [];
+  #owned: GPUBuffer[] = [];
 
   constructor(device: GPUDevice) {
     this.#device = device;
@@ -113,12 +119,16 @@ export class Roofline {
    * once. With `applyExp`, the sum is of exp(value) (the partials are then summed as they are).
    */
   prepareRead(source: GPUBuffer, bytes: number, applyExp = false): Promise<() => Promise<number>> {
-    return this.#fastest(this.readCandidates(source, bytes, applyExp));
+    return this.#fastest(this.#readCandidates(source, bytes, applyExp));
   }
 
   /** The read passes prepareRead chooses from, one per way of sharing the values among invocations. */
   readCandidates(source: GPUBuffer, bytes: number, applyExp = false): (() => Promise<number>)[] {
-    return distinctTargets(bytes).map((target) => this.#readPass(source, bytes, applyExp, target));
+    return this.#readCandidates(source, bytes, applyExp).map((c) => c.run);
+  }
+
+  #readCandidates(source: GPUBuffer, bytes: number, applyExp: boolean): Candidate[] {
+    return distinctTargets(bytes).map((target) => this.#candidate(() => this.#readPass(source, bytes, applyExp, target)));
   }
 
   /** The read pass with about `target` invocations per binding piece. */
@@ -149,19 +159,30 @@ export class Roofline {
 
   /** A prepared copy of a GPU buffer into another of the same size (of exp(value), with `applyExp`), tuned. */
   prepareCopy(source: GPUBuffer, destination: GPUBuffer, bytes: number, applyExp = false): Promise<() => Promise<number>> {
-    return this.#fastest(this.copyCandidates(source, destination, bytes, applyExp));
+    return this.#fastest(this.#copyCandidates(source, destination, bytes, applyExp));
   }
 
   /** The copy passes prepareCopy chooses from. */
   copyCandidates(source: GPUBuffer, destination: GPUBuffer, bytes: number, applyExp = false): (() => Promise<number>)[] {
+    return this.#copyCandidates(source, destination, bytes, applyExp).map((c) => c.run);
+  }
+
+  #copyCandidates(source: GPUBuffer, destination: GPUBuffer, bytes: number, applyExp: boolean): Candidate[] {
     const limits = this.#device.limits;
     const pieces = bindingPieces(bytes, limits.maxStorageBufferBindingSize, limits.minStorageBufferOffsetAlignment);
     const pipeline = applyExp ? this.#expCopy : this.#copy;
-    return distinctTargets(bytes).map((target) => {
+    return distinctTargets(bytes).map((target) => this.#candidate(() => {
       const passes = pieces.map((piece) => this.#pass(pipeline, { buffer: source, ...piece }, destination, piece.offset,
         Math.max(MIN_CHUNK, Math.ceil(piece.size / 16 / target))));
       return () => this.#run(passes, destination);
-    });
+    }));
+  }
+
+  /** A pass made by `make`, with the buffers made meanwhile. */
+  #candidate(make: () => () => Promise<number>): Candidate {
+    const from = this.#owned.length;
+    const run = make();
+    return { run, buffers: this.#owned.slice(from) };
   }
 
   /**
@@ -189,15 +210,18 @@ export class Roofline {
     };
   }
 
-  /** Of passes that compute the same thing, the one whose fastest of TUNING_RUNS timed runs is the fastest. */
-  async #fastest(candidates: readonly (() => Promise<number>)[]): Promise<() => Promise<number>> {
+  /**
+   * Of passes that compute the same thing, the one whose fastest of TUNING_RUNS timed runs is the
+   * fastest; the others' buffers are freed.
+   */
+  async #fastest(candidates: readonly Candidate[]): Promise<() => Promise<number>> {
     let best = candidates[0]!;
     let bestMs = Infinity;
     for (const candidate of candidates) {
-      await candidate();
+      await candidate.run();
       for (let r = 0; r < TUNING_RUNS; r++) {
         const start = performance.now();
-        await candidate();
+        await candidate.run();
         const ms = performance.now() - start;
         if (ms < bestMs) {
           bestMs = ms;
@@ -205,7 +229,10 @@ export class Roofline {
         }
       }
     }
-    return best;
+    const unused = new Set(candidates.filter((c) => c !== best).flatMap((c) => c.buffers));
+    unused.forEach((buffer) => buffer.destroy());
+    this.#owned = this.#owned.filter((buffer) => !unused.has(buffer));
+    return best.run;
   }
 
   async #run(passes: readonly Pass[], result: GPUBuffer): Promise<number> {
