@@ -45,11 +45,16 @@ function fold(invocations: number, device: GPUDevice): [number, number] {
   return [Math.ceil(groups / y), y];
 }
 
+/** Vec4s per invocation for about `target` invocations over `bytes` of values. */
+function chunkFor(bytes: number, target: number): number {
+  return Math.max(MIN_CHUNK, Math.ceil(bytes / 16 / target));
+}
+
 /** The invocation targets that give different chunk lengths for `bytes` of values (small data: one). */
 function distinctTargets(bytes: number): number[] {
   const chunks = new Set<number>();
   return INVOCATION_TARGETS.filter((target) => {
-    const chunk = Math.max(MIN_CHUNK, Math.ceil(bytes / 16 / target));
+    const chunk = chunkFor(bytes, target);
     if (chunks.has(chunk)) return false;
     chunks.add(chunk);
     return true;
@@ -135,13 +140,12 @@ export class Roofline {
   #readPass(source: GPUBuffer, bytes: number, applyExp: boolean, target: number): () => Promise<number> {
     const limits = this.#device.limits;
     const pieces = bindingPieces(bytes, limits.maxStorageBufferBindingSize, limits.minStorageBufferOffsetAlignment);
-    const chunkOf = (size: number) => Math.max(MIN_CHUNK, Math.ceil(size / 16 / target));
     // Each piece writes its partial sums; one invocation then sums all partials of all pieces.
     const passes: Pass[] = [];
     // Each piece's slot of partials starts at an offset the device accepts for a binding.
     const slotAlign = limits.minStorageBufferOffsetAlignment / 16;
     const partialCounts = pieces.map((piece) => {
-      const count = Math.ceil(piece.size / 16 / chunkOf(piece.size));
+      const count = Math.ceil(piece.size / 16 / chunkFor(piece.size, target));
       return Math.ceil(count / slotAlign) * slotAlign;
     });
     const totalPartials = partialCounts.reduce((a, b) => a + b, 0);
@@ -149,7 +153,7 @@ export class Roofline {
     let at = 0;
     pieces.forEach((piece, i) => {
       passes.push(this.#pass(applyExp ? this.#expRead : this.#read, { buffer: source, ...piece }, partials, at * 16,
-        chunkOf(piece.size)));
+        chunkFor(piece.size, target)));
       at += partialCounts[i]!;
     });
     const total = this.#buffer(16, STORAGE | COPY_SRC);
@@ -173,7 +177,7 @@ export class Roofline {
     const pipeline = applyExp ? this.#expCopy : this.#copy;
     return distinctTargets(bytes).map((target) => this.#candidate(() => {
       const passes = pieces.map((piece) => this.#pass(pipeline, { buffer: source, ...piece }, destination, piece.offset,
-        Math.max(MIN_CHUNK, Math.ceil(piece.size / 16 / target))));
+        chunkFor(piece.size, target)));
       return () => this.#run(passes, destination);
     }));
   }
