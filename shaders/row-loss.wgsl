@@ -46,8 +46,17 @@ fn write_row(row: u32, loss: f32, denominator_weight: f32, summary: RowSummary) 
   }
 }
 
+// The class index of `row` as given (read when TARGET_KIND == 0).
+fn class_target_of(row: u32) -> i32 {
+  if (TARGET_KIND == TARGET_CLASS_INDEX) {
+    return class_target[row];
+  }
+  return 0;
+}
+
 // Everything after the row's state is known: log-sum-exp, the loss, the weight, the summary.
-fn finish_row(row: u32, merged: RowState) {
+// `y_global` is the row's class index as given (read when TARGET_KIND == 0).
+fn finish_row(row: u32, merged: RowState, y_global: i32) {
   var state = merged;
   // log(sum exp(x - max)): the row's log-sum-exp minus its max; 0 when the input is already log p.
   var log_norm = 0.0;
@@ -81,7 +90,6 @@ fn finish_row(row: u32, merged: RowState) {
     return;
   }
 
-  let y_global = class_target[row];
   if (y_global == params.ignore_index) {
     summary.kind = ROW_IGNORED;
     summary.target_weight = 0.0;
@@ -128,7 +136,7 @@ fn main(@builtin(workgroup_id) group: vec3<u32>,
   for (var chunk = 1u; chunk < params.chunks; chunk++) {
     state = merge_states(state, partials[chunk * params.rows + row]);
   }
-  finish_row(row, state);
+  finish_row(row, state, class_target_of(row));
 }
 
 @compute @workgroup_size(workgroup_size)
@@ -139,7 +147,7 @@ fn main_scan(@builtin(workgroup_id) group: vec3<u32>,
   if (row >= params.rows) {
     return;
   }
-  finish_row(row, scan_row(row, 0u, params.classes));
+  finish_row(row, scan_row(row, 0u, params.classes), class_target_of(row));
 }
 
 @compute @workgroup_size(workgroup_size)
@@ -153,6 +161,6 @@ fn main_lanes(@builtin(workgroup_id) group: vec3<u32>,
   }
   let states = scan_lanes(row);
   for (var k = 0u; k < 4u; k++) {
-    finish_row(row + k, lane_state(states, k));
+    finish_row(row + k, lane_state(states, k), states.class_targets[k]);
   }
 }

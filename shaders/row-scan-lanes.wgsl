@@ -38,10 +38,12 @@ struct LaneErrors {
   target_mass: vec4<f32>,
 }
 
-// Four rows scanned: their states and the rounding errors of their sums.
+// Four rows scanned: their states, the rounding errors of their sums, and their class indices as
+// given (read when TARGET_KIND == 0).
 struct LaneScan {
   states: LaneStates,
   errors: LaneErrors,
+  class_targets: vec4<i32>,
 }
 
 fn log_space_lanes(x: vec4<f32>) -> vec4<f32> {
@@ -119,6 +121,14 @@ fn scan_lanes(row: u32) -> LaneScan {
   // Index arithmetic once per invocation: integer division is slow where SIMD lanes are emulated.
   let base = element_index(row, 0u) / 4u;
   let stride = params.inner / 4u;
+  var class_targets = vec4<i32>(0);
+  if (TARGET_KIND == TARGET_CLASS_INDEX) {
+    class_targets = vec4<i32>(class_target[row], class_target[row + 1u], class_target[row + 2u],
+                              class_target[row + 3u]);
+  }
+  // Each lane's x_y is taken as the walk passes class y (none where y is outside [0, C)): a
+  // second read of logits4 afterwards would load a whole vec4 a lane, of which it keeps one value.
+  let local_targets = class_targets - vec4<i32>(params.class_offset);
   var at = base;
   for (var c = 0u; c < params.classes; c++) {
     let w = class_weight(c);
@@ -126,18 +136,14 @@ fn scan_lanes(row: u32) -> LaneScan {
     if (TARGET_KIND == TARGET_PROBABILITIES) {
       tw = w * (target_probability4[at] * smooth_keep + smooth_spread);
     }
-    absorb_lanes(&s, &errors, log_space_lanes(logits4[at]), w, tw);
+    let x = log_space_lanes(logits4[at]);
+    if (TARGET_KIND == TARGET_CLASS_INDEX) {
+      s.target_logit = select(s.target_logit, x, local_targets == vec4<i32>(i32(c)));
+    }
+    absorb_lanes(&s, &errors, x, w, tw);
     at += stride;
   }
-  if (TARGET_KIND == TARGET_CLASS_INDEX) {
-    for (var k = 0u; k < 4u; k++) {
-      let y = local_class(class_target[row + k]);
-      if (y >= 0 && u32(y) < params.classes) {
-        s.target_logit[k] = log_space(logits4[base + u32(y) * stride][k]);
-      }
-    }
-  }
-  return LaneScan(s, errors);
+  return LaneScan(s, errors, class_targets);
 }
 
 // Lane k's state as scan_row would give it, its errors folded in.
