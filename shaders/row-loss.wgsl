@@ -46,14 +46,6 @@ fn write_row(row: u32, loss: f32, denominator_weight: f32, summary: RowSummary) 
   }
 }
 
-// The class index of `row` as given (read when TARGET_KIND == 0).
-fn class_target_of(row: u32) -> i32 {
-  if (TARGET_KIND == TARGET_CLASS_INDEX) {
-    return class_target[row];
-  }
-  return 0;
-}
-
 // Everything after the row's state is known: log-sum-exp, the loss, the weight, the summary.
 // `y_global` is the row's class index as given (read when TARGET_KIND == 0).
 fn finish_row(row: u32, merged: RowState, y_global: i32) {

@@ -121,14 +121,11 @@ fn scan_lanes(row: u32) -> LaneScan {
   // Index arithmetic once per invocation: integer division is slow where SIMD lanes are emulated.
   let base = element_index(row, 0u) / 4u;
   let stride = params.inner / 4u;
-  var class_targets = vec4<i32>(0);
-  if (TARGET_KIND == TARGET_CLASS_INDEX) {
-    class_targets = vec4<i32>(class_target[row], class_target[row + 1u], class_target[row + 2u],
-                              class_target[row + 3u]);
-  }
+  let class_targets = vec4<i32>(class_target_of(row), class_target_of(row + 1u), class_target_of(row + 2u),
+                                class_target_of(row + 3u));
   // Each lane's x_y is taken as the walk passes class y (none where y is outside [0, C)): a
   // second read of logits4 afterwards would load a whole vec4 a lane, of which it keeps one value.
-  let local_targets = class_targets - vec4<i32>(params.class_offset);
+  let local_targets = class_targets - vec4<i32>(params.class_offset);  // local_class of each lane
   var at = base;
   for (var c = 0u; c < params.classes; c++) {
     let w = class_weight(c);

@@ -21,6 +21,14 @@ fn class_weight(c: u32) -> f32 {
   return 1.0;
 }
 
+// The class index of `row` as given (read when TARGET_KIND == 0: probability targets bind none).
+fn class_target_of(row: u32) -> i32 {
+  if (TARGET_KIND == TARGET_CLASS_INDEX) {
+    return class_target[row];
+  }
+  return 0;
+}
+
 // Adds one class to the state. `w` is its weight, `tw` its weight times smoothed target mass.
 // Branch-free, with one exponential: exp(-|x - max|) is the factor the sums shrink by where x is a
 // new max, and x's own term where it is not (the same values the two sides of a branch would
