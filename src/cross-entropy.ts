@@ -23,7 +23,7 @@ import {
   checkCreateOptions, checkEncoder, checkGradOutput, checkHostValues, checkOptionNames, checkWeight, describeProblem,
   FORWARD_OPTION_NAMES, type AcceptedData, type Problem,
 } from './options.js';
-import { planWork, type WorkPlan } from './plan.js';
+import { planWork, reductionInputBytes, type WorkPlan } from './plan.js';
 import { readRowStatistics, type RowStatistics, type RowStatisticsOptions } from './row-statistics.js';
 import { isGpuBuffer } from './tensor-data.js';
 import type {
@@ -245,7 +245,10 @@ export class CrossEntropy {
   async binary(logits: LogitsInput, target: TargetInput, options: BinaryOptions = {}): Promise<ForwardResult> {
     this.#checkUsable('binary');
     const problem = describeBinaryProblem(logits, target, options, GPU_DATA);
-    this.#checkBindingSize('logits', logits.data);
+    this.#checkBindingSize('logits', isGpuBuffer(logits.data) ? logits.data.size : logits.data.byteLength);
+    // Only where the binding limit is not a multiple of 16 can the padded losses exceed it.
+    this.#checkBindingSize('the element losses (padded to whole vec4s for the batch reduction)',
+      reductionInputBytes(problem.size));
     const buffers = new CallBuffers(this.#device, this.#ledger, this.#poison);
     return this.#guard('binary', async () => {
       try {
@@ -350,12 +353,11 @@ export class CrossEntropy {
     }
   }
 
-  #checkBindingSize(name: string, data: Float32Array | Int32Array | GPUBuffer): void {
-    const bytes = isGpuBuffer(data) ? data.size : data.byteLength;
+  #checkBindingSize(name: string, bytes: number): void {
     const limit = this.#device.limits.maxStorageBufferBindingSize;
     if (bytes > limit) {
-      throw new RangeError(`${name} is ${bytes} bytes, over this device's maxStorageBufferBindingSize `
-        + `(${limit}); processing such tensors in pieces is not implemented yet`);
+      throw new RangeError(`${name}: ${bytes} bytes, over this device's maxStorageBufferBindingSize `
+        + `(${limit}); binary cross-entropy in pieces is not implemented yet`);
     }
   }
 

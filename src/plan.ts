@@ -17,7 +17,10 @@ export const CLASS_CHUNK_LEN = 1024;
  */
 export const UNALIGNED_MIN_CLASSES = 64;
 
-/** Values one batch-reduce invocation sums in sequence: each level divides the count by this. */
+/**
+ * Values one batch-reduce invocation sums in sequence: each level divides the count by this. A
+ * multiple of 4: the kernel reads its values as vec4s.
+ */
 export const REDUCE_CHUNK_LEN = 64;
 
 /** One level of the batch reduction: `count` values in, one partial sum per `chunk`, `outputs` out. */
@@ -122,6 +125,14 @@ export function planWork(problem: Problem, limits: PlanLimits, hostLogits = fals
   const unaligned = inner === 1 && !vec4 && classes >= UNALIGNED_MIN_CLASSES
     && pieces.every((piece) => (piece.rows * classes) % 4 === 0);
   return { rows, classes, inner, chunks: chunkCount, chunkLen, vec4, lanes, unaligned, reduceLevels, pieces, streamed };
+}
+
+/**
+ * Bytes of a buffer that a batch-reduce level reads `count` values from: whole vec4s (the level
+ * reads them four at a time and masks the lanes past `count`), at least one.
+ */
+export function reductionInputBytes(count: number): number {
+  return Math.max(1, Math.ceil(count / 4)) * 16;
 }
 
 /** The levels that reduce `count` values to one, first to last (one level even for 0 or 1 value). */

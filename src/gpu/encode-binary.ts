@@ -3,7 +3,7 @@
  * batch-reduce levels with a mean over all elements.
  */
 import type { BinaryOptions, BinaryProblem } from '../binary.js';
-import { planReduction } from '../plan.js';
+import { planReduction, reductionInputBytes } from '../plan.js';
 import { isGpuBuffer } from '../tensor-data.js';
 import type { ForwardResult, LogitsInput, TargetInput } from '../types.js';
 import type { CallBuffers } from './buffers.js';
@@ -49,7 +49,7 @@ export function encodeBinary(device: GPUDevice, kernels: Kernels, buffers: CallB
       binaryParams(problem, options, inPlace),
       ...levels.map((level, i) => reduceParams(level, i === lastLevel ? divide : Divide.none, problem.size)),
     ]);
-  const elemLoss = buffers.output('element-loss', problem.size * ELEMENT_BYTES);
+  const elemLoss = buffers.output('element-loss', reductionInputBytes(problem.size));
   // Without a gradient the kernel still binds a writable `grad`: a buffer of its own (a read-only
   // placeholder may not also be bound writable in the same dispatch).
   const grad = !problem.grad ? buffers.output('no-grad', ELEMENT_BYTES)
@@ -65,8 +65,8 @@ export function encodeBinary(device: GPUDevice, kernels: Kernels, buffers: CallB
   ]);
   let loss = elemLoss;
   levels.forEach((level, i) => {
-    const out = buffers.output(`batch-loss-${i}`, level.outputs * ELEMENT_BYTES);
-    const outWeight = buffers.output(`batch-weight-${i}`, level.outputs * ELEMENT_BYTES);
+    const out = buffers.output(`batch-loss-${i}`, reductionInputBytes(level.outputs));
+    const outWeight = buffers.output(`batch-weight-${i}`, reductionInputBytes(level.outputs));
     // The element losses stand in for the weights too: only the count divides a binary mean.
     dispatch(device, pass, kernels.batchReduce, level.outputs, [levelParams[i]!, loss, loss, out, outWeight]);
     loss = out;

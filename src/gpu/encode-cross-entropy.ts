@@ -4,7 +4,7 @@
  * call's CallBuffers.
  */
 import type { Problem } from '../options.js';
-import type { Piece, WorkPlan } from '../plan.js';
+import { reductionInputBytes, type Piece, type WorkPlan } from '../plan.js';
 import type { CallBuffers } from './buffers.js';
 import { ELEMENT_BYTES } from './constants.js';
 import { encodeDispatches, prepareDispatch, type PreparedDispatch } from './dispatch.js';
@@ -153,8 +153,8 @@ export function prepareCrossEntropy(device: GPUDevice, kernels: Kernels, rowKern
   const scanInLoss = scansInLoss(plan);
   // Chunk states between row-stats and row-loss; none when row-loss scans its rows itself.
   const partials = scanInLoss ? null : buffers.output('row-states', largestPiece * plan.chunks * ROW_STATE_BYTES);
-  const rowLoss = buffers.output('row-loss', plan.rows * ELEMENT_BYTES);
-  const rowWeight = buffers.output('row-weight', plan.rows * ELEMENT_BYTES);
+  const rowLoss = buffers.output('row-loss', reductionInputBytes(plan.rows));
+  const rowWeight = buffers.output('row-weight', reductionInputBytes(plan.rows));
   const rowSummary = buffers.output('row-summary', plan.rows * ROW_SUMMARY_BYTES);
   const status = buffers.output('status', STATUS_BYTES);
   const elements = plan.rows * plan.classes;
@@ -190,8 +190,8 @@ export function prepareCrossEntropy(device: GPUDevice, kernels: Kernels, rowKern
   let loss = rowLoss;
   let lossWeight = rowWeight;
   plan.reduceLevels.forEach((level, i) => {
-    const outLoss = buffers.output(`batch-loss-${i}`, level.outputs * ELEMENT_BYTES);
-    const outWeight = buffers.output(`batch-weight-${i}`, level.outputs * ELEMENT_BYTES);
+    const outLoss = buffers.output(`batch-loss-${i}`, reductionInputBytes(level.outputs));
+    const outWeight = buffers.output(`batch-weight-${i}`, reductionInputBytes(level.outputs));
     reduce.push(prepareDispatch(device, kernels.batchReduce, level.outputs, [levels[i]!, loss, lossWeight, outLoss, outWeight]));
     loss = outLoss;
     lossWeight = outWeight;
