@@ -3,10 +3,10 @@
  * GPU (`forwardGpu`), read back (`forward`), binary (`binary`) or as row statistics of a vocabulary
  * shard (`rowStatistics`).
  */
-import { encodeBinary } from './gpu/encode-binary.js';
+import { checkBinaryBindings, encodeBinary } from './gpu/encode-binary.js';
 import { BufferUsage } from './gpu/constants.js';
 import { CallBuffers } from './gpu/buffers.js';
-import { inErrorScopes, type CallerBuffers } from './gpu/error-scopes.js';
+import { inErrorScopes } from './gpu/error-scopes.js';
 import { GpuMemoryLedger, type GpuMemory } from './gpu/memory-ledger.js';
 import {
   chooseRowKernels, prepareCrossEntropy, ROW_SUMMARY_BYTES, rowKernelsOf, rowVariant, type CrossEntropyInputs,
@@ -14,6 +14,8 @@ import {
 } from './gpu/encode-cross-entropy.js';
 import { FramePool, type Frame } from './gpu/frame-pool.js';
 import { identity, writeHostData } from './gpu/host-data.js';
+import { callerBuffers, inputBuffers } from './gpu/input-buffers.js';
+import { InstanceLife } from './gpu/instance-life.js';
 import { requestDevice } from './gpu/device.js';
 import { GpuForward } from './gpu/forward-result.js';
 import { subgroupSizeFor } from './gpu/subgroups.js';
@@ -23,7 +25,7 @@ import {
   checkCreateOptions, checkEncoder, checkGradOutput, checkHostValues, checkOptionNames, checkWeight, describeProblem,
   FORWARD_OPTION_NAMES, type AcceptedData, type Problem,
 } from './options.js';
-import { planWork, reductionInputBytes, type WorkPlan } from './plan.js';
+import { planWork } from './plan.js';
 import { readRowStatistics, type RowStatistics, type RowStatisticsOptions } from './row-statistics.js';
 import { isGpuBuffer } from './tensor-data.js';
 import type {
@@ -76,17 +78,14 @@ export class CrossEntropy {
   readonly #poison: boolean;
   readonly #frames = new FramePool<ForwardFrame>();
   readonly #ledger = new GpuMemoryLedger();
-  #lostReason: string | undefined;
-  #destroyed = false;
+  readonly #life: InstanceLife;
 
   private constructor(device: GPUDevice, ownsDevice: boolean, kernels: Kernels, poison: boolean) {
     this.#device = device;
     this.#ownsDevice = ownsDevice;
     this.#kernels = kernels;
     this.#poison = poison;
-    void device.lost.then((info) => {
-      this.#lostReason = `${info.reason}: ${info.message}`;
-    });
+    this.#life = new InstanceLife(device);
   }
 
   /**
@@ -178,7 +177,7 @@ export class CrossEntropy {
   async forwardGpu<R extends Reduction = 'mean'>(
     logits: LogitsInput, target: TargetInput, options: GpuForwardOptions & { reduction?: R } = {},
   ): Promise<GpuForwardResult<R>> {
-    this.#checkUsable('forwardGpu');
+    this.#life.check('forwardGpu');
     const problem = describeProblem(logits, target, options, GPU_DATA);
     checkOptionNames(options, [...FORWARD_OPTION_NAMES, 'encoder'], 'forward');
     if (options.encoder !== undefined) checkEncoder(options.encoder);
@@ -191,13 +190,13 @@ export class CrossEntropy {
         + `maxBufferSize (${this.#device.limits.maxBufferSize}): they are streamed from the host for the loss, `
         + `which supports neither ${problem.grad ? 'grad: true' : 'a caller\'s encoder'} nor leaving them on the GPU`);
     }
-    return this.#guard('forwardGpu', async () => {
+    return this.#life.guard('forwardGpu', async () => {
       // Host logits are a private copy: the gradient goes over it, with no second N×C buffer.
       const gradInPlace = problem.gradInPlace || !isGpuBuffer(logits.data);
       const rowKernels = await rowKernelsOf(this.#kernels, rowVariant(problem, options.weight !== undefined, false, gradInPlace),
         chooseRowKernels(plan, problem.grad, this.#kernels.subgroupSize > 0));
       // destroy() may have come while the kernels were being made: nothing must be created after it.
-      this.#checkUsable('forwardGpu', true);
+      this.#life.check('forwardGpu', true);
       const key = JSON.stringify([problem, identity(logits.data), identity(target.data), identity(options.weight),
         identity(options.gradOutput), gradInPlace]);
       const device = this.#device;
@@ -207,7 +206,7 @@ export class CrossEntropy {
           frame = this.#frames.acquire(key, () => {
             const buffers = new CallBuffers(device, this.#ledger, this.#poison);
             try {
-              const inputs = this.#inputBuffers(buffers, problem, plan, logits, target, options);
+              const inputs = inputBuffers(buffers, problem, plan, logits, target, options);
               const prepared = prepareCrossEntropy(device, this.#kernels, rowKernels, buffers, problem, plan,
                 inputs, { gradInPlace });
               return { key, buffers, prepared, inputs, destroy: () => buffers.destroy() };
@@ -223,14 +222,14 @@ export class CrossEntropy {
         }, callerBuffers(logits, target, options));
         await reported;
         // destroy() during the wait destroyed the frame's buffers: no result may be made of them.
-        this.#checkUsable('forwardGpu', true);
+        this.#life.check('forwardGpu', true);
       } catch (error) {
         if (frame) this.#frames.discard(frame);
         throw error;
       }
       const ready = frame!;
       return new GpuForward<R>(device, ready.buffers, ready.prepared.encoded, problem, () => this.#frames.release(ready),
-        <T>(read: () => Promise<T>) => this.#guard('read', read));
+        <T>(read: () => Promise<T>) => this.#life.guard('read', read));
     });
   }
 
@@ -243,14 +242,11 @@ export class CrossEntropy {
    *   { posWeight: new Float32Array(K).fill(3), grad: true });
    */
   async binary(logits: LogitsInput, target: TargetInput, options: BinaryOptions = {}): Promise<ForwardResult> {
-    this.#checkUsable('binary');
+    this.#life.check('binary');
     const problem = describeBinaryProblem(logits, target, options, GPU_DATA);
-    this.#checkBindingSize('logits', isGpuBuffer(logits.data) ? logits.data.size : logits.data.byteLength);
-    // Only where the binding limit is not a multiple of 16 can the padded losses exceed it.
-    this.#checkBindingSize('the element losses (padded to whole vec4s for the batch reduction)',
-      reductionInputBytes(problem.size));
+    checkBinaryBindings(this.#device.limits, problem, logits);
     const buffers = new CallBuffers(this.#device, this.#ledger, this.#poison);
-    return this.#guard('binary', async () => {
+    return this.#life.guard('binary', async () => {
       try {
         const { value: run, reported } = inErrorScopes(this.#device, 'binary', () => {
           const encoder = this.#device.createCommandEncoder({ label: 'cross-entropy:binary' });
@@ -277,7 +273,7 @@ export class CrossEntropy {
    * const loss = lossFromRowStatistics(mergeRowStatistics([a, b]), { classes: 1000 });
    */
   async rowStatistics(logits: LogitsInput, target: TargetInput, options: RowStatisticsOptions = {}): Promise<RowStatistics> {
-    this.#checkUsable('rowStatistics');
+    this.#life.check('rowStatistics');
     const { classOffset = 0, ...forwardOptions } = options;
     checkOptionNames(options, ['classOffset', 'weight', 'ignoreIndex', 'labelSmoothing', 'softcap'], 'rowStatistics');
     if (!Number.isInteger(classOffset) || classOffset < 0) {
@@ -287,14 +283,14 @@ export class CrossEntropy {
     if (problem.targetKind !== 'classIndex') throw new TypeError('rowStatistics: target must hold class indices');
     if (options.weight !== undefined) checkWeight(options.weight, problem.layout.classes, GPU_DATA);
     const plan = planWork(problem, this.#device.limits, !isGpuBuffer(logits.data));
-    return this.#guard('rowStatistics', async () => {
+    return this.#life.guard('rowStatistics', async () => {
       const rowKernels = await rowKernelsOf(this.#kernels, rowVariant(problem, options.weight !== undefined, true),
         chooseRowKernels(plan, false, this.#kernels.subgroupSize > 0));
-      this.#checkUsable('rowStatistics', true);
+      this.#life.check('rowStatistics', true);
       const buffers = new CallBuffers(this.#device, this.#ledger, this.#poison);
       try {
         const { value: encoded, reported } = inErrorScopes(this.#device, 'rowStatistics', () => {
-          const inputs = this.#inputBuffers(buffers, problem, plan, logits, target, forwardOptions);
+          const inputs = inputBuffers(buffers, problem, plan, logits, target, forwardOptions);
           writeHostData(this.#device, inputs, plan, logits, target, forwardOptions);
           const prepared = prepareCrossEntropy(this.#device, this.#kernels, rowKernels, buffers, problem,
             plan, inputs, { gradInPlace: false, classOffset, sharded: true });
@@ -314,80 +310,8 @@ export class CrossEntropy {
 
   /** Frees what this instance created: the device too, if it requested it. Never the caller's device. */
   destroy(): void {
-    if (this.#destroyed) return;
-    this.#destroyed = true;
+    if (!this.#life.end()) return;
     this.#frames.destroy();
     if (this.#ownsDevice) this.#device.destroy();
   }
-
-  /** Why this instance cannot run calls any more (destroyed, or its device lost), if it cannot. */
-  #unusable(operation: string, inFlight = false, cause?: unknown): Error | undefined {
-    if (this.#destroyed) {
-      return new Error(`CrossEntropy.${operation}: this instance was destroyed${inFlight ? ' while the call was in flight'
-        : ''}; create a new one`, { cause });
-    }
-    if (this.#lostReason !== undefined) {
-      return new Error(`CrossEntropy.${operation}: the GPU device was lost (${this.#lostReason}); `
-        + 'create a new CrossEntropy on a new device', { cause });
-    }
-    return undefined;
-  }
-
-  #checkUsable(operation: string, inFlight = false): void {
-    const error = this.#unusable(operation, inFlight);
-    if (error) throw error;
-  }
-
-  /**
-   * Runs the GPU part of a call. If it fails because the instance was destroyed or the device was
-   * lost meanwhile (a WebGPU error, an aborted map), the call rejects saying so rather than with
-   * the symptom.
-   */
-  async #guard<T>(operation: string, call: () => Promise<T>): Promise<T> {
-    try {
-      return await call();
-    } catch (error) {
-      // device.lost settles in a task of its own: give it one before deciding.
-      if (this.#unusable(operation) === undefined) await new Promise((resolve) => setTimeout(resolve, 0));
-      throw this.#unusable(operation, true, error) ?? error;
-    }
-  }
-
-  #checkBindingSize(name: string, bytes: number): void {
-    const limit = this.#device.limits.maxStorageBufferBindingSize;
-    if (bytes > limit) {
-      throw new RangeError(`${name}: ${bytes} bytes, over this device's maxStorageBufferBindingSize `
-        + `(${limit}); binary cross-entropy in pieces is not implemented yet`);
-    }
-  }
-
-  /**
-   * The buffers the kernels read: the caller's GPUBuffers as they are, and for host arrays buffers
-   * of their size (filled by `writeHostData` before each run).
-   */
-  #inputBuffers(buffers: CallBuffers, problem: Problem, plan: WorkPlan, logits: LogitsInput, target: TargetInput,
-    options: CrossEntropyOptions): CrossEntropyInputs {
-    const bind = (label: string, data: Float32Array | Int32Array | GPUBuffer, extraUsage = 0) =>
-      (isGpuBuffer(data) ? data : buffers.storage(label, data.byteLength, extraUsage));
-    // Streamed logits go through one buffer the size of the largest piece.
-    const pieceBytes = Math.max(...plan.pieces.map((p) => p.rows)) * plan.classes * 4;
-    return {
-      // An uploaded copy of the logits may receive the gradient, which read() copies out.
-      logits: plan.streamed ? buffers.storage('logits-piece', pieceBytes)
-        : bind('logits', logits.data, problem.grad ? BufferUsage.COPY_SRC : 0),
-      target: bind('target', target.data),
-      weight: options.weight === undefined ? undefined : bind('weight', options.weight),
-      gradOutput: options.gradOutput === undefined ? undefined : bind('grad-output', options.gradOutput),
-    };
-  }
-}
-
-/** The caller's GPUBuffers of a call, by argument, for WebGpuError messages. */
-function callerBuffers(logits: LogitsInput, target: TargetInput, options: object): CallerBuffers {
-  const named: Record<string, unknown> = {
-    'logits.data': logits.data, 'target.data': target.data, ...Object.fromEntries(Object.entries(options)
-      .filter(([name]) => name === 'weight' || name === 'gradOutput' || name === 'posWeight')
-      .map(([name, value]) => [`options.${name}`, value])),
-  };
-  return Object.fromEntries(Object.entries(named).filter(([, value]) => isGpuBuffer(value))) as CallerBuffers;
 }

@@ -18,6 +18,23 @@ export interface BinaryRun {
   destroy(): void;
 }
 
+/**
+ * Throws a RangeError, before any GPU work, where a binding of the call would exceed the device's
+ * maxStorageBufferBindingSize: binary cross-entropy binds its input and its element losses whole.
+ */
+export function checkBinaryBindings(limits: GPUSupportedLimits, problem: BinaryProblem, logits: LogitsInput): void {
+  const check = (name: string, bytes: number) => {
+    const limit = limits.maxStorageBufferBindingSize;
+    if (bytes > limit) {
+      throw new RangeError(`${name}: ${bytes} bytes, over this device's maxStorageBufferBindingSize `
+        + `(${limit}); binary cross-entropy in pieces is not implemented yet`);
+    }
+  };
+  check('logits', isGpuBuffer(logits.data) ? logits.data.size : logits.data.byteLength);
+  // Only where the binding limit is not a multiple of 16 can the padded losses exceed it.
+  check('the element losses (padded to whole vec4s for the batch reduction)', reductionInputBytes(problem.size));
+}
+
 function binaryParams(problem: BinaryProblem, options: BinaryOptions, inPlace: boolean): Field[] {
   return [
     { u32: problem.size },

@@ -1,0 +1,42 @@
+/**
+ * The buffers a call's kernels read, and the caller's GPUBuffers among them by argument name (for
+ * WebGpuError messages).
+ */
+import type { CallBuffers } from './buffers.js';
+import { BufferUsage } from './constants.js';
+import type { CallerBuffers } from './error-scopes.js';
+import type { CrossEntropyInputs } from './encode-cross-entropy.js';
+import type { Problem } from '../options.js';
+import type { WorkPlan } from '../plan.js';
+import { isGpuBuffer } from '../tensor-data.js';
+import type { CrossEntropyOptions, LogitsInput, TargetInput } from '../types.js';
+
+/**
+ * The caller's GPUBuffers as they are, and for host arrays buffers of their size (filled by
+ * `writeHostData` before each run).
+ */
+export function inputBuffers(buffers: CallBuffers, problem: Problem, plan: WorkPlan, logits: LogitsInput,
+  target: TargetInput, options: CrossEntropyOptions): CrossEntropyInputs {
+  const bind = (label: string, data: Float32Array | Int32Array | GPUBuffer, extraUsage = 0) =>
+    (isGpuBuffer(data) ? data : buffers.storage(label, data.byteLength, extraUsage));
+  // Streamed logits go through one buffer the size of the largest piece.
+  const pieceBytes = Math.max(...plan.pieces.map((p) => p.rows)) * plan.classes * 4;
+  return {
+    // An uploaded copy of the logits may receive the gradient, which read() copies out.
+    logits: plan.streamed ? buffers.storage('logits-piece', pieceBytes)
+      : bind('logits', logits.data, problem.grad ? BufferUsage.COPY_SRC : 0),
+    target: bind('target', target.data),
+    weight: options.weight === undefined ? undefined : bind('weight', options.weight),
+    gradOutput: options.gradOutput === undefined ? undefined : bind('grad-output', options.gradOutput),
+  };
+}
+
+/** The caller's GPUBuffers of a call, by argument. */
+export function callerBuffers(logits: LogitsInput, target: TargetInput, options: object): CallerBuffers {
+  const named: Record<string, unknown> = {
+    'logits.data': logits.data, 'target.data': target.data, ...Object.fromEntries(Object.entries(options)
+      .filter(([name]) => name === 'weight' || name === 'gradOutput' || name === 'posWeight')
+      .map(([name, value]) => [`options.${name}`, value])),
+  };
+  return Object.fromEntries(Object.entries(named).filter(([, value]) => isGpuBuffer(value))) as CallerBuffers;
+}
