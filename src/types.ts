@@ -79,7 +79,10 @@ export interface ForwardResult<R extends Reduction = Reduction> {
  * caller's own buffers (logits, target, weight, gradOutput) are never destroyed.
  */
 export interface GpuForwardResult<R extends Reduction = Reduction> {
-  /** f32: one value for 'mean' / 'sum', one per row for 'none'. */
+  /**
+   * f32: one value for 'mean' / 'sum', one per row for 'none', from byte 0. The buffer is padded
+   * to whole 16 bytes (the batch reduction reads vec4s): copy 4 or rows * 4 bytes, not its size.
+   */
   readonly loss: GPUBuffer;
   /** f32, the input's shape (when `grad: true`): a new buffer, or the caller's logits if in place. */
   readonly grad?: GPUBuffer;
