@@ -275,7 +275,12 @@ export class CrossEntropy {
   async rowStatistics(logits: LogitsInput, target: TargetInput, options: RowStatisticsOptions = {}): Promise<RowStatistics> {
     this.#life.check('rowStatistics');
     const { classOffset = 0, ...forwardOptions } = options;
-    checkOptionNames(options, ['classOffset', 'weight', 'ignoreIndex', 'labelSmoothing', 'softcap'], 'rowStatistics');
+    if (typeof options === 'object' && options !== null && 'labelSmoothing' in options) {
+      // The statistics carry the smoothing sums whatever the smoothing: it applies when they become a loss.
+      throw new TypeError('rowStatistics: options.labelSmoothing does not change the statistics; pass it to '
+        + 'lossFromRowStatistics');
+    }
+    checkOptionNames(options, ['classOffset', 'weight', 'ignoreIndex', 'softcap'], 'rowStatistics');
     if (!Number.isInteger(classOffset) || classOffset < 0) {
       throw new RangeError(`options.classOffset must be a non-negative integer, got ${classOffset}`);
     }

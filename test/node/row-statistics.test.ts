@@ -73,4 +73,21 @@ describe.skipIf(!device)('row statistics of vocabulary shards', () => {
     expect(Array.from(stats.target)).toEqual([RowTarget.elsewhere, RowTarget.ignored]);
     expect(() => lossFromRowStatistics(stats)).toThrow(/row 0's target class is in none of the merged shards/);
   });
+
+  it('rejects bad options before any GPU work, naming them', async () => {
+    const logits = { data: new Float32Array([1, 2, 3, 4]), shape: [2, 2] };
+    const target = { data: new Int32Array([1, 0]), shape: [2] };
+    const held = ce.gpuMemory();
+    await expect(ce.rowStatistics(logits, target, { classOffset: -1 }))
+      .rejects.toThrow(/options\.classOffset must be a non-negative integer, got -1/);
+    await expect(ce.rowStatistics(logits, target, { classOffset: 1.5 }))
+      .rejects.toThrow(/options\.classOffset must be a non-negative integer, got 1\.5/);
+    await expect(ce.rowStatistics(logits, target, { labelSmoothing: 0.1 } as never))
+      .rejects.toThrow(/options\.labelSmoothing does not change the statistics; pass it to lossFromRowStatistics/);
+    await expect(ce.rowStatistics(logits, target, { offset: 2 } as never))
+      .rejects.toThrow(/rowStatistics: unknown option "offset" \(known: classOffset, weight, ignoreIndex, softcap\)/);
+    await expect(ce.rowStatistics(logits, { data: new Float32Array([0, 1, 1, 0]), shape: [2, 2] }))
+      .rejects.toThrow(/rowStatistics: target must hold class indices/);
+    expect(ce.gpuMemory()).toEqual(held);
+  });
 });
