@@ -123,7 +123,7 @@ export class CrossEntropy {
    *
    * @example
    * for (let step = 0; step < steps; step++) await ce.forward(logits, target);
-   * console.log(ce.gpuMemory()); // { buffers: 14, bytes: 2304 }, the same every step
+   * console.log(ce.gpuMemory()); // [2, 3] logits: { buffers: 11, bytes: 732 }, the same every step
    */
   gpuMemory(): GpuMemory {
     return this.#ledger.held;
