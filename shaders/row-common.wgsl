@@ -1,4 +1,4 @@
-// Shared by the row kernels (row-stats, row-loss, row-grad): the parameter block, the per-row
+// Shared by the row kernels (row-stats, row-loss, row-grad, row-loss-grad): the parameter block, the per-row
 // state, constants, and the input transform. The host prepends this file to each of them, so a
 // layout is written once here and once in src/gpu/uniforms.ts.
 //
@@ -6,6 +6,11 @@
 // drops every branch the problem does not take from the per-element loops; sizes and values stay
 // in the `params` uniform (binding 0 of every row kernel, declared here), so one pipeline serves
 // every shape.
+//
+// A binding number means the same array in every row kernel; each kernel binds those it uses:
+//   0 params     3 target_probability   6 row_loss     9 status
+//   1 logits     4 weight               7 row_weight  10 grad
+//   2 class_target  5 partials          8 row_summary 11 scale_input
 
 override INPUT_KIND: u32 = 0u;              // 0 logits, 1 probabilities, 2 log-probabilities
 override TARGET_KIND: u32 = 0u;             // 0 class indices, 1 class probabilities

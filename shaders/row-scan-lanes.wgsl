@@ -2,8 +2,9 @@
 // [N, C, d1..dk] with d1 * ... * dk a multiple of 4, rows 4j .. 4j + 3 are four neighbouring
 // positions of one sample, so class c of all four is one aligned vec4 of the input. Each lane keeps
 // its row's online softmax state as scan_row (row-scan.wgsl) does for one row, with selects where
-// scan_row branches: the lanes' maxima move at different classes. Used by row-loss's `main_lanes`
-// for rows one chunk long; the host prepends row-common.wgsl and row-scan.wgsl.
+// scan_row branches: the lanes' maxima move at different classes. Used by the `main_lanes` of
+// row-loss and row-loss-grad for rows one chunk long; the host prepends row-common.wgsl and
+// row-scan.wgsl. The walk reads the input through `input4_at`, which each kernel defines.
 //
 // Four rows per invocation read 16 bytes per class instead of 4, and pay the loop and the
 // addressing once for the four: on SwiftShader a segmentation forward pass ([8, 21, 128, 128])
@@ -133,7 +134,7 @@ fn scan_lanes(row: u32) -> LaneScan {
     if (TARGET_KIND == TARGET_PROBABILITIES) {
       tw = w * (target_probability4[at] * smooth_keep + smooth_spread);
     }
-    let x = log_space_lanes(logits4[at]);
+    let x = log_space_lanes(input4_at(at));
     if (TARGET_KIND == TARGET_CLASS_INDEX) {
       s.target_logit = select(s.target_logit, x, local_targets == vec4<i32>(i32(c)));
     }

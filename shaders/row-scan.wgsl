@@ -82,7 +82,7 @@ fn scan_row(row: u32, first: u32, end: u32) -> RowState {
   var state = RowState(0.0, -1.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0);
   var errors = SumErrors(0.0, 0.0, 0.0, 0.0, 0.0);
   if (INPUT_KIND == INPUT_LOGITS) {
-    state.max_value = log_space(logits[base]);
+    state.max_value = log_space(input_at(base));
   }
   var at = base;
   for (var c = first; c < end; c++) {
@@ -91,14 +91,14 @@ fn scan_row(row: u32, first: u32, end: u32) -> RowState {
     if (TARGET_KIND == TARGET_PROBABILITIES) {
       tw = w * (target_probability[at] * smooth_keep + smooth_spread);
     }
-    absorb(&state, &errors, log_space(logits[at]), w, tw);
+    absorb(&state, &errors, log_space(input_at(at)), w, tw);
     at += stride;
   }
   fold_sum_errors(&state, errors);
   if (TARGET_KIND == TARGET_CLASS_INDEX) {
     let y = local_class(class_target[row]);
     if (y >= i32(first) && y < i32(end)) {
-      state.target_logit = log_space(logits[element_index(row, u32(y))]);
+      state.target_logit = log_space(input_at(element_index(row, u32(y))));
     }
   }
   return state;

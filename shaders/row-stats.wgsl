@@ -20,6 +20,11 @@
 
 override workgroup_size: u32 = 64u;
 
+// The scan reads the input through this (see row-scan.wgsl).
+fn input_at(at: u32) -> f32 {
+  return logits[at];
+}
+
 @compute @workgroup_size(workgroup_size)
 fn main(@builtin(workgroup_id) group: vec3<u32>,
         @builtin(num_workgroups) groups: vec3<u32>,

@@ -304,8 +304,9 @@ export class CrossEntropy {
           return prepared.encoded;
         }, callerBuffers(logits, target, forwardOptions));
         await reported;
+        // Without a gradient row-loss writes every summary (row-loss-grad keeps them in registers).
         const [summary] = await buffers.read(this.#device.createCommandEncoder({ label: 'cross-entropy:read' }),
-          [{ buffer: encoded.rowSummary, bytes: plan.rows * ROW_SUMMARY_BYTES }]);
+          [{ buffer: encoded.rowSummary!, bytes: plan.rows * ROW_SUMMARY_BYTES }]);
         return readRowStatistics(summary!, problem);
       } finally {
         buffers.destroy();

@@ -1,7 +1,8 @@
 /**
  * Encodes one cross-entropy call into a command encoder: row-stats (or its vec4 or subgroup form),
- * row-loss, the batch-reduce levels and, when asked, row-grad. Every buffer it makes belongs to the
- * call's CallBuffers.
+ * row-loss, the batch-reduce levels and, when asked, row-grad; or, for a gradient of rows that one
+ * invocation scans whole, row-loss-grad (after the rows' 'mean' denominator, reduced from their
+ * targets) and the batch-reduce levels. Every buffer it makes belongs to the call's CallBuffers.
  */
 import type { Problem } from '../options.js';
 import { reductionInputBytes, type Piece, type WorkPlan } from '../plan.js';
@@ -44,9 +45,10 @@ export interface EncodedCrossEntropy {
   readonly grad?: GPUBuffer;
   /** [bad target count, first bad row] (u32). */
   readonly status: GPUBuffer;
-  /** Per-row losses; a bad row's slot holds its target's bits (see row-loss.wgsl). */
+  /** Per-row losses; a bad row's slot holds its target's bits (see row-finish.wgsl). */
   readonly rowLoss: GPUBuffer;
-  readonly rowSummary: GPUBuffer;
+  /** Per-row summaries (row-common.wgsl's RowSummary); none where row-loss-grad keeps them in registers. */
+  readonly rowSummary: GPUBuffer | null;
 }
 
 /**
@@ -71,20 +73,37 @@ function scansInLoss(plan: WorkPlan): boolean {
   return plan.chunks === 1 && !plan.vec4 && !plan.unaligned;
 }
 
+/**
+ * Whether the gradient comes from the pass that computes the loss (row-loss-grad): rows one
+ * invocation scans whole, whose statistics never go through memory.
+ */
+function gradInLoss(plan: WorkPlan, grad: boolean): boolean {
+  return grad && scansInLoss(plan);
+}
+
 /** Whether row statistics take the subgroup form: contiguous rows a multiple of 4 long, where the kernels have it. */
 function statsBySubgroup(plan: WorkPlan, subgroups: boolean): boolean {
   return plan.vec4 && subgroups;
 }
 
-/** The row kernels a plan runs: statistics (none where row-loss scans its rows), loss, gradient. */
+/**
+ * The row kernels a plan runs: statistics (none where row-loss scans its rows), loss, gradient
+ * (none where the loss kernel writes it), and the row weights that kernel needs first (for a
+ * reduced loss).
+ */
 export interface RowKernelChoice<K = RowKernelName> {
   readonly stats: K | null;
   readonly loss: K;
   readonly grad: K | null;
+  readonly rowWeights: K | null;
 }
 
 /** Which row kernels run `plan` (see plan.ts); `subgroups`: the kernels were made with them. */
 export function chooseRowKernels(plan: WorkPlan, grad: boolean, subgroups: boolean): RowKernelChoice {
+  if (gradInLoss(plan, grad)) {
+    return { stats: null, loss: plan.lanes ? 'rowLossGradLanes' : 'rowLossGradScan', grad: null,
+      rowWeights: plan.reduceLevels.length > 0 ? 'rowWeights' : null };
+  }
   const scanInLoss = scansInLoss(plan);
   let stats: RowKernelName | null = null;
   if (!scanInLoss) {
@@ -93,19 +112,17 @@ export function chooseRowKernels(plan: WorkPlan, grad: boolean, subgroups: boole
   }
   const loss = !scanInLoss ? 'rowLoss' : plan.lanes ? 'rowLossLanes' : 'rowLossScan';
   let gradKernel: RowKernelName | null = null;
-  if (grad) gradKernel = plan.lanes ? 'rowGradLanes' : plan.vec4 ? 'rowGradVec4' : plan.unaligned ? 'rowGradUnaligned' : 'rowGrad';
-  return { stats, loss, grad: gradKernel };
+  if (grad) gradKernel = plan.vec4 ? 'rowGradVec4' : plan.unaligned ? 'rowGradUnaligned' : 'rowGrad';
+  return { stats, loss, grad: gradKernel, rowWeights: null };
 }
 
 /** The kernels of a choice, compiled (each on its first use). */
 export async function rowKernelsOf(kernels: Kernels, variant: RowVariant, choice: RowKernelChoice):
   Promise<RowKernelChoice<Kernel>> {
-  const [stats, loss, grad] = await Promise.all([
-    choice.stats === null ? null : kernels.row(variant, choice.stats),
-    kernels.row(variant, choice.loss),
-    choice.grad === null ? null : kernels.row(variant, choice.grad),
-  ]);
-  return { stats, loss, grad };
+  const compile = (name: RowKernelName | null) => (name === null ? null : kernels.row(variant, name));
+  const [stats, loss, grad, rowWeights] = await Promise.all([compile(choice.stats), kernels.row(variant, choice.loss),
+    compile(choice.grad), compile(choice.rowWeights)]);
+  return { stats, loss, grad, rowWeights };
 }
 
 /**
@@ -140,14 +157,20 @@ export function prepareCrossEntropy(device: GPUDevice, kernels: Kernels, rowKern
   const divide = problem.reduction === 'mean' ? Divide.byWeight : Divide.none;
   const lastLevel = plan.reduceLevels.length - 1;
   const pieceCount = plan.pieces.length;
+  const { stats: statsKernel, loss: lossKernel, grad: gradKernel, rowWeights: rowWeightsKernel } = rowKernels;
+  const fused = gradInLoss(plan, problem.grad);
+  // row-loss-grad's 'mean' gradient needs the denominator first: the row weights reduced on their own.
+  const denominatorFirst = fused && problem.reduction === 'mean';
   const uniforms = uniformBlocks(device, device.limits.minUniformBufferOffsetAlignment,
     (bytes, usage) => buffers.create('params', bytes, usage), [
       ...plan.pieces.map((piece) => rowParams(problem, plan, piece, {
         classOffset: flags.classOffset, sharded: flags.sharded, hasGradOutput: inputs.gradOutput !== undefined,
       })),
       ...plan.reduceLevels.map((level, i) => reduceParams(level, i === lastLevel ? divide : Divide.none)),
+      ...(denominatorFirst ? plan.reduceLevels.map((level) => reduceParams(level, Divide.none)) : []),
     ]);
-  const levels = uniforms.slice(pieceCount);
+  const levels = uniforms.slice(pieceCount, pieceCount + plan.reduceLevels.length);
+  const denominatorLevels = uniforms.slice(pieceCount + plan.reduceLevels.length);
 
   const largestPiece = Math.max(...plan.pieces.map((p) => p.rows));
   const scanInLoss = scansInLoss(plan);
@@ -155,14 +178,35 @@ export function prepareCrossEntropy(device: GPUDevice, kernels: Kernels, rowKern
   const partials = scanInLoss ? null : buffers.output('row-states', largestPiece * plan.chunks * ROW_STATE_BYTES);
   const rowLoss = buffers.output('row-loss', reductionInputBytes(plan.rows));
   const rowWeight = buffers.output('row-weight', reductionInputBytes(plan.rows));
-  const rowSummary = buffers.output('row-summary', plan.rows * ROW_SUMMARY_BYTES);
+  const rowSummary = fused ? null : buffers.output('row-summary', plan.rows * ROW_SUMMARY_BYTES);
   const status = buffers.output('status', STATUS_BYTES);
   const elements = plan.rows * plan.classes;
   const rowBytes = plan.classes * ELEMENT_BYTES;
   let gradBuffer: GPUBuffer | undefined;
   if (problem.grad) gradBuffer = flags.gradInPlace ? inputs.logits : buffers.output('grad', elements * ELEMENT_BYTES);
 
-  const { stats: statsKernel, loss: lossKernel, grad: gradKernel } = rowKernels;
+  // The batch reduction: levels of (loss, weight) partial sums, the last one dividing for 'mean'.
+  const reduceChain = (name: string, uniformsOf: readonly GPUBufferBinding[], inLoss: GPUBuffer) => {
+    const dispatches: (PreparedDispatch | null)[] = [];
+    let loss = inLoss;
+    let lossWeight = rowWeight;
+    plan.reduceLevels.forEach((level, i) => {
+      const outLoss = buffers.output(`${name}-loss-${i}`, reductionInputBytes(level.outputs));
+      const outWeight = buffers.output(`${name}-weight-${i}`, reductionInputBytes(level.outputs));
+      dispatches.push(prepareDispatch(device, kernels.batchReduce, level.outputs, [uniformsOf[i]!, loss, lossWeight,
+        outLoss, outWeight]));
+      loss = outLoss;
+      lossWeight = outWeight;
+    });
+    return { dispatches, loss, lossWeight };
+  };
+  // Before row-loss-grad: the 'mean' denominator, the same sum of the same row weights as the loss's.
+  const denominator = denominatorFirst ? reduceChain('denominator', denominatorLevels, rowWeight) : null;
+  const batch = reduceChain('batch', levels, rowLoss);
+  // What the gradient is scaled by: the 'mean' denominator, or the upstream gradient of 'none'.
+  const scaleInput = (piece: Piece) => (problem.reduction === 'mean' ? (denominator ?? batch).lossWeight
+    : inputs.gradOutput ? rowRange(inputs.gradOutput, piece, ELEMENT_BYTES) : placeholder);
+
   // The subgroup form of row-stats runs a workgroup (one subgroup) per chunk.
   const statsInvocationsPerChunk = statsKernel !== null && statsBySubgroup(plan, kernels.subgroupSize > 0)
     ? statsKernel.workgroupSize : 1;
@@ -174,50 +218,46 @@ export function prepareCrossEntropy(device: GPUDevice, kernels: Kernels, rowKern
       : rowRange(inputs.logits, piece, rowBytes);
     const classTarget = problem.targetKind === 'classIndex' ? rowRange(inputs.target, piece, ELEMENT_BYTES) : placeholder;
     const probabilityTarget = problem.targetKind === 'probabilities' ? rowRange(inputs.target, piece, rowBytes) : placeholder;
-    const rowSummaryRange = rowRange(rowSummary, piece, ROW_SUMMARY_BYTES);
-    const stats = [
-      statsKernel === null ? null : prepareDispatch(device, statsKernel, piece.rows * plan.chunks * statsInvocationsPerChunk,
-        [uniforms[p]!, logits, classTarget, probabilityTarget, weight, partials]),
-      prepareDispatch(device, lossKernel, plan.lanes ? piece.rows / LANES : piece.rows, [uniforms[p]!,
-        scanInLoss ? logits : null, classTarget, scanInLoss ? probabilityTarget : null, weight,
-        partials, rowRange(rowLoss, piece, ELEMENT_BYTES), rowRange(rowWeight, piece, ELEMENT_BYTES),
-        rowSummaryRange, status]),
-    ];
-    return { piece, logits, classTarget, probabilityTarget, rowSummaryRange, stats };
+    // The gradient kernels read the input from `grad` when it is written in place.
+    const gradInput = flags.gradInPlace ? placeholder : logits;
+    const invocations = plan.lanes ? piece.rows / LANES : piece.rows;
+    const rowWeightRange = rowRange(rowWeight, piece, ELEMENT_BYTES);
+    const rowWeights = rowWeightsKernel === null ? null : prepareDispatch(device, rowWeightsKernel, piece.rows,
+      [uniforms[p]!, null, classTarget, null, weight, null, null, rowWeightRange]);
+    let loss: PreparedDispatch | null;
+    if (fused) {
+      loss = prepareDispatch(device, lossKernel, invocations, [uniforms[p]!, gradInput, classTarget, probabilityTarget,
+        weight, null, rowRange(rowLoss, piece, ELEMENT_BYTES), null, null, status,
+        rowRange(gradBuffer!, piece, rowBytes), scaleInput(piece)]);
+    } else {
+      loss = prepareDispatch(device, lossKernel, invocations, [uniforms[p]!, scanInLoss ? logits : null, classTarget,
+        scanInLoss ? probabilityTarget : null, weight, partials, rowRange(rowLoss, piece, ELEMENT_BYTES), rowWeightRange,
+        rowRange(rowSummary!, piece, ROW_SUMMARY_BYTES), status]);
+    }
+    const stats = statsKernel === null ? null : prepareDispatch(device, statsKernel,
+      piece.rows * plan.chunks * statsInvocationsPerChunk, [uniforms[p]!, logits, classTarget, probabilityTarget, weight,
+        partials]);
+    const grad = gradBuffer === undefined || gradKernel === null ? null : prepareDispatch(device, gradKernel,
+      piece.rows * plan.chunks, [uniforms[p]!, gradInput, classTarget, probabilityTarget, weight, null, null, null,
+        rowRange(rowSummary!, piece, ROW_SUMMARY_BYTES), null, rowRange(gradBuffer, piece, rowBytes), scaleInput(piece)]);
+    return { piece, rowWeights, stats: [stats, loss], grad };
   });
-
-  const reduce: (PreparedDispatch | null)[] = [];
-  let loss = rowLoss;
-  let lossWeight = rowWeight;
-  plan.reduceLevels.forEach((level, i) => {
-    const outLoss = buffers.output(`batch-loss-${i}`, reductionInputBytes(level.outputs));
-    const outWeight = buffers.output(`batch-weight-${i}`, reductionInputBytes(level.outputs));
-    reduce.push(prepareDispatch(device, kernels.batchReduce, level.outputs, [levels[i]!, loss, lossWeight, outLoss, outWeight]));
-    loss = outLoss;
-    lossWeight = outWeight;
-  });
-
-  const gradients = gradBuffer === undefined || gradKernel === null ? [] : rowWork.map((w, p) => prepareDispatch(device, gradKernel,
-    plan.lanes ? w.piece.rows / LANES : w.piece.rows * plan.chunks, [
-      uniforms[p]!, flags.gradInPlace ? placeholder : w.logits, w.classTarget, w.probabilityTarget, weight,
-      w.rowSummaryRange, lossWeight,
-      inputs.gradOutput ? rowRange(inputs.gradOutput, w.piece, ELEMENT_BYTES) : placeholder,
-      rowRange(gradBuffer, w.piece, rowBytes),
-    ]));
 
   const resetStatus = new Uint32Array([0, NO_BAD_ROW]);
   // No rows: PyTorch's 'mean' is 0 / 0 = NaN and 'sum' is 0; no reduction level runs.
   const emptyLoss = plan.rows === 0 && problem.reduction !== 'none'
     ? new Float32Array([problem.reduction === 'mean' ? NaN : 0]) : null;
   const prepared: PreparedCrossEntropy = {
-    encoded: { loss, grad: gradBuffer, status, rowLoss, rowSummary },
+    encoded: { loss: batch.loss, grad: gradBuffer, status, rowLoss, rowSummary },
     reset: () => {
       buffers.poisonOutputs();
       device.queue.writeBuffer(status, 0, resetStatus);
-      if (emptyLoss) device.queue.writeBuffer(loss, 0, emptyLoss);
+      if (emptyLoss) device.queue.writeBuffer(batch.loss, 0, emptyLoss);
     },
-    encode: (encoder) => encodeDispatches(encoder, 'cross-entropy:forward',
-      [...rowWork.flatMap((w) => w.stats), ...reduce, ...gradients]),
+    // Every piece's row weights and their sum come before the first row's gradient needs it.
+    encode: (encoder) => encodeDispatches(encoder, 'cross-entropy:forward', [...rowWork.map((w) => w.rowWeights),
+      ...(denominator?.dispatches ?? []), ...rowWork.flatMap((w) => w.stats), ...batch.dispatches,
+      ...rowWork.map((w) => w.grad)]),
     stream: (logits) => {
       for (const w of rowWork) {
         // Queue order: this write lands after the previous piece's submitted work has read the buffer.
@@ -229,7 +269,7 @@ export function prepareCrossEntropy(device: GPUDevice, kernels: Kernels, rowKern
         device.queue.submit([encoder.finish()]);
       }
       const encoder = device.createCommandEncoder({ label: 'cross-entropy:reduce' });
-      encodeDispatches(encoder, 'cross-entropy:reduce', reduce);
+      encodeDispatches(encoder, 'cross-entropy:reduce', batch.dispatches);
       device.queue.submit([encoder.finish()]);
     },
     submit: (logits) => {

@@ -11,8 +11,11 @@ import rowScanVec4Source from '../../shaders/row-scan-vec4.wgsl?raw';
 import rowScanLanesSource from '../../shaders/row-scan-lanes.wgsl?raw';
 import rowStatsVec4Source from '../../shaders/row-stats-vec4.wgsl?raw';
 import rowStatsSubgroupSource from '../../shaders/row-stats-subgroup.wgsl?raw';
+import rowFinishSource from '../../shaders/row-finish.wgsl?raw';
 import rowLossSource from '../../shaders/row-loss.wgsl?raw';
+import rowGradientSource from '../../shaders/row-gradient.wgsl?raw';
 import rowGradSource from '../../shaders/row-grad.wgsl?raw';
+import rowLossGradSource from '../../shaders/row-loss-grad.wgsl?raw';
 import batchReduceSource from '../../shaders/batch-reduce.wgsl?raw';
 import binarySource from '../../shaders/binary.wgsl?raw';
 import preciseMathSource from '../../shaders/precise-math.wgsl?raw';
@@ -43,11 +46,15 @@ export interface Kernel {
  * - rowLoss: merges the chunk states into each row's loss; rowLossScan: scans each one-chunk row
  *   itself, one class at a time (no statistics pass before it); rowLossLanes: the same for four
  *   neighbouring rows of a K-dimensional layout per invocation (vec4 lanes);
- * - rowGrad (any layout), rowGradVec4, rowGradLanes, rowGradUnaligned: the gradient, with the
- *   loads and stores of the statistics kernels of the same name.
+ * - rowGrad (any layout), rowGradVec4, rowGradUnaligned: the gradient from the rows' summaries,
+ *   with the loads and stores of the statistics kernels of the same name;
+ * - rowLossGradScan, rowLossGradLanes: rowLossScan and rowLossLanes that also write the gradient
+ *   of the rows they scan, in the same pass; rowWeights: each row's 'mean' denominator weight from
+ *   its target alone, which they need reduced before they run.
  */
 export type RowKernelName = 'rowStats' | 'rowStatsVec4' | 'rowStatsUnaligned' | 'rowStatsSubgroup' | 'rowLoss'
-  | 'rowLossScan' | 'rowLossLanes' | 'rowGrad' | 'rowGradVec4' | 'rowGradLanes' | 'rowGradUnaligned';
+  | 'rowLossScan' | 'rowLossLanes' | 'rowGrad' | 'rowGradVec4' | 'rowGradUnaligned' | 'rowLossGradScan'
+  | 'rowLossGradLanes' | 'rowWeights';
 
 /** What fixes a row pipeline's override constants (see row-common.wgsl). */
 export interface RowVariant {
@@ -58,7 +65,7 @@ export interface RowVariant {
   readonly hasSoftcap: boolean;
   /** Keep each row's summary (the gradient and row statistics read it). */
   readonly writeSummary: boolean;
-  /** The gradient kernels overwrite the input with the gradient (row-grad's GRAD_IN_PLACE). */
+  /** The gradient kernels overwrite the input with the gradient (row-gradient's GRAD_IN_PLACE). */
   readonly gradInPlace: boolean;
 }
 
@@ -67,7 +74,7 @@ const TARGET_KIND_CODES = { classIndex: 0, probabilities: 1 } as const;
 
 /**
  * The override constants of a row variant (those of row-common.wgsl, which every row kernel
- * declares): every field but gradInPlace, which only row-grad declares (GRAD_IN_PLACE).
+ * declares): every field but gradInPlace, which only the gradient kernels declare (GRAD_IN_PLACE).
  */
 function rowConstants(variant: RowVariant): Record<string, number> {
   return {
@@ -101,7 +108,10 @@ const ROW_SCAN: ShaderFile = { name: 'row-scan', code: rowScanSource };
 const ROW_SCAN_VEC4: ShaderFile = { name: 'row-scan-vec4', code: rowScanVec4Source };
 const ROW_SCAN_LANES: ShaderFile = { name: 'row-scan-lanes', code: rowScanLanesSource };
 const PRECISE_MATH: ShaderFile = { name: 'precise-math', code: preciseMathSource };
-const SHARED_FILES: ReadonlySet<ShaderFile> = new Set([ROW_COMMON, ROW_SCAN, ROW_SCAN_VEC4, ROW_SCAN_LANES, PRECISE_MATH]);
+const ROW_FINISH: ShaderFile = { name: 'row-finish', code: rowFinishSource };
+const ROW_GRADIENT: ShaderFile = { name: 'row-gradient', code: rowGradientSource };
+const SHARED_FILES: ReadonlySet<ShaderFile> = new Set([ROW_COMMON, ROW_SCAN, ROW_SCAN_VEC4, ROW_SCAN_LANES, PRECISE_MATH,
+  ROW_FINISH, ROW_GRADIENT]);
 
 /** The file a program is named after: its last file that is not shared with other kernels. */
 function mainFile(files: readonly ShaderFile[]): ShaderFile {
@@ -155,20 +165,29 @@ export function kernelsFor(device: GPUDevice, subgroupSize = 0): Promise<Kernels
 const R = 'read-only-storage';
 const W = 'storage';
 
+// Binding numbers mean the same array in every row kernel (see row-common.wgsl); each kernel's
+// layout lists those its entry point reads or writes (8 storage buffers at most, WebGPU's default).
 const ROW_STATS_BINDINGS: readonly BindingKind[] = ['uniform', R, R, R, R, W];
 // row-loss `main` reads partials but not the logits; `main_scan` the logits but not partials.
 const ROW_LOSS_BINDINGS: readonly BindingKind[] = ['uniform', null, R, null, R, R, W, W, W, W];
 const ROW_LOSS_SCAN_BINDINGS: readonly BindingKind[] = ['uniform', R, R, R, R, null, W, W, W, W];
+// row-grad reads the summaries (8) and the scale (11), and writes the gradient (10).
+const ROW_GRAD_BINDINGS: readonly BindingKind[] = ['uniform', R, R, R, R, null, null, null, R, null, W, R];
+// row-loss-grad writes the row losses (6), the status (9) and the gradient (10), reading the scale (11).
+const ROW_LOSS_GRAD_BINDINGS: readonly BindingKind[] = ['uniform', R, R, R, R, null, W, null, null, W, W, R];
+// row-loss-grad `main_weights` reads the targets and weights and writes the row weights (7).
+const ROW_WEIGHTS_BINDINGS: readonly BindingKind[] = ['uniform', null, R, null, R, null, null, W];
 const ROW_STATS_FILES: readonly ShaderFile[] = [ROW_COMMON, ROW_SCAN, { name: 'row-stats', code: rowStatsSource }];
 const ROW_STATS_VEC4_FILES: readonly ShaderFile[] = [ROW_COMMON, ROW_SCAN_VEC4,
   { name: 'row-stats-vec4', code: rowStatsVec4Source }];
 // `enable subgroups` must open the module: the subgroup kernel's file goes first.
 const ROW_STATS_SUBGROUP_FILES: readonly ShaderFile[] = [{ name: 'row-stats-subgroup', code: rowStatsSubgroupSource },
   ROW_COMMON, ROW_SCAN_VEC4];
-const ROW_LOSS_FILES: readonly ShaderFile[] = [ROW_COMMON, PRECISE_MATH, ROW_SCAN, ROW_SCAN_LANES,
+const ROW_LOSS_FILES: readonly ShaderFile[] = [ROW_COMMON, PRECISE_MATH, ROW_SCAN, ROW_SCAN_LANES, ROW_FINISH,
   { name: 'row-loss', code: rowLossSource }];
-const ROW_GRAD_FILES: readonly ShaderFile[] = [ROW_COMMON, PRECISE_MATH, { name: 'row-grad', code: rowGradSource }];
-const ROW_GRAD_BINDINGS: readonly BindingKind[] = ['uniform', R, R, R, R, R, R, R, W];
+const ROW_GRAD_FILES: readonly ShaderFile[] = [ROW_COMMON, PRECISE_MATH, ROW_GRADIENT, { name: 'row-grad', code: rowGradSource }];
+const ROW_LOSS_GRAD_FILES: readonly ShaderFile[] = [ROW_COMMON, PRECISE_MATH, ROW_SCAN, ROW_SCAN_LANES, ROW_FINISH,
+  ROW_GRADIENT, { name: 'row-loss-grad', code: rowLossGradSource }];
 
 async function createKernels(device: GPUDevice, subgroupSize: number): Promise<Kernels> {
   const [batchReduce, binary] = await Promise.all([
@@ -191,7 +210,7 @@ async function createKernels(device: GPUDevice, subgroupSize: number): Promise<K
 }
 
 /**
- * Which override constants a row kernel takes beyond row-common.wgsl's: none, row-grad's
+ * Which override constants a row kernel takes beyond row-common.wgsl's: none, row-gradient's
  * GRAD_IN_PLACE, row-scan-vec4's MASKED_WALK set, or a workgroup of one subgroup.
  */
 type RowOverrides = 'row' | 'grad' | 'masked' | 'subgroup';
@@ -213,8 +232,12 @@ const ROW_KERNEL_SPECS: Record<RowKernelName, {
   rowLossLanes: { files: ROW_LOSS_FILES, bindings: ROW_LOSS_SCAN_BINDINGS, entryPoint: 'main_lanes', overrides: 'row' },
   rowGrad: { files: ROW_GRAD_FILES, bindings: ROW_GRAD_BINDINGS, entryPoint: 'main', overrides: 'grad' },
   rowGradVec4: { files: ROW_GRAD_FILES, bindings: ROW_GRAD_BINDINGS, entryPoint: 'main_vec4', overrides: 'grad' },
-  rowGradLanes: { files: ROW_GRAD_FILES, bindings: ROW_GRAD_BINDINGS, entryPoint: 'main_lanes', overrides: 'grad' },
   rowGradUnaligned: { files: ROW_GRAD_FILES, bindings: ROW_GRAD_BINDINGS, entryPoint: 'main_unaligned', overrides: 'grad' },
+  rowLossGradScan: { files: ROW_LOSS_GRAD_FILES, bindings: ROW_LOSS_GRAD_BINDINGS, entryPoint: 'main_scan', overrides: 'grad' },
+  rowLossGradLanes: {
+    files: ROW_LOSS_GRAD_FILES, bindings: ROW_LOSS_GRAD_BINDINGS, entryPoint: 'main_lanes', overrides: 'grad',
+  },
+  rowWeights: { files: ROW_LOSS_GRAD_FILES, bindings: ROW_WEIGHTS_BINDINGS, entryPoint: 'main_weights', overrides: 'row' },
 };
 
 function createRowKernel(device: GPUDevice, name: RowKernelName, constants: Record<string, number>,

@@ -53,6 +53,28 @@ describe.skipIf(!device)('tensors over the device limits', () => {
     }
   });
 
+  it('processes K-dim rows that one pass scans and differentiates in pieces (the mean spans every piece)', async () => {
+    const shape = [100, 21, 128, 128];   // 137.6 MB > 128 MiB: two pieces of whole samples
+    const [samples, classes, positions] = [shape[0]!, shape[1]!, shape[2]! * shape[3]!];
+    const data = logitsOf(samples * positions, classes);
+    // Ignored rows only in the first samples: a denominator of one piece's weights would be wrong.
+    const target = { data: Int32Array.from({ length: samples * positions }, (_, i) => (i < 3 * positions && i % 3 === 0
+      ? -100 : (i * 7919) % classes)), shape: [samples, shape[2]!, shape[3]!] };
+    const weight = Float32Array.from({ length: classes }, (_, c) => 0.5 + c / classes);
+    const buffer = device!.createBuffer({ size: data.byteLength, usage: 0x80 | 0x8 | 0x4 });
+    device!.queue.writeBuffer(buffer, 0, data.buffer, 0, data.byteLength);
+    try {
+      const options = { labelSmoothing: 0.1, weight, grad: true } as const;
+      const first = await ce.forward({ data: buffer, shape }, target, options);
+      expectMatchesReference(first, crossEntropyReference({ data, shape }, target, options), 'K-dim pieces');
+      const again = await ce.forward({ data: buffer, shape }, target, options);
+      expect(Object.is(again.loss, first.loss)).toBe(true);
+      expect(Buffer.from(again.grad!.buffer).equals(Buffer.from(first.grad!.buffer))).toBe(true);
+    } finally {
+      buffer.destroy();
+    }
+  });
+
   it('streams host logits over one buffer through bounded GPU memory', async () => {
     const [rows, classes] = [2100, 32000];   // 268.8 MB > 256 MiB
     const data = logitsOf(rows, classes);
