@@ -12,6 +12,16 @@ import type { Problem } from './options.js';
 export const CLASS_CHUNK_LEN = 1024;
 
 /**
+ * Contiguous rows a multiple of 4 long are read as vec4s from this many classes on. Shorter ones
+ * are scanned one class at a time by the loss kernel itself, which also writes their gradient in
+ * the same pass: the vec4 walk, made for long rows, is a statistics pass and a merge pass, and its
+ * blocked steps mostly run as tails here. On SwiftShader (Node A/B, forward and forward +
+ * gradient) the scalar scan took 0.4-0.5x the time at C = 4, 0.6-0.9x at 12 to 32, the same from
+ * 40 to 56, and 1.2-1.4x at 64 and 100.
+ */
+export const VEC4_MIN_CLASSES = 40;
+
+/**
  * Rows shorter than this that are not a multiple of 4 long are read one class at a time: their
  * vec4 walk would be a few steps, two of them masked.
  */
@@ -38,7 +48,10 @@ export interface WorkPlan {
   /** Chunks each row is cut into, and classes per chunk. */
   readonly chunks: number;
   readonly chunkLen: number;
-  /** Rows are contiguous and a multiple of 4 long: kernels may load vec4s (chunkLen is then a multiple of 4). */
+  /**
+   * Rows are contiguous, a multiple of 4 long and at least VEC4_MIN_CLASSES: kernels may load
+   * vec4s (chunkLen is then a multiple of 4).
+   */
   readonly vec4: boolean;
   /**
    * K-dimensional rows one chunk long whose positions per sample (inner) are a multiple of 4:
@@ -110,7 +123,7 @@ export function planPieces(problem: Problem, limitBytes: number, alignment: numb
  */
 export function planWork(problem: Problem, limits: PlanLimits, hostLogits = false): WorkPlan {
   const { rows, classes, inner } = problem.layout;
-  const vec4 = inner === 1 && classes % 4 === 0;
+  const vec4 = inner === 1 && classes % 4 === 0 && classes >= VEC4_MIN_CLASSES;
   const chunks = Math.ceil(classes / CLASS_CHUNK_LEN);
   const balanced = Math.ceil(classes / chunks);
   const chunkLen = vec4 ? Math.ceil(balanced / 4) * 4 : balanced;

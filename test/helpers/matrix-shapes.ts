@@ -5,6 +5,8 @@ export const MATRIX_SHAPES: readonly (readonly number[])[] = [
   [3, 1],
   [7, 3],
   [130, 10],          // rows not a multiple of the workgroup size
+  [65, 36],           // a multiple of 4 long, short of VEC4_MIN_CLASSES: scanned as scalars
+  [9, 40],            // the shortest rows read as vec4s
   [33, 1000],
   [4, 1025],          // one class past a chunk boundary
   [3, 4097],
