@@ -5,6 +5,8 @@ import { ratioToRoofline, shapesOf } from './ratios.mjs';
 /** The implementations a chart shows, each with its colour (the demo page uses the same). */
 export const IMPLS = [
   ['floor-exp-read', '#a0aec0'], ['floor-exp-copy', '#cbd5e0'],
+  ['floor-softmax-read', '#319795'], ['floor-softmax-copy', '#81e6d9'],
+  ['floor-exact-read', '#2c7a7b'], ['floor-exact-copy', '#4fd1c5'],
   ['ours-forward', '#2b6cb0'], ['ours-forward-subgroups', '#805ad5'], ['ours-forward-grad', '#63b3ed'],
   ['jaxjs-webgpu', '#c05621'], ['jaxjs-webgpu-grad', '#f6ad55'],
   ['tfjs-webgpu', '#9b2c2c'], ['tfjs-webgpu-grad', '#fc8181'],

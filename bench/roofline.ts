@@ -1,13 +1,24 @@
 /**
  * The roofline kernels: the fastest passes that read every logit once (the floor for a forward
  * pass) or read and write every logit once (the floor for forward + gradient), followed by the same
- * 4-byte readback the loss needs; and their exp floors, the same passes taking exp of every value
- * (the least arithmetic of any softmax). Pipelines, bind groups and buffers are made once per source,
- * and each pass is tuned to the adapter: of a few ways to share the values among invocations, the
- * one that runs fastest there is kept (a CPU adapter wants few long runs, a GPU many).
+ * 4-byte readback the loss needs; their exp floors, the same passes taking exp of every value (the
+ * least arithmetic of any softmax); and their softmax floors, an online log-sum-exp of every value
+ * (the least a one-pass softmax does) and, for the copy, exp(value - log-sum-exp) written after it.
+ * Pipelines, bind groups and buffers are made once per source, and each pass is tuned to the
+ * adapter: of a few ways to share the values among invocations, the one that runs fastest there is
+ * kept (a CPU adapter wants few long runs, a GPU many).
  */
 import readSource from './roofline-read.wgsl?raw';
 import copySource from './roofline-copy.wgsl?raw';
+import softmaxSource from './floor-softmax.wgsl?raw';
+
+/**
+ * What a pass takes of every value: the value itself (the roofline: a read sums the values, a copy
+ * copies them), its exp (the exp floor), or its softmax over all values as one row (the softmax
+ * floors: a read returns their log-sum-exp, a copy writes exp(value - log-sum-exp)); `'exact'` is
+ * the softmax floor with ours' exact bookkeeping (floor-softmax.wgsl).
+ */
+export type PassKind = 'roofline' | 'exp' | 'softmax' | 'exact';
 
 const WORKGROUP = 64;
 /**
@@ -35,6 +46,18 @@ interface Pass {
   readonly pipeline: GPUComputePipeline;
   readonly bindGroup: GPUBindGroup;
   readonly groups: [number, number];
+}
+
+/** The passes of a read, and the 16-byte buffer whose four values sum to its result. */
+interface ReadPasses {
+  readonly passes: Pass[];
+  readonly total: GPUBuffer;
+}
+
+/** A read's pipelines: the pass over the values, writing one partial per invocation, and the pass over the partials. */
+interface ReadPipelines {
+  readonly partials: GPUComputePipeline;
+  readonly merge: GPUComputePipeline;
 }
 
 function fold(invocations: number, device: GPUDevice): [number, number] {
@@ -71,25 +94,42 @@ export function bindingPieces(bytes: number, limit: number, alignment: number): 
 
 export class Roofline {
   readonly #device: GPUDevice;
-  readonly #read: GPUComputePipeline;
-  readonly #copy: GPUComputePipeline;
-  readonly #expRead: GPUComputePipeline;
-  readonly #expCopy: GPUComputePipeline;
+  readonly #read: Record<PassKind, ReadPipelines>;
+  readonly #copy: Record<PassKind, GPUComputePipeline>;
+  /** The pipelines that write one partial per invocation (the others one value per value). */
+  readonly #reducing: Set<GPUComputePipeline>;
   readonly #staging: GPUBuffer;
   readonly #tiny: GPUBuffer;
   #owned: GPUBuffer[] = [];
 
   constructor(device: GPUDevice) {
     this.#device = device;
-    const make = (code: string, label: string, applyExp = false) => device.createComputePipeline({
-      label, layout: 'auto',
-      compute: { module: device.createShaderModule({ label, code }), entryPoint: 'main',
-                 constants: { workgroup_size: WORKGROUP, APPLY_EXP: applyExp ? 1 : 0 } },
+    const make = (code: string, label: string, entryPoint = 'main', constants: Record<string, number> = {}) =>
+      device.createComputePipeline({
+        label, layout: 'auto',
+        compute: { module: device.createShaderModule({ label, code }), entryPoint,
+                   constants: { workgroup_size: WORKGROUP, ...constants } },
+      });
+    const sum = make(readSource, 'roofline-read');
+    const expSum = make(readSource, 'floor-exp-read', 'main', { APPLY_EXP: 1 });
+    const softmax = (label: string, exact: boolean): ReadPipelines => ({
+      partials: make(softmaxSource, `${label}-read`, 'partial_states', { EXACT: exact ? 1 : 0 }),
+      merge: make(softmaxSource, `${label}-merge`, 'merge_states', { EXACT: exact ? 1 : 0 }),
     });
-    this.#read = make(readSource, 'roofline-read');
-    this.#copy = make(copySource, 'roofline-copy');
-    this.#expRead = make(readSource, 'floor-exp-read', true);
-    this.#expCopy = make(copySource, 'floor-exp-copy', true);
+    this.#read = {
+      roofline: { partials: sum, merge: sum },
+      exp: { partials: expSum, merge: sum },
+      softmax: softmax('floor-softmax', false),
+      exact: softmax('floor-exact', true),
+    };
+    const writeSoftmax = make(softmaxSource, 'floor-softmax-copy', 'write_softmax');
+    this.#copy = {
+      roofline: make(copySource, 'roofline-copy'),
+      exp: make(copySource, 'floor-exp-copy', 'main', { APPLY_EXP: 1 }),
+      softmax: writeSoftmax,
+      exact: writeSoftmax,
+    };
+    this.#reducing = new Set([sum, expSum, ...[this.#read.softmax, this.#read.exact].flatMap((p) => [p.partials, p.merge])]);
     this.#staging = this.#buffer(16, MAP_READ | COPY_DST);
     this.#tiny = this.#buffer(16, STORAGE | COPY_SRC);
   }
@@ -100,20 +140,24 @@ export class Roofline {
     return buffer;
   }
 
-  /** A pass over `source` (vec4s) with `chunk` vec4s per invocation. */
+  /**
+   * A pass over `source` (vec4s) with `chunk` vec4s per invocation; `statistics`, a merged read's
+   * result, for the softmax floor's copy.
+   */
   #pass(pipeline: GPUComputePipeline, source: GPUBufferBinding & { size: number }, destination: GPUBuffer,
-    destinationOffset: number, chunk: number): Pass {
+    destinationOffset: number, chunk: number, statistics?: GPUBuffer): Pass {
     const count = source.size / 16;
     const invocations = Math.ceil(count / chunk);
     const params = this.#buffer(16, UNIFORM | COPY_DST);
     this.#device.queue.writeBuffer(params, 0, new Uint32Array([count, chunk, 0, 0]));
-    const destinationSize = pipeline === this.#read || pipeline === this.#expRead ? invocations * 16 : source.size;
+    const destinationSize = this.#reducing.has(pipeline) ? invocations * 16 : source.size;
     const bindGroup = this.#device.createBindGroup({
       layout: pipeline.getBindGroupLayout(0),
       entries: [
         { binding: 0, resource: { buffer: params } },
         { binding: 1, resource: source },
         { binding: 2, resource: { buffer: destination, offset: destinationOffset, size: destinationSize } },
+        ...(statistics ? [{ binding: 3, resource: { buffer: statistics } }] : []),
       ],
     });
     return { pipeline, bindGroup, groups: fold(invocations, this.#device) };
@@ -121,23 +165,28 @@ export class Roofline {
 
   /**
    * A prepared read of a GPU buffer of `bytes` bytes, tuned: resolves to a function that runs it
-   * once. With `applyExp`, the sum is of exp(value) (the partials are then summed as they are).
+   * once and returns the sum of the values (of their exps for `'exp'`; their log-sum-exp for
+   * `'softmax'`).
    */
-  prepareRead(source: GPUBuffer, bytes: number, applyExp = false): Promise<() => Promise<number>> {
-    return this.#fastest(this.#readCandidates(source, bytes, applyExp));
+  prepareRead(source: GPUBuffer, bytes: number, kind: PassKind = 'roofline'): Promise<() => Promise<number>> {
+    return this.#fastest(this.#readCandidates(source, bytes, kind));
   }
 
   /** The read passes prepareRead chooses from, one per way of sharing the values among invocations. */
-  readCandidates(source: GPUBuffer, bytes: number, applyExp = false): (() => Promise<number>)[] {
-    return this.#readCandidates(source, bytes, applyExp).map((c) => c.run);
+  readCandidates(source: GPUBuffer, bytes: number, kind: PassKind = 'roofline'): (() => Promise<number>)[] {
+    return this.#readCandidates(source, bytes, kind).map((c) => c.run);
   }
 
-  #readCandidates(source: GPUBuffer, bytes: number, applyExp: boolean): Candidate[] {
-    return distinctTargets(bytes).map((target) => this.#candidate(() => this.#readPass(source, bytes, applyExp, target)));
+  #readCandidates(source: GPUBuffer, bytes: number, kind: PassKind): Candidate[] {
+    return distinctTargets(bytes).map((target) => this.#candidate(() => {
+      const { passes, total } = this.#readPasses(source, bytes, kind, target);
+      return () => this.#run(passes, total);
+    }));
   }
 
-  /** The read pass with about `target` invocations per binding piece. */
-  #readPass(source: GPUBuffer, bytes: number, applyExp: boolean, target: number): () => Promise<number> {
+  /** The passes of a read with about `target` invocations per binding piece. */
+  #readPasses(source: GPUBuffer, bytes: number, kind: PassKind, target: number): ReadPasses {
+    const pipelines = this.#read[kind];
     const limits = this.#device.limits;
     const pieces = bindingPieces(bytes, limits.maxStorageBufferBindingSize, limits.minStorageBufferOffsetAlignment);
     // Each piece writes its partial sums; one invocation then sums all partials of all pieces.
@@ -152,33 +201,38 @@ export class Roofline {
     const partials = this.#buffer(totalPartials * 16, STORAGE | COPY_SRC);
     let at = 0;
     pieces.forEach((piece, i) => {
-      passes.push(this.#pass(applyExp ? this.#expRead : this.#read, { buffer: source, ...piece }, partials, at * 16,
+      passes.push(this.#pass(pipelines.partials, { buffer: source, ...piece }, partials, at * 16,
         chunkFor(piece.size, target)));
       at += partialCounts[i]!;
     });
     const total = this.#buffer(16, STORAGE | COPY_SRC);
-    passes.push(this.#pass(this.#read, { buffer: partials, offset: 0, size: totalPartials * 16 }, total, 0, totalPartials));
-    return () => this.#run(passes, total);
+    passes.push(this.#pass(pipelines.merge, { buffer: partials, offset: 0, size: totalPartials * 16 }, total, 0,
+      totalPartials));
+    return { passes, total };
   }
 
-  /** A prepared copy of a GPU buffer into another of the same size (of exp(value), with `applyExp`), tuned. */
-  prepareCopy(source: GPUBuffer, destination: GPUBuffer, bytes: number, applyExp = false): Promise<() => Promise<number>> {
-    return this.#fastest(this.#copyCandidates(source, destination, bytes, applyExp));
+  /**
+   * A prepared copy of a GPU buffer into another of the same size, tuned: of the values (of their
+   * exps for `'exp'`; for `'softmax'`, of exp(value - log-sum-exp), after a read of the log-sum-exp).
+   */
+  prepareCopy(source: GPUBuffer, destination: GPUBuffer, bytes: number, kind: PassKind = 'roofline'): Promise<() => Promise<number>> {
+    return this.#fastest(this.#copyCandidates(source, destination, bytes, kind));
   }
 
   /** The copy passes prepareCopy chooses from. */
-  copyCandidates(source: GPUBuffer, destination: GPUBuffer, bytes: number, applyExp = false): (() => Promise<number>)[] {
-    return this.#copyCandidates(source, destination, bytes, applyExp).map((c) => c.run);
+  copyCandidates(source: GPUBuffer, destination: GPUBuffer, bytes: number, kind: PassKind = 'roofline'): (() => Promise<number>)[] {
+    return this.#copyCandidates(source, destination, bytes, kind).map((c) => c.run);
   }
 
-  #copyCandidates(source: GPUBuffer, destination: GPUBuffer, bytes: number, applyExp: boolean): Candidate[] {
+  #copyCandidates(source: GPUBuffer, destination: GPUBuffer, bytes: number, kind: PassKind): Candidate[] {
     const limits = this.#device.limits;
     const pieces = bindingPieces(bytes, limits.maxStorageBufferBindingSize, limits.minStorageBufferOffsetAlignment);
-    const pipeline = applyExp ? this.#expCopy : this.#copy;
     return distinctTargets(bytes).map((target) => this.#candidate(() => {
-      const passes = pieces.map((piece) => this.#pass(pipeline, { buffer: source, ...piece }, destination, piece.offset,
-        chunkFor(piece.size, target)));
-      return () => this.#run(passes, destination);
+      // The softmax floor's statistics first: the same read as its read floor, in the same submit.
+      const statistics = kind === 'softmax' || kind === 'exact' ? this.#readPasses(source, bytes, kind, target) : null;
+      const passes = pieces.map((piece) => this.#pass(this.#copy[kind], { buffer: source, ...piece }, destination,
+        piece.offset, chunkFor(piece.size, target), statistics?.total));
+      return () => this.#run([...(statistics?.passes ?? []), ...passes], destination);
     }));
   }
 

@@ -88,6 +88,13 @@ function hostSum(values: Float32Array, count = values.length, map: (x: number) =
   return sum;
 }
 
+/** The log-sum-exp of `values` and `zeros` zeros, in float64. */
+function hostLogSumExp(values: Float32Array, zeros: number): number {
+  let max = zeros > 0 ? 0 : -Infinity;
+  for (const x of values) max = Math.max(max, x);
+  return max + Math.log(hostSum(values, values.length, (x) => Math.exp(x - max)) + zeros * Math.exp(-max));
+}
+
 /**
  * Runs the benchmark on its own device (WebGPU's default limits) and reports progress as it goes.
  *
@@ -158,10 +165,22 @@ export async function runBench(config: BenchConfig, onProgress: (progress: Bench
       // The exp floors: the rooflines with exp of every value, the least any softmax computes. Their
       // padding zeros add exp(0) = 1 each to the sum.
       const padding = padded / 4 - problem.logits.length;
-      candidates.push({ name: 'floor-exp-read', run: await roofline.prepareRead(logits, padded, true), isLoss: false,
+      candidates.push({ name: 'floor-exp-read', run: await roofline.prepareRead(logits, padded, 'exp'), isLoss: false,
         checksum: hostSum(problem.logits, problem.logits.length, Math.exp) + padding });
-      candidates.push({ name: 'floor-exp-copy', run: await roofline.prepareCopy(logits, copy, padded, true), isLoss: false,
+      candidates.push({ name: 'floor-exp-copy', run: await roofline.prepareCopy(logits, copy, padded, 'exp'), isLoss: false,
         checksum: hostSum(problem.logits, Math.min(4, problem.logits.length), Math.exp) + Math.max(0, 4 - problem.logits.length) });
+      // The softmax floors: an online log-sum-exp of every value, the least a one-pass softmax does
+      // (plain, and with ours' exact bookkeeping), and with the copy, exp(value - log-sum-exp)
+      // written after it. Padding zeros count as values.
+      const lse = hostLogSumExp(problem.logits, padding);
+      const softmaxChecksum = hostSum(problem.logits, Math.min(4, problem.logits.length), (x) => Math.exp(x - lse))
+        + Math.max(0, 4 - problem.logits.length) * Math.exp(-lse);
+      for (const [kind, name] of [['softmax', 'floor-softmax'], ['exact', 'floor-exact']] as const) {
+        candidates.push({ name: `${name}-read`, run: await roofline.prepareRead(logits, padded, kind), isLoss: false,
+          checksum: lse });
+        candidates.push({ name: `${name}-copy`, run: await roofline.prepareCopy(logits, copy, padded, kind), isLoss: false,
+          checksum: softmaxChecksum });
+      }
       const gpuLogits = { data: logits, shape };
       const gpuTargets = { data: targets, shape: targetInput.shape };
       candidates.push({ name: 'ours-forward', run: async () => (await ce.forward(gpuLogits, gpuTargets)).loss, isLoss: true });

@@ -6,7 +6,8 @@ import { findRow, rooflineMs, shapesOf } from './ratios.mjs';
 
 const { adapter, rows } = JSON.parse(readFileSync(new URL('./results.json', import.meta.url), 'utf8'));
 const columns = [
-  'floor-exp-read', 'floor-exp-copy', 'ours-forward', 'ours-forward-subgroups', 'ours-forward-grad', 'jaxjs-webgpu', 'jaxjs-webgpu-grad', 'tfjs-webgpu', 'tfjs-webgpu-grad',
+  'floor-exp-read', 'floor-exp-copy', 'floor-softmax-read', 'floor-softmax-copy', 'floor-exact-read',
+  'floor-exact-copy', 'ours-forward', 'ours-forward-subgroups', 'ours-forward-grad', 'jaxjs-webgpu', 'jaxjs-webgpu-grad', 'tfjs-webgpu', 'tfjs-webgpu-grad',
   'cpu-reference',
 ];
 

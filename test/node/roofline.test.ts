@@ -5,7 +5,7 @@
  * every ratio the benchmark prints.
  */
 import { afterAll, describe, expect, it } from 'vitest';
-import { Roofline } from '../../bench/roofline.js';
+import { Roofline, type PassKind } from '../../bench/roofline.js';
 import { requireDevice } from '../helpers/webgpu-node.js';
 import { Random } from '../helpers/random.js';
 
@@ -53,6 +53,19 @@ function hostSum(data: Float32Array, map: (x: number) => number = (x) => x): num
   return sum;
 }
 
+function hostLogSumExp(data: Float32Array): number {
+  const max = data.reduce((a, b) => Math.max(a, b), -Infinity);
+  return max + Math.log(hostSum(data, (x) => Math.exp(x - max)));
+}
+
+/** Each value as a copy of `kind` writes it, in float64 (`lse`: the values' log-sum-exp). */
+const COPIED: Record<PassKind, (x: number, lse: number) => number> = {
+  roofline: (x) => x,
+  exp: (x) => Math.exp(x),
+  softmax: (x, lse) => Math.exp(x - lse),
+  exact: (x, lse) => Math.exp(x - lse),
+};
+
 describe.skipIf(!device)('roofline kernels', () => {
   const roofline = device ? new Roofline(device) : undefined;
   const owned: GPUBuffer[] = [];
@@ -75,27 +88,60 @@ describe.skipIf(!device)('roofline kernels', () => {
     const source = upload(data);
     owned.push(source);
     const expected = hostSum(data, Math.exp);
-    for (const run of roofline!.readCandidates(source, data.byteLength, true)) {
+    for (const run of roofline!.readCandidates(source, data.byteLength, 'exp')) {
       // Below the smallest term, exp(-2), for all but the largest count: one term left out shows.
       expect(Math.abs((await run()) - expected)).toBeLessThanOrEqual(1e-5 * expected);
     }
   });
 
-  it.each(COUNTS)('copy and exp copy of %i values write every value, with every invocation count tried', async (count) => {
+  it.each(COUNTS.flatMap((count) => [[count, 'softmax'], [count, 'exact']] as const))('%i values: the %s read returns their log-sum-exp, with every invocation count tried', async (count, kind) => {
+    const data = values(count, 5 * count);
+    const source = upload(data);
+    owned.push(source);
+    const expected = hostLogSumExp(data);
+    for (const run of roofline!.readCandidates(source, data.byteLength, kind)) {
+      // An error in the log-sum-exp is a relative error in the sum of exps: one term left out
+      // shows, for all but the largest count, as in the exp read.
+      expect(Math.abs((await run()) - expected)).toBeLessThanOrEqual(1e-5);
+    }
+  });
+
+  it('the exact read keeps the log-sum-exp of a confident row, which the plain one rounds away', async () => {
+    // A unique max of 0 after values 24 and 25 below it (two at -24, the max of the first blocks:
+    // ties counted apart, then shifted): the log-sum-exp is about 5.6e-8, below f32's spacing at 1,
+    // so only a sum kept as its excess over the max's own 1 holds it.
+    const data = new Float32Array(4 * 1000).fill(-25);
+    data[10] = -24;
+    data[11] = -24;
+    data[3001] = 0;
+    const source = upload(data);
+    owned.push(source);
+    const expected = hostLogSumExp(data);
+    for (const run of roofline!.readCandidates(source, data.byteLength, 'exact')) {
+      expect(Math.abs((await run()) - expected)).toBeLessThanOrEqual(1e-5 * expected);
+    }
+    const plain = await roofline!.readCandidates(source, data.byteLength, 'softmax')[0]!();
+    expect(Math.abs(plain - expected)).toBeGreaterThan(0.1 * expected);
+  });
+
+  it.each(COUNTS)('copy, exp copy and the softmax copies of %i values write every value, with every invocation count tried', async (count) => {
     const data = values(count, 7 * count);
     const source = upload(data);
     const destination = device!.createBuffer({ size: data.byteLength, usage: STORAGE | COPY_SRC | COPY_DST });
     owned.push(source, destination);
-    for (const applyExp of [false, true]) {
-      for (const run of roofline!.copyCandidates(source, destination, data.byteLength, applyExp)) {
+    const lse = hostLogSumExp(data);
+    for (const kind of ['roofline', 'exp', 'softmax', 'exact'] as const) {
+      // The softmax's values carry the log-sum-exp's rounding (1e-5 above) as a relative error.
+      const rtol = kind === 'softmax' || kind === 'exact' ? 2e-5 : 1e-6;
+      for (const run of roofline!.copyCandidates(source, destination, data.byteLength, kind)) {
         // Poisoned first, so an element no invocation writes cannot keep a right value.
         device!.queue.writeBuffer(destination, 0, new Float32Array(count).fill(NaN));
         await run();
         const copy = await download(destination);
         for (let i = 0; i < count; i++) {
-          const expected = applyExp ? Math.exp(data[i]!) : data[i]!;
-          if (!(Math.abs(copy[i]! - expected) <= 1e-6 * Math.abs(expected))) {
-            throw new Error(`${applyExp ? 'exp ' : ''}copy of ${count} values: element ${i} is ${copy[i]}, expected ${expected}`);
+          const expected = COPIED[kind](data[i]!, lse);
+          if (!(Math.abs(copy[i]! - expected) <= rtol * Math.abs(expected))) {
+            throw new Error(`${kind} copy of ${count} values: element ${i} is ${copy[i]}, expected ${expected}`);
           }
         }
       }
