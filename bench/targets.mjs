@@ -1,0 +1,84 @@
+// Prints the performance targets against a run's figures, as the README's table: for each shape of
+// at least 1M logits, ours against each target, and beside it the softmax floors measured the same
+// way in the same run: the least any one-pass softmax does (plain), and that with ours' exact
+// bookkeeping (exact), both without rows, targets or merges. Where the plain floor misses a target
+// too, no one-pass softmax reaches it on that adapter; where only the exact one does, none that
+// keeps DESIGN.md §4's accuracy.
+//   node bench/targets.mjs [results.json]
+import { readFileSync } from 'node:fs';
+import { findRow, ratioToRoofline, shapesOf } from './ratios.mjs';
+
+/** Shapes from this many logits on are held to the targets (the [1, 3] round trip has its own). */
+const MIN_LOGITS = 1_000_000;
+const TINY_SHAPE = [1, 3];
+const MAX_TINY_RATIO = 1.5;
+
+/**
+ * Each target: what ours is measured by, the floor measured the same way, and the bound. A ratio to
+ * a roofline must be at most the bound; a speed-up over a peer (its median over ours) at least it.
+ */
+const FORWARD = { ours: 'ours-forward', floors: ['floor-softmax-read', 'floor-exact-read'] };
+const WITH_GRADIENT = { ours: 'ours-forward-grad', floors: ['floor-softmax-copy', 'floor-exact-copy'] };
+const TARGETS = [
+  { name: 'forward / roofline-read', ...FORWARD, atMost: 1.25 },
+  { name: 'forward + gradient / roofline-copy', ...WITH_GRADIENT, atMost: 1.5 },
+  { name: 'faster than TF.js, forward', ...FORWARD, peer: 'tfjs-webgpu', atLeast: 20 },
+  { name: 'faster than TF.js, + gradient', ...WITH_GRADIENT, peer: 'tfjs-webgpu-grad', atLeast: 20 },
+  { name: 'faster than jax-js, forward', ...FORWARD, peer: 'jaxjs-webgpu', atLeast: 5 },
+  { name: 'faster than jax-js, + gradient', ...WITH_GRADIENT, peer: 'jaxjs-webgpu-grad', atLeast: 5 },
+  { name: 'faster than the CPU loop', ...FORWARD, peer: 'cpu-reference', atLeast: 2 },
+];
+
+/**
+ * `impl`'s figure for a target: its ratio to the roofline, or the peer's time over its own. A peer
+ * too slow to time every round has only its first call: the speed-up is then a lower bound.
+ */
+function figure(rows, shape, target, impl) {
+  if (target.peer === undefined) {
+    const ratio = ratioToRoofline(rows, shape, impl);
+    return ratio === null ? null : { value: ratio, bound: false };
+  }
+  const ms = findRow(rows, shape, impl)?.median_ms ?? null;
+  const peer = findRow(rows, shape, target.peer);
+  const peerMs = peer?.median_ms ?? peer?.first_ms ?? null;
+  if (ms === null || peerMs === null || peerMs === undefined) return null;
+  return { value: peerMs / ms, bound: peer.median_ms === null };
+}
+
+function meets(target, { value }) {
+  return target.atMost !== undefined ? value <= target.atMost : value >= target.atLeast;
+}
+
+function cell(target, result) {
+  if (result === null) return '—';
+  const text = `${result.bound ? '>' : ''}${result.value.toFixed(2)}×`;
+  return meets(target, result) ? text : `**${text}**`;
+}
+
+/** The Markdown table: one row per target and shape; misses in bold. */
+export function targetTable(rows) {
+  const lines = ['| target | shape | ours | plain softmax floor | exact softmax floor |', '|---|---|---:|---:|---:|'];
+  const large = shapesOf(rows).filter((shape) => shape.reduce((a, b) => a * b, 1) >= MIN_LOGITS);
+  for (const target of TARGETS) {
+    const bound = target.atMost !== undefined ? `≤ ${target.atMost}×` : `≥ ${target.atLeast}×`;
+    for (const shape of large) {
+      const ours = figure(rows, shape, target, target.ours);
+      if (ours === null) continue;
+      const floors = target.floors.map((floor) => cell(target, figure(rows, shape, target, floor)));
+      lines.push(`| ${target.name} ${bound} | [${shape.join(', ')}] | ${cell(target, ours)} | ${floors.join(' | ')} |`);
+    }
+  }
+  const tiny = findRow(rows, TINY_SHAPE, 'ours-forward')?.median_ms;
+  const empty = findRow(rows, TINY_SHAPE, 'empty-roundtrip')?.median_ms;
+  if (tiny && empty) {
+    const ratio = { value: tiny / empty, bound: false };
+    lines.push(`| round trip / empty submit + readback ≤ ${MAX_TINY_RATIO}× | [${TINY_SHAPE.join(', ')}] | `
+      + `${cell({ atMost: MAX_TINY_RATIO }, ratio)} | — | — |`);
+  }
+  return lines.join('\n');
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const path = process.argv[2] ?? new URL('./results.json', import.meta.url);
+  console.log(targetTable(JSON.parse(readFileSync(path, 'utf8')).rows));
+}
