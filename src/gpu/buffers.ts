@@ -6,6 +6,20 @@ import { BufferUsage, ELEMENT_BYTES, MapMode } from './constants.js';
 import { inErrorScopes } from './error-scopes.js';
 import type { GpuMemoryLedger } from './memory-ledger.js';
 
+/** `bytes` bytes of `buffer` from `offset` (default 0), to read back. */
+export interface ReadRange {
+  readonly buffer: GPUBuffer;
+  readonly offset?: number;
+  readonly bytes: number;
+}
+
+/** Copies encoded into a call's staging buffer (CallBuffers.stage), to map once submitted. */
+export interface StagedRead {
+  readonly staging: GPUBuffer;
+  readonly ranges: readonly ReadRange[];
+  readonly total: number;
+}
+
 /** The bit pattern of a quiet NaN, written over outputs when poisoning is on. */
 const POISON_BITS = 0x7fc00000;
 
@@ -75,32 +89,55 @@ export class CallBuffers {
    * Copies byte ranges of GPU buffers to the host through this call's staging buffer (made once,
    * grown when a read needs more), submitting `encoder` with the copies appended. One read at a time.
    */
-  async read(encoder: GPUCommandEncoder,
-    ranges: readonly { buffer: GPUBuffer; offset?: number; bytes: number }[]): Promise<ArrayBuffer[]> {
-    const total = Math.max(ELEMENT_BYTES, ranges.reduce((sum, r) => sum + r.bytes, 0));
+  async read(encoder: GPUCommandEncoder, ranges: readonly ReadRange[]): Promise<ArrayBuffer[]> {
     // A copy from a buffer destroyed meanwhile, or a staging buffer that cannot be allocated, must
     // not read as a result: the scopes turn either into a WebGpuError naming the object.
-    const { value: staging, reported } = inErrorScopes(this.#device, 'read', () => {
-      if (this.#staging === undefined || this.#staging.size < total) {
-        if (this.#staging) this.#ledger.destroy(this.#staging);
-        this.#staging = this.#ledger.create(this.#device, {
-          label: 'cross-entropy:readback', size: total, usage: BufferUsage.MAP_READ | BufferUsage.COPY_DST,
-        });
-      }
-      let offset = 0;
-      for (const { buffer, offset: from = 0, bytes } of ranges) {
-        if (bytes > 0) encoder.copyBufferToBuffer(buffer, from, this.#staging, offset, bytes);
-        offset += bytes;
-      }
+    const { value: staged, reported } = inErrorScopes(this.#device, 'read', () => {
+      const staged = this.stage(encoder, ranges);
       this.#device.queue.submit([encoder.finish()]);
-      return this.#staging;
+      return staged;
     });
-    const [scoped, mapping] = await Promise.allSettled([reported, staging.mapAsync(MapMode.READ, 0, total)]);
+    const [scoped, mapping] = await Promise.allSettled([reported, this.#map(staged)]);
     if (scoped.status === 'rejected') {
-      if (mapping.status === 'fulfilled') staging.unmap();
+      if (mapping.status === 'fulfilled') staged.staging.unmap();
       throw scoped.reason;
     }
     if (mapping.status === 'rejected') throw mapping.reason;
+    return this.#take(staged);
+  }
+
+  /**
+   * Appends to `encoder` the copies of `ranges` into the staging buffer, for `readStaged` once the
+   * encoder's work is submitted and its error scopes have resolved.
+   */
+  stage(encoder: GPUCommandEncoder, ranges: readonly ReadRange[]): StagedRead {
+    const total = Math.max(ELEMENT_BYTES, ranges.reduce((sum, r) => sum + r.bytes, 0));
+    if (this.#staging === undefined || this.#staging.size < total) {
+      if (this.#staging) this.#ledger.destroy(this.#staging);
+      this.#staging = this.#ledger.create(this.#device, {
+        label: 'cross-entropy:readback', size: total, usage: BufferUsage.MAP_READ | BufferUsage.COPY_DST,
+      });
+    }
+    let offset = 0;
+    for (const { buffer, offset: from = 0, bytes } of ranges) {
+      if (bytes > 0) encoder.copyBufferToBuffer(buffer, from, this.#staging, offset, bytes);
+      offset += bytes;
+    }
+    return { staging: this.#staging, ranges, total };
+  }
+
+  /** The ranges `stage` copied, read back (their submit's error scopes already resolved). */
+  async readStaged(staged: StagedRead): Promise<ArrayBuffer[]> {
+    await this.#map(staged);
+    return this.#take(staged);
+  }
+
+  #map(staged: StagedRead): Promise<void> {
+    return staged.staging.mapAsync(MapMode.READ, 0, staged.total);
+  }
+
+  /** Copies of the mapped ranges; unmaps. */
+  #take({ staging, ranges, total }: StagedRead): ArrayBuffer[] {
     try {
       const mapped = staging.getMappedRange(0, total);
       let offset = 0;

@@ -5,9 +5,27 @@
 import type { Problem } from '../options.js';
 import { formatPosition } from '../shape.js';
 import type { ForwardResult, GpuForwardResult, LossOf, Reduction } from '../types.js';
-import type { CallBuffers } from './buffers.js';
+import type { CallBuffers, ReadRange, StagedRead } from './buffers.js';
 import { ELEMENT_BYTES } from './constants.js';
 import { STATUS_BYTES, type EncodedCrossEntropy } from './encode-cross-entropy.js';
+
+/** What `read()` (withGrad) or `readLoss()` copies back: the status, the loss and maybe the gradient. */
+export function resultRanges(encoded: EncodedCrossEntropy, problem: Problem, withGrad: boolean): ReadRange[] {
+  const { rows, classes } = problem.layout;
+  const lossBytes = (problem.reduction === 'none' ? rows : 1) * ELEMENT_BYTES;
+  const ranges = [
+    { buffer: encoded.status, bytes: STATUS_BYTES },
+    { buffer: encoded.loss, bytes: lossBytes },
+  ];
+  if (withGrad && encoded.grad) ranges.push({ buffer: encoded.grad, bytes: rows * classes * ELEMENT_BYTES });
+  return ranges;
+}
+
+/** The result's copies already encoded with its computation, for the first read that wants them. */
+export interface StagedResult {
+  readonly withGrad: boolean;
+  readonly read: StagedRead;
+}
 
 export class GpuForward<R extends Reduction> implements GpuForwardResult<R> {
   readonly #device: GPUDevice;
@@ -16,20 +34,23 @@ export class GpuForward<R extends Reduction> implements GpuForwardResult<R> {
   readonly #problem: Problem;
   readonly #release: () => void;
   readonly #guard: <T>(read: () => Promise<T>) => Promise<T>;
+  #staged: StagedResult | undefined;
   #released = false;
 
   /**
    * `release` hands the call's buffers back (to the frame pool) when the result is destroyed;
-   * `guard` runs each read so that one failing because the instance or device is gone says so.
+   * `guard` runs each read so that one failing because the instance or device is gone says so;
+   * `staged`, copies of the result submitted with the computation (forward()), serves the first read.
    */
   constructor(device: GPUDevice, buffers: CallBuffers, encoded: EncodedCrossEntropy, problem: Problem,
-    release: () => void, guard: <T>(read: () => Promise<T>) => Promise<T>) {
+    release: () => void, guard: <T>(read: () => Promise<T>) => Promise<T>, staged?: StagedResult) {
     this.#device = device;
     this.#buffers = buffers;
     this.#encoded = encoded;
     this.#problem = problem;
     this.#release = release;
     this.#guard = guard;
+    this.#staged = staged;
   }
 
   get loss(): GPUBuffer {
@@ -43,6 +64,8 @@ export class GpuForward<R extends Reduction> implements GpuForwardResult<R> {
   check(): Promise<void> {
     return this.#guard(async () => {
       this.#checkNotDestroyed();
+      // The staging buffer is about to hold the status alone.
+      this.#staged = undefined;
       const [status] = await this.#buffers.read(this.#encoder(), [{ buffer: this.#encoded.status, bytes: STATUS_BYTES }]);
       await this.#throwIfBad(status!);
     });
@@ -62,14 +85,10 @@ export class GpuForward<R extends Reduction> implements GpuForwardResult<R> {
 
   async #read(withGrad: boolean): Promise<ForwardResult<R>> {
     this.#checkNotDestroyed();
-    const { rows, classes } = this.#problem.layout;
-    const lossBytes = (this.#problem.reduction === 'none' ? rows : 1) * ELEMENT_BYTES;
-    const ranges = [
-      { buffer: this.#encoded.status, bytes: STATUS_BYTES },
-      { buffer: this.#encoded.loss, bytes: lossBytes },
-    ];
-    if (withGrad && this.#encoded.grad) ranges.push({ buffer: this.#encoded.grad, bytes: rows * classes * ELEMENT_BYTES });
-    const [status, loss, grad] = await this.#buffers.read(this.#encoder(), ranges);
+    const staged = this.#staged?.withGrad === withGrad ? this.#staged.read : undefined;
+    this.#staged = undefined;
+    const [status, loss, grad] = staged ? await this.#buffers.readStaged(staged)
+      : await this.#buffers.read(this.#encoder(), resultRanges(this.#encoded, this.#problem, withGrad));
     await this.#throwIfBad(status!);
     const values = new Float32Array(loss!);
     const result = { loss: (this.#problem.reduction === 'none' ? values : values[0]!) as LossOf<R> };
