@@ -36,8 +36,7 @@ const COPY_DST = 0x08;
 const UNIFORM = 0x40;
 const MAP_READ = 0x01;
 
-
-/** A pass ready to run, and the buffers made for it (freed if the tuner passes it over). */
+/** A pass ready to run, and the buffers made for it alone (freed if the tuner passes it over). */
 interface Candidate {
   readonly run: () => Promise<number>;
   readonly buffers: readonly GPUBuffer[];
@@ -167,7 +166,7 @@ export class Roofline {
   /**
    * A prepared read of a GPU buffer of `bytes` bytes, tuned: resolves to a function that runs it
    * once and returns the sum of the values (of their exps for `'exp'`; their log-sum-exp for
-   * `'softmax'`).
+   * `'softmax'` and `'exact'`).
    */
   prepareRead(source: GPUBuffer, bytes: number, kind: PassKind = 'roofline'): Promise<() => Promise<number>> {
     return this.#fastest(this.#readCandidates(source, bytes, kind));
@@ -214,7 +213,8 @@ export class Roofline {
 
   /**
    * A prepared copy of a GPU buffer into another of the same size, tuned: of the values (of their
-   * exps for `'exp'`; for `'softmax'`, of exp(value - log-sum-exp), after a read of the log-sum-exp).
+   * exps for `'exp'`; for `'softmax'` and `'exact'`, of exp(value - log-sum-exp), after a read of
+   * the log-sum-exp).
    */
   prepareCopy(source: GPUBuffer, destination: GPUBuffer, bytes: number, kind: PassKind = 'roofline'): Promise<() => Promise<number>> {
     return this.#fastest(this.#copyCandidates(source, destination, bytes, kind));
