@@ -149,10 +149,11 @@ export class CrossEntropy {
       throw new TypeError('options.gradInPlace: logits.data needs COPY_SRC usage for forward() to read the '
         + 'gradient back (or use forwardGpu and keep it on the GPU)');
     }
-    // The copies to the host go in the computation's command buffer, and are mapped once its error
-    // scopes have resolved: in Chromium a map requested while the work is pending waits for the GPU
-    // process's next poll (about 2 ms). [1, 3] took a median 0.6 ms so, against 1.1 ms with the
-    // copies in a second submit after the scopes, and 3.3 ms mapped at once with the computation.
+    // The copies to the host (the gradient's too) go in the computation's command buffer, and are
+    // mapped once its error scopes have resolved: in Chromium a map requested while the work is
+    // pending waits for the GPU process's next poll (about 2 ms). [1, 3] took a median 0.6 ms so,
+    // against 1.1 ms with the copies in a second submit after the scopes, and 3.3 ms mapped at once
+    // with the computation.
     const run = await this.#forwardGpu(logits, target, options, true);
     try {
       return await run.read();
@@ -162,9 +163,11 @@ export class CrossEntropy {
   }
 
   /**
-   * Encodes the loss (and gradient) and leaves them in GPUBuffers, without any readback, so a
-   * training step can chain it with other GPU work. With `options.encoder` the commands go into the
-   * caller's encoder (submit it before `read()`); otherwise they are submitted at once. The result
+   * Encodes the loss (and gradient) and leaves them in GPUBuffers, without waiting for a readback,
+   * so a training step can chain it with other GPU work. With `options.encoder` the commands go into
+   * the caller's encoder (submit it before `read()`); otherwise they are submitted at once, with a
+   * copy of the status and the loss (4 bytes, or 4 per row for 'none') into the call's staging
+   * buffer, which the first `readLoss()` or `check()` maps without a submit of its own. The result
    * owns its buffers until `destroy()`; the caller's buffers are never destroyed.
    *
    * @example
@@ -181,9 +184,9 @@ export class CrossEntropy {
     return this.#forwardGpu(logits, target, options, false);
   }
 
-  /** forwardGpu; with `stageRead`, the result's copies for `read()` submitted with the computation. */
+  /** forwardGpu; with `stageGrad`, the gradient's copy for `read()` is submitted with the computation too. */
   async #forwardGpu<R extends Reduction>(logits: LogitsInput, target: TargetInput,
-    options: GpuForwardOptions & { reduction?: R }, stageRead: boolean): Promise<GpuForwardResult<R>> {
+    options: GpuForwardOptions & { reduction?: R }, stageGrad: boolean): Promise<GpuForwardResult<R>> {
     this.#life.check('forwardGpu');
     const problem = describeProblem(logits, target, options, GPU_DATA);
     checkOptionNames(options, [...FORWARD_OPTION_NAMES, 'encoder'], 'forward');
@@ -227,11 +230,13 @@ export class CrossEntropy {
           frame.prepared.reset();
           if (options.encoder) {
             frame.prepared.encode(options.encoder);
-          } else if (stageRead && !plan.streamed) {
+          } else if (!plan.streamed) {
+            // The status and the loss (forward(): all of the result) are copied for the host in
+            // the computation's command buffer: the first read maps them without a submit of its own.
             const encoder = device.createCommandEncoder({ label: 'cross-entropy' });
             frame.prepared.encode(encoder);
-            const ranges = resultRanges(frame.prepared.encoded, problem, true);
-            staged = { withGrad: true, read: frame.buffers.stage(encoder, ranges) };
+            const ranges = resultRanges(frame.prepared.encoded, problem, stageGrad);
+            staged = { withGrad: stageGrad, read: frame.buffers.stage(encoder, ranges) };
             device.queue.submit([encoder.finish()]);
           } else {
             frame.prepared.submit(logits.data);

@@ -21,7 +21,7 @@ export function resultRanges(encoded: EncodedCrossEntropy, problem: Problem, wit
   return ranges;
 }
 
-/** The result's copies already encoded with its computation, for the first read that wants them. */
+/** The result's copies encoded with its computation (resultRanges), for the first read they serve. */
 export interface StagedResult {
   readonly withGrad: boolean;
   readonly read: StagedRead;
@@ -40,7 +40,7 @@ export class GpuForward<R extends Reduction> implements GpuForwardResult<R> {
   /**
    * `release` hands the call's buffers back (to the frame pool) when the result is destroyed;
    * `guard` runs each read so that one failing because the instance or device is gone says so;
-   * `staged`, copies of the result submitted with the computation (forward()), serves the first read.
+   * `staged`, copies of the result submitted with the computation, serves the first read.
    */
   constructor(device: GPUDevice, buffers: CallBuffers, encoded: EncodedCrossEntropy, problem: Problem,
     release: () => void, guard: <T>(read: () => Promise<T>) => Promise<T>, staged?: StagedResult) {
@@ -64,9 +64,9 @@ export class GpuForward<R extends Reduction> implements GpuForwardResult<R> {
   check(): Promise<void> {
     return this.#guard(async () => {
       this.#checkNotDestroyed();
-      // The staging buffer is about to hold the status alone.
-      this.#staged = undefined;
-      const [status] = await this.#buffers.read(this.#encoder(), [{ buffer: this.#encoded.status, bytes: STATUS_BYTES }]);
+      const staged = this.#takeStaged(false);
+      const [status] = staged ? await this.#buffers.readStaged(staged)
+        : await this.#buffers.read(this.#encoder(), [{ buffer: this.#encoded.status, bytes: STATUS_BYTES }]);
       await this.#throwIfBad(status!);
     });
   }
@@ -85,14 +85,24 @@ export class GpuForward<R extends Reduction> implements GpuForwardResult<R> {
 
   async #read(withGrad: boolean): Promise<ForwardResult<R>> {
     this.#checkNotDestroyed();
-    const staged = this.#staged?.withGrad === withGrad ? this.#staged.read : undefined;
-    this.#staged = undefined;
+    const staged = this.#takeStaged(withGrad);
     const [status, loss, grad] = staged ? await this.#buffers.readStaged(staged)
       : await this.#buffers.read(this.#encoder(), resultRanges(this.#encoded, this.#problem, withGrad));
     await this.#throwIfBad(status!);
     const values = new Float32Array(loss!);
     const result = { loss: (this.#problem.reduction === 'none' ? values : values[0]!) as LossOf<R> };
-    return grad ? { ...result, grad: new Float32Array(grad) } : result;
+    return withGrad && grad ? { ...result, grad: new Float32Array(grad) } : result;
+  }
+
+  /**
+   * The staged copies, if they hold what a read needs (the status and the loss always; the gradient
+   * when asked for and there is one), for this read only: any read after it, or the first if they
+   * do not serve, copies again (the staging buffer is then another read's).
+   */
+  #takeStaged(withGrad: boolean): StagedRead | undefined {
+    const staged = this.#staged;
+    this.#staged = undefined;
+    return staged && (staged.withGrad || !withGrad || !this.#encoded.grad) ? staged.read : undefined;
   }
 
   destroy(): void {

@@ -147,6 +147,37 @@ describe.skipIf(!device)('gradient', () => {
     }
   });
 
+  // forwardGpu copies the status and the loss for the host with its computation: the first read
+  // maps that copy, any later one (or a first one that also wants the gradient) copies anew.
+  it('reads a GPU-resident result in any order, each read the same as the reference', async () => {
+    const built = buildCase({ shape: [37, 50], targetKind: 'classIndex', reduction: 'none', weighted: true,
+      labelSmoothing: 0.1, ignoredFraction: 0.2, values: 'normal', seed: 11, grad: true });
+    const { gradOutput: _gradOutput, ...options } = built.options;
+    const reference = crossEntropyReference(built.logits, built.target, options);
+    const { grad: _grad, ...lossOnly } = reference;
+    const orders = [['readLoss', 'read', 'readLoss', 'check'], ['check', 'read', 'readLoss'], ['read', 'readLoss']];
+    for (const order of orders) {
+      const run = await ce.forwardGpu(built.logits, built.target, options);
+      try {
+        for (const step of order) {
+          if (step === 'check') {
+            await run.check();
+          } else if (step === 'read') {
+            const result = await run.read();
+            expect(result.grad).toHaveLength(37 * 50);
+            expectMatchesReference(result, reference, order.join(', '));
+          } else {
+            const result = await run.readLoss();
+            expect(result.grad).toBeUndefined();
+            expectMatchesReference(result, lossOnly, order.join(', '));
+          }
+        }
+      } finally {
+        run.destroy();
+      }
+    }
+  });
+
   // Label smoothing with one class holding nearly all the weight: that class's p S and its smoothing
   // term (eps / C) w nearly cancel while p is within 3e-6 of 1, so only 1 - p from the row's excess
   // keeps the digits (p itself rounds them away). Contiguous rows a multiple of 4 long (vec4 lanes
