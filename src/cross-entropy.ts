@@ -230,16 +230,14 @@ export class CrossEntropy {
           frame.prepared.reset();
           if (options.encoder) {
             frame.prepared.encode(options.encoder);
-          } else if (!plan.streamed) {
-            // The status and the loss (forward(): all of the result) are copied for the host in
-            // the computation's command buffer: the first read maps them without a submit of its own.
-            const encoder = device.createCommandEncoder({ label: 'cross-entropy' });
-            frame.prepared.encode(encoder);
-            const ranges = resultRanges(frame.prepared.encoded, problem, stageGrad);
-            staged = { withGrad: stageGrad, read: frame.buffers.stage(encoder, ranges) };
-            device.queue.submit([encoder.finish()]);
           } else {
-            frame.prepared.submit(logits.data);
+            // The status and the loss (forward(): all of the result) are copied for the host in
+            // the computation's last command buffer: the first read maps them without a submit of
+            // its own.
+            const { buffers, prepared } = frame;
+            prepared.submit(logits.data, (encoder) => {
+              staged = { withGrad: stageGrad, read: buffers.stage(encoder, resultRanges(prepared.encoded, problem, stageGrad)) };
+            });
           }
         }, callerBuffers(logits, target, options));
         await reported;

@@ -137,11 +137,15 @@ export interface PreparedCrossEntropy {
   encode(encoder: GPUCommandEncoder): void;
   /**
    * For logits streamed from the host (plan.streamed): uploads each piece into the one piece
-   * buffer and submits its work, then submits the reduction. GPU memory stays bounded.
+   * buffer and submits its work, then submits the reduction (`finish`, if given, appends to its
+   * encoder). GPU memory stays bounded.
    */
-  stream(logits: Float32Array): void;
-  /** Submits the work now: streamed from the host `logits` when the plan says so, else encoded. */
-  submit(logits: Float32Array | GPUBuffer): void;
+  stream(logits: Float32Array, finish?: (encoder: GPUCommandEncoder) => void): void;
+  /**
+   * Submits the work now: streamed from the host `logits` when the plan says so, else encoded.
+   * `finish`, if given, appends its commands to the last command buffer (after all the work).
+   */
+  submit(logits: Float32Array | GPUBuffer, finish?: (encoder: GPUCommandEncoder) => void): void;
 }
 
 /** `{ buffer, offset, size }` of rows [piece.firstRow, +piece.rows) of an array with `bytesPerRow`. */
@@ -258,7 +262,7 @@ export function prepareCrossEntropy(device: GPUDevice, kernels: Kernels, rowKern
     encode: (encoder) => encodeDispatches(encoder, 'cross-entropy:forward', [...rowWork.map((w) => w.rowWeights),
       ...(denominator?.dispatches ?? []), ...rowWork.flatMap((w) => w.stats), ...batch.dispatches,
       ...rowWork.map((w) => w.grad)]),
-    stream: (logits) => {
+    stream: (logits, finish) => {
       for (const w of rowWork) {
         // Queue order: this write lands after the previous piece's submitted work has read the buffer.
         const from = w.piece.firstRow * plan.classes;
@@ -270,15 +274,17 @@ export function prepareCrossEntropy(device: GPUDevice, kernels: Kernels, rowKern
       }
       const encoder = device.createCommandEncoder({ label: 'cross-entropy:reduce' });
       encodeDispatches(encoder, 'cross-entropy:reduce', batch.dispatches);
+      finish?.(encoder);
       device.queue.submit([encoder.finish()]);
     },
-    submit: (logits) => {
+    submit: (logits, finish) => {
       if (plan.streamed) {
-        prepared.stream(logits as Float32Array);
+        prepared.stream(logits as Float32Array, finish);
         return;
       }
       const encoder = device.createCommandEncoder({ label: 'cross-entropy' });
       prepared.encode(encoder);
+      finish?.(encoder);
       device.queue.submit([encoder.finish()]);
     },
   };
