@@ -12,7 +12,7 @@ import { FULL_RUN, parseShapes, SHORT_RUN, type BenchConfig } from '../bench/pre
 import { findRow, ratioToRoofline, rooflineMs, shapesOf, speedUp, type BenchRow } from '../bench/ratios.mjs';
 import { chartOn, COLORS } from './charts.js';
 import { byId, element, messageOf } from './dom.js';
-import { formatError, formatMs, formatRatio, formatShape } from './format.js';
+import { formatError, formatMs, formatRatio, formatShape, logTickLabel } from './format.js';
 
 const RUNS = { short: SHORT_RUN, full: FULL_RUN } as const;
 type RunKind = keyof typeof RUNS;
@@ -28,12 +28,6 @@ const SUSPECT_REL_ERROR = 1e-4;
 
 /** Ratios above this are drawn at it (log axis), so one huge ratio does not flatten the rest. */
 const RATIO_AXIS_MAX = 1000;
-
-/** Log-axis ticks worth a label: 1, 2 and 5 times a power of ten. */
-function isRoundTick(value: number): boolean {
-  const mantissa = value / 10 ** Math.floor(Math.log10(value) + 1e-9);
-  return [1, 2, 5].some((m) => Math.abs(mantissa - m) < 1e-6);
-}
 
 export class BenchmarkView {
   readonly #results = byId('bench-results');
@@ -70,7 +64,7 @@ export class BenchmarkView {
         scales: {
           x: { grid: { display: false } },
           y: { type: 'logarithmic', title: { display: true, text: title },
-            ticks: { callback: (value) => (isRoundTick(Number(value)) ? formatRatio(Number(value)).replace(/\.?0+×$/, '×') : '') } },
+            ticks: { callback: (value) => logTickLabel(Number(value)) } },
         },
       },
     });

@@ -52,3 +52,23 @@ export function formatRatio(ratio: number | null): string {
   if (ratio === null) return '—';
   return `${ratio.toFixed(ratio < 10 ? 2 : ratio < 100 ? 1 : 0)}×`;
 }
+
+/**
+ * A ratio on a chart's axis, as written (100×, 0.01×, 2.5×): no digits padded on, none cut from an
+ * integer. Three significant digits absorb the floating-point noise of generated ticks (0.30000000000000004).
+ */
+export function formatAxisRatio(value: number): string {
+  return `${formatNumber(value, 3)}×`;
+}
+
+/** Whether a log axis labels a tick: 1, 2 and 5 times a power of ten (more would crowd it). */
+function isRoundTick(value: number): boolean {
+  if (!(value > 0)) return false;
+  const mantissa = value / 10 ** Math.floor(Math.log10(value) + 1e-9);
+  return [1, 2, 5].some((m) => Math.abs(mantissa - m) < 1e-6);
+}
+
+/** A log axis's tick label: the ratio for 1, 2 and 5 times a power of ten, '' (no label) for the others. */
+export function logTickLabel(value: number): string {
+  return isRoundTick(value) ? formatAxisRatio(value) : '';
+}
