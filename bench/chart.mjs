@@ -2,15 +2,56 @@
 // bar's length its median time over its roofline's (log scale; 1 is the roofline itself).
 import { ratioToRoofline, shapesOf } from './ratios.mjs';
 
-/** The implementations a chart shows, each with its colour (the demo page uses the same). */
+/**
+ * What a benchmark's rows measure, each in one sentence for someone new to GPUs (the demo page's key
+ * and table show them). The rooflines are what every ratio is divided by: roofline-read for what
+ * only reads the logits, roofline-copy for what also writes one value per logit (a gradient, a softmax).
+ */
+export const ROOFLINES = [
+  { impl: 'roofline-read', kind: 'floor', about: 'The fastest kernel we could write that just reads every logit once '
+    + '(adding them up) and reads the sum back: about the least time any GPU forward pass can take, so forward times are divided by it.' },
+  { impl: 'roofline-copy', kind: 'floor', about: 'The same, but also writing every value once to a second buffer, as a '
+    + 'gradient must: about the least time a forward + gradient pass can take, so gradient times are divided by it.' },
+];
+
+/**
+ * The rows a chart shows, each with its colour (the demo page uses the same): floors (a roofline plus
+ * the least arithmetic a softmax needs: references to compare against), then implementations
+ * (cross-entropy itself: this library, its peers and the float64 reference).
+ */
 export const IMPLS = [
-  ['floor-exp-read', '#a0aec0'], ['floor-exp-copy', '#cbd5e0'],
-  ['floor-softmax-read', '#319795'], ['floor-softmax-copy', '#81e6d9'],
-  ['floor-exact-read', '#2c7a7b'], ['floor-exact-copy', '#4fd1c5'],
-  ['ours-forward', '#2b6cb0'], ['ours-forward-subgroups', '#805ad5'], ['ours-forward-grad', '#63b3ed'],
-  ['jaxjs-webgpu', '#c05621'], ['jaxjs-webgpu-grad', '#f6ad55'],
-  ['tfjs-webgpu', '#9b2c2c'], ['tfjs-webgpu-grad', '#fc8181'],
-  ['cpu-reference', '#4a5568'],
+  { impl: 'floor-exp-read', color: '#a0aec0', kind: 'floor',
+    about: 'The read roofline taking exp() of every logit: the least arithmetic any softmax adds to reading.' },
+  { impl: 'floor-exp-copy', color: '#cbd5e0', kind: 'floor',
+    about: 'The copy roofline writing exp() of every logit instead of the logit itself.' },
+  { impl: 'floor-softmax-read', color: '#319795', kind: 'floor',
+    about: 'A one-pass log-sum-exp over all the logits as one long row (a running max and a rescaled sum): '
+      + 'the least a one-pass softmax does, with no rows, targets or loss.' },
+  { impl: 'floor-softmax-copy', color: '#81e6d9', kind: 'floor',
+    about: 'That log-sum-exp, then the softmax exp(x − log-sum-exp) written for every logit, as a gradient pass writes it.' },
+  { impl: 'floor-exact-read', color: '#2c7a7b', kind: 'floor',
+    about: "The softmax floor plus this library's bookkeeping for accuracy (a compensated sum, values at the max "
+      + 'counted apart): what exactness costs before any rows or targets.' },
+  { impl: 'floor-exact-copy', color: '#4fd1c5', kind: 'floor',
+    about: "The exact floor's log-sum-exp, then the softmax written for every logit." },
+  { impl: 'ours-forward', color: '#2b6cb0', kind: 'implementation',
+    about: "This library's forward(): the mean loss of logits and targets already on the GPU, read back on the host." },
+  { impl: 'ours-forward-subgroups', color: '#805ad5', kind: 'implementation',
+    about: 'The same forward with subgroup operations (neighbouring GPU threads sharing values directly) forced on; '
+      + 'timed for [N, C] shapes with C a multiple of 4, where the adapter has them.' },
+  { impl: 'ours-forward-grad', color: '#63b3ed', kind: 'implementation',
+    about: 'This library computing the loss and its gradient (one value per logit, left on the GPU) in one call, the loss read back.' },
+  { impl: 'jaxjs-webgpu', color: '#c05621', kind: 'implementation',
+    about: 'jax-js (JAX for JavaScript) on WebGPU: log-softmax and a gather of the target, compiled with jit.' },
+  { impl: 'jaxjs-webgpu-grad', color: '#f6ad55', kind: 'implementation',
+    about: "jax-js's loss and gradient through valueAndGrad (run without jit, which fails to compile this gradient)." },
+  { impl: 'tfjs-webgpu', color: '#9b2c2c', kind: 'implementation',
+    about: "TensorFlow.js's tf.losses.softmaxCrossEntropy (one-hot targets) on its WebGPU backend, on the same device." },
+  { impl: 'tfjs-webgpu-grad', color: '#fc8181', kind: 'implementation',
+    about: 'The same TensorFlow.js loss with its gradient, through tf.valueAndGrad.' },
+  { impl: 'cpu-reference', color: '#4a5568', kind: 'implementation',
+    about: "This library's float64 reference in plain JavaScript on the CPU, which every loss is checked against; "
+      + 'with no GPU round trip it can beat the floors on tiny inputs.' },
 ];
 const WIDTH = 960;
 const LEFT = 170;
@@ -30,7 +71,7 @@ function escape(text) {
 function legend() {
   let x = LEFT;
   let y = 28;
-  const entries = IMPLS.map(([impl, color]) => {
+  const entries = IMPLS.map(({ impl, color }) => {
     const width = 14 + impl.length * LEGEND_CHAR + LEGEND_SPACING;
     if (x + width > WIDTH && x > LEFT) {
       x = LEFT;
@@ -52,7 +93,7 @@ export function ratioChart({ adapter, rows }) {
   let y = top + 10;
   for (const shape of shapesOf(rows)) {
     parts.push(`<text x="10" y="${y + 12}" font-weight="600">[${escape(shape.join(', '))}]</text>`);
-    for (const [impl, color] of IMPLS) {
+    for (const { impl, color } of IMPLS) {
       const ratio = ratioToRoofline(rows, shape, impl);
       if (ratio !== null) {
         parts.push(`<rect x="${LEFT}" y="${y}" width="${Math.max(1, x(ratio) - LEFT)}" height="${BAR}" fill="${color}"/>`);

@@ -126,7 +126,7 @@ export class BenchmarkView {
     const capped = (r: number | null) => (r === null ? null : Math.min(r, RATIO_AXIS_MAX));
     const roofline = this.#charts.roofline;
     roofline.data.labels = labels;
-    roofline.data.datasets = IMPLS.filter(([impl]) => rows.some((r) => r.impl === impl)).map(([impl, color]) => ({
+    roofline.data.datasets = IMPLS.filter(({ impl }) => rows.some((r) => r.impl === impl)).map(({ impl, color }) => ({
       label: impl, backgroundColor: color, borderRadius: 2, data: shapes.map((s) => capped(ratioToRoofline(rows, s, impl))) as number[],
     }));
     roofline.update();
@@ -144,7 +144,7 @@ export class BenchmarkView {
   }
 
   #table(rows: BenchRow[], shapes: number[][]): void {
-    const impls = IMPLS.map(([impl]) => impl).filter((impl) => rows.some((r) => r.impl === impl));
+    const impls = IMPLS.map(({ impl }) => impl).filter((impl) => rows.some((r) => r.impl === impl));
     const table = byId<HTMLTableElement>('bench-table');
     const head = element('tr');
     head.append(element('th', '', 'shape'), element('th', 'num', 'roofline-read'),
