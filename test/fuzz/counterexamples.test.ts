@@ -1,6 +1,7 @@
 /**
  * Every case a 100,000-case fuzz run stopped on, kept once its cause was fixed: each must meet
- * DESIGN.md §4 against the reference on every run of `npm test`, whatever seed finds the next one.
+ * the tolerances of docs/accuracy.md against the reference on every run of `npm test`, whatever
+ * seed finds the next one.
  * Non-finite numbers are written as the strings "Infinity", "-Infinity" and "NaN".
  */
 import { readFileSync } from 'node:fs';

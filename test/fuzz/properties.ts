@@ -3,7 +3,7 @@
  * (100,000): random shapes (one row, one class, chunked rows past 4,096 classes, K-dimensional, empty
  * batches), target kinds, input kinds, every option, host or GPU-resident inputs, and values from
  * moderate to ±1e30 with -inf masks, each checked against the float64 reference with
- * DESIGN.md §4's tolerances, loss and gradient.
+ * the tolerances of docs/accuracy.md, loss and gradient.
  */
 import fc from 'fast-check';
 import {
@@ -43,7 +43,7 @@ const SMALLEST_DRAWN = 1e-6;
 const notTiny = (arb: fc.Arbitrary<number>) => arb.map((v) => (v < SMALLEST_DRAWN ? 0 : v));
 const probability = fc.oneof({ weight: 8, arbitrary: notTiny(f32(0, 1)) }, { weight: 1, arbitrary: fc.constantFrom(0, 1) });
 
-/** The largest |logit| of a case: DESIGN.md §4's ±1e4, and ±1e30 where softmax is one-hot. */
+/** The largest |logit| of a case: ±1e4 (docs/accuracy.md), and ±1e30 where softmax is one-hot. */
 const MAGNITUDES = [20, 1e4, 1e30] as const;
 /** z-loss squares the log-sum-exp, which leaves f32 beyond this magnitude. */
 const Z_LOSS_MAGNITUDE_LIMIT = 1e4;
@@ -165,8 +165,8 @@ export function hostCall(c: FuzzCase) {
 }
 
 /**
- * Runs one case on the GPU and compares it with the reference: null when it meets DESIGN.md §4, else
- * what differs.
+ * Runs one case on the GPU and compares it with the reference: null when it meets the tolerances of
+ * docs/accuracy.md, else what differs.
  */
 export async function checkCase(ce: CrossEntropy, c: FuzzCase): Promise<string | null> {
   const { logits, target, options } = hostCall(c);

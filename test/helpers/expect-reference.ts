@@ -1,4 +1,4 @@
-/** Asserting that a GPU result meets DESIGN.md §4 against the float64 reference, with a useful message. */
+/** Asserting that a GPU result meets docs/accuracy.md's tolerances against the float64 reference, with a useful message. */
 import { expect } from 'vitest';
 import { compareWithReference, describeComparison, type ReferenceResult } from '../../src/index.js';
 

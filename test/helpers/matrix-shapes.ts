@@ -12,7 +12,7 @@ export const MATRIX_SHAPES: readonly (readonly number[])[] = [
   [3, 4097],
   [3, 4100],          // contiguous vec4 rows cut into 5 chunks
   [2, 32000],         // a language model's vocabulary
-  [1, 262144],        // the largest vocabulary DESIGN.md §4 names
+  [1, 262144],        // the largest vocabulary docs/accuracy.md names
   [70000, 3],         // more than 65,535 rows
   [2, 5, 4, 3],       // K-dimensional: classes strided by 12
   [2, 21, 16, 16],    // segmentation-like

@@ -2,7 +2,7 @@
  * Rows where one class takes nearly all the probability: the gradient of that class is a small
  * difference, p_c S - coef_c with p_c = 1 - q and q tiny, and an f32 evaluation of p_c loses q's
  * digits (p_c = 0.99999 holds q to 3 digits). Each case is derived by hand, in float64, from
- * q = e^-gap (1 + ...), and checked against it and the reference at DESIGN.md §4's tolerance,
+ * q = e^-gap (1 + ...), and checked against it and the reference at docs/accuracy.md's tolerance,
  * through every row kernel: one chunk (scalar and vec4), several chunks, and the subgroup form.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -12,7 +12,7 @@ import { requireDevice } from '../helpers/webgpu-node.js';
 
 const device = await requireDevice();
 
-/** DESIGN.md §4's gradient tolerance. */
+/** The gradient tolerance of docs/accuracy.md. */
 const GRAD_ATOL = 1e-6;
 const GRAD_RTOL = 1e-4;
 
@@ -28,7 +28,7 @@ interface ConfidentRow {
   reduction: 'mean' | 'sum';
 }
 
-/** Each class's coefficient in the row loss -sum_c coef_c log p_c (DESIGN.md §2), in float64. */
+/** Each class's coefficient in the row loss -sum_c coef_c log p_c (docs/semantics.md), in float64. */
 function coefficients(row: ConfidentRow): Float64Array {
   const { classes, target, weight, labelSmoothing: eps } = row;
   return Float64Array.from({ length: classes }, (_, c) => (typeof target === 'number'

@@ -1,5 +1,5 @@
 /**
- * Bit-identical reruns (DESIGN.md §4) for every shape of the test matrix, with the kernels this
+ * Bit-identical reruns (docs/accuracy.md) for every shape of the test matrix, with the kernels this
  * adapter gets by default and, where the device has subgroups, with their subgroup form: the same
  * inputs give the same bits of loss and gradient, with another call run in between (so buffers
  * are reused in another order). Pieces over one binding and streaming from the host are rerun in

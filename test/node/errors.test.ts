@@ -1,5 +1,5 @@
 /**
- * DESIGN.md §3: every host-side error, with the argument, position and value in its message, thrown
+ * docs/errors.md: every host-side error, with the argument, position and value in its message, thrown
  * alike by the GPU path (before any GPU work) and by the reference; the instance keeps working after
  * each. GPU-resident class indices are checked on the GPU and reported when the result is read.
  */

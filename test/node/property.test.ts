@@ -1,7 +1,7 @@
 /**
  * Property tests (fast-check, seeded): for random shapes, options, target kinds, input kinds and
  * values, including -inf masks and extreme magnitudes, the GPU meets the float64 reference within
- * DESIGN.md §4's tolerances. A failure prints the seed and a shrunk counterexample.
+ * docs/accuracy.md's tolerances. A failure prints the seed and a shrunk counterexample.
  */
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, it } from 'vitest';

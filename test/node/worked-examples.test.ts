@@ -1,5 +1,5 @@
 /**
- * Values computed independently of both implementations: DESIGN.md's worked examples and cases
+ * Values computed independently of both implementations: docs/semantics.md's worked examples and cases
  * derived by hand, checked on the GPU and in the float64 reference.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -8,7 +8,7 @@ import { requireDevice } from '../helpers/webgpu-node.js';
 
 const device = await requireDevice();
 
-/** -log(0.7): the seeds' worked example, written out by DESIGN.md. */
+/** -log(0.7): the worked example of docs/semantics.md. */
 const MINUS_LOG_0_7 = 0.35667494393873245;
 
 describe.skipIf(!device)('worked examples on the GPU and in the reference', () => {
