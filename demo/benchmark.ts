@@ -1,33 +1,47 @@
 /**
- * The benchmark view: runs the benchmark itself (bench/run-bench.ts, the code `npm run bench`
- * runs) in this page, with a progress bar, then charts each implementation's ratio to the roofline
- * and our speed-up over TF.js per shape, and lists the medians. The bench and its peers (TF.js,
- * jax-js) load only when a run starts.
+ * The benchmark view. It opens on the run recorded in the repository (bench/results.json, what
+ * `npm run bench` last wrote); a run in this page (bench/run-bench.ts, the code `npm run bench`
+ * runs), with a progress bar, replaces it. Two charts over the shapes (each row's time over its
+ * roofline; our speed-up over TF.js), a key saying what each row measures, and a table of the figures.
+ * The bench and its peers (TF.js, jax-js) load only when a run starts.
  *
- * #bench-results carries data-state and data-shapes; the table has one body row per shape.
+ * #bench-results carries data-state (recorded, running, done, error), data-shapes and data-rows; each
+ * chart's canvas its x labels (data-labels) and its y axis's ticks as drawn (data-y-ticks).
  */
-import type { Chart } from 'chart.js';
+import type { Chart, ChartDataset } from 'chart.js';
 import { IMPLS } from '../bench/chart.mjs';
 import { FULL_RUN, parseShapes, SHORT_RUN, type BenchConfig } from '../bench/presets.mjs';
-import { findRow, ratioToRoofline, rooflineMs, shapesOf, speedUp, type BenchRow } from '../bench/ratios.mjs';
-import { chartOn, COLORS } from './charts.js';
-import { byId, element, messageOf } from './dom.js';
-import { formatError, formatMs, formatRatio, formatShape, logTickLabel } from './format.js';
+import { ratioToRoofline, shapesOf, speedUp, type BenchRow } from '../bench/ratios.mjs';
+import recorded from '../bench/results.json';
+import { AGAINST_TFJS, fillKey, fillTable } from './bench-table.js';
+import { chartOn, COLORS, yTicksInDataset } from './charts.js';
+import { byId, messageOf } from './dom.js';
+import { formatRatio, formatShape, logTickLabel } from './format.js';
 
 const RUNS = { short: SHORT_RUN, full: FULL_RUN } as const;
 type RunKind = keyof typeof RUNS;
 
-/** Our implementations against TF.js's: forward against forward, forward + gradient against the same. */
-const AGAINST_TFJS = [
-  ['ours-forward', 'tfjs-webgpu', 'forward', COLORS.primary],
-  ['ours-forward-grad', 'tfjs-webgpu-grad', 'forward + gradient', COLORS.primaryLight],
-] as const;
-
-/** A loss this far from the reference (relative) is flagged in the table: ten times DESIGN.md §4's reduced-loss rtol. */
-const SUSPECT_REL_ERROR = 1e-4;
-
 /** Ratios above this are drawn at it (log axis), so one huge ratio does not flatten the rest. */
 const RATIO_AXIS_MAX = 1000;
+
+/** The powers of ten around the values, so a log axis starts and ends on a labelled tick (none: Chart.js picks). */
+function decades(values: readonly (number | null)[]): { min: number | undefined; max: number | undefined } {
+  const positive = values.filter((v): v is number => v !== null && v > 0);
+  if (positive.length === 0) return { min: undefined, max: undefined };
+  return {
+    min: 10 ** Math.floor(Math.log10(Math.min(...positive)) + 1e-9),
+    max: 10 ** Math.ceil(Math.log10(Math.max(...positive)) - 1e-9),
+  };
+}
+
+/** Replaces a log bar chart's bars and fits its axis to them. */
+function setLogBars(chart: Chart<'bar'>, labels: string[], datasets: ChartDataset<'bar', (number | null)[]>[]): void {
+  chart.data.labels = labels;
+  chart.data.datasets = datasets as ChartDataset<'bar'>[];
+  Object.assign(chart.options.scales!['y']!, decades(datasets.flatMap((d) => d.data)));
+  chart.update();
+  chart.canvas.dataset.labels = JSON.stringify(labels);
+}
 
 export class BenchmarkView {
   readonly #results = byId('bench-results');
@@ -35,9 +49,10 @@ export class BenchmarkView {
 
   constructor(hasWebGpu: boolean) {
     this.#charts = {
-      roofline: this.#logBars('bench-roofline-chart', '× roofline (median / roofline median)'),
-      speedUp: this.#logBars('bench-speedup-chart', '× faster than TF.js'),
+      roofline: this.#logBars('bench-roofline-chart', '× its roofline (median / roofline median)', false),
+      speedUp: this.#logBars('bench-speedup-chart', '× faster than TF.js', true),
     };
+    fillKey(byId('bench-key'));
     for (const radio of document.querySelectorAll<HTMLInputElement>('input[name="bench-run"]')) {
       radio.addEventListener('change', () => radio.checked && this.#fill(radio.value as RunKind));
     }
@@ -50,23 +65,32 @@ export class BenchmarkView {
       byId<HTMLButtonElement>('bench-start').disabled = true;
       byId('bench-status').textContent = 'The benchmark needs WebGPU (see the adapter card above).';
     }
+    const { adapter, config, rows } = recorded;
+    this.#show(rows as BenchRow[], 'recorded', `Shown below: the run recorded in the repository (${config.shapes.length} shapes, `
+      + `${config.rounds} timed rounds each) on ${adapter.vendor} · ${adapter.architecture}`
+      + `${adapter.architecture === 'swiftshader' ? ', WebGPU emulated on the CPU, where the ratios count, not the milliseconds' : ''}. `
+      + 'Run the benchmark to measure this machine instead.');
   }
 
-  #logBars(id: string, title: string): Chart<'bar'> {
-    return chartOn(byId<HTMLCanvasElement>(id), {
+  /** A bar chart on a log axis; the roofline chart's legend is the key below it. */
+  #logBars(id: string, title: string, legend: boolean): Chart<'bar'> {
+    return chartOn<'bar'>(byId<HTMLCanvasElement>(id), {
       type: 'bar',
       data: { labels: [], datasets: [] },
       options: {
         plugins: {
-          legend: { position: 'top', labels: { boxWidth: 12 } },
+          legend: { display: legend, position: 'top', labels: { boxWidth: 12 } },
           tooltip: { callbacks: { label: (item) => `${item.dataset.label}: ${formatRatio(item.parsed.y)}` } },
         },
         scales: {
           x: { grid: { display: false } },
+          // Every labelled tick shown (unlabelled ones take no room), and the 1× line darker.
           y: { type: 'logarithmic', title: { display: true, text: title },
-            ticks: { callback: (value) => logTickLabel(Number(value)) } },
+            ticks: { autoSkip: false, callback: (value) => logTickLabel(Number(value)) },
+            grid: { color: (context) => (context.tick?.value === 1 ? COLORS.muted : COLORS.grid) } },
         },
       },
+      plugins: [yTicksInDataset],
     });
   }
 
@@ -77,8 +101,8 @@ export class BenchmarkView {
     byId<HTMLInputElement>('bench-warmup').value = String(run.warmup);
     byId('bench-hint').textContent = kind === 'short'
       ? `Small shapes, ${run.rounds} timed rounds after ${run.warmup} warm-up: under a minute on most machines. Ratios from a short run are rough.`
-      : `DESIGN.md §5's shapes up to [4096, 32000], ${run.rounds} rounds after ${run.warmup} warm-ups, as npm run bench: `
-        + 'several minutes, and about a gigabyte of memory.';
+      : `The ${run.shapes.length} shapes npm run bench times, up to [4096, 32000], ${run.rounds} rounds after ${run.warmup} `
+        + 'warm-ups: several minutes, and about a gigabyte of memory.';
   }
 
   #config(): BenchConfig {
@@ -111,7 +135,8 @@ export class BenchmarkView {
       status.textContent = `Done: ${config.shapes.length} shapes on ${String(result.adapter.vendor)} ${String(result.adapter.architecture)}`
         + `${result.warnings.length ? ` (${result.warnings.length} GPU warnings: see the console)` : ''}.`;
       result.warnings.forEach((w) => console.warn(w));
-      this.#show(result.rows);
+      this.#show(result.rows, 'done', `Shown below: this page's run (${config.shapes.length} shapes, ${config.rounds} timed rounds each) `
+        + `on ${String(result.adapter.vendor)} · ${String(result.adapter.architecture)}.`);
     } catch (error) {
       this.#results.dataset.state = 'error';
       status.textContent = `The run failed: ${messageOf(error)}`;
@@ -120,56 +145,21 @@ export class BenchmarkView {
     }
   }
 
-  #show(rows: BenchRow[]): void {
+  #show(rows: BenchRow[], state: 'recorded' | 'done', shown: string): void {
     const shapes = shapesOf(rows);
     const labels = shapes.map(formatShape);
     const capped = (r: number | null) => (r === null ? null : Math.min(r, RATIO_AXIS_MAX));
-    const roofline = this.#charts.roofline;
-    roofline.data.labels = labels;
-    roofline.data.datasets = IMPLS.filter(({ impl }) => rows.some((r) => r.impl === impl)).map(({ impl, color }) => ({
-      label: impl, backgroundColor: color, borderRadius: 2, data: shapes.map((s) => capped(ratioToRoofline(rows, s, impl))) as number[],
-    }));
-    roofline.update();
-    roofline.canvas.dataset.labels = JSON.stringify(labels);
-    const speed = this.#charts.speedUp;
-    speed.data.labels = labels;
-    speed.data.datasets = AGAINST_TFJS.map(([ours, peer, label, color]) => ({
+    setLogBars(this.#charts.roofline, labels, IMPLS.filter(({ impl }) => rows.some((r) => r.impl === impl)).map(({ impl, color }) => ({
+      label: impl, backgroundColor: color, borderRadius: 2, data: shapes.map((s) => capped(ratioToRoofline(rows, s, impl))),
+    })));
+    // Only the shapes where TF.js was timed: it is too slow for the largest, or cannot run them.
+    const againstTfjs = shapes.filter((s) => AGAINST_TFJS.some(([ours, peer]) => speedUp(rows, s, ours, peer) !== null));
+    setLogBars(this.#charts.speedUp, againstTfjs.map(formatShape), AGAINST_TFJS.map(([ours, peer, label, color]) => ({
       label: `${label} (${ours} vs ${peer})`, backgroundColor: color, borderRadius: 2,
-      data: shapes.map((s) => speedUp(rows, s, ours, peer)) as number[],
-    }));
-    speed.update();
-    speed.canvas.dataset.labels = JSON.stringify(labels);
-    this.#table(rows, shapes);
-    Object.assign(this.#results.dataset, { state: 'done', shapes: JSON.stringify(shapes), rows: JSON.stringify(rows) });
-  }
-
-  #table(rows: BenchRow[], shapes: number[][]): void {
-    const impls = IMPLS.map(({ impl }) => impl).filter((impl) => rows.some((r) => r.impl === impl));
-    const table = byId<HTMLTableElement>('bench-table');
-    const head = element('tr');
-    head.append(element('th', '', 'shape'), element('th', 'num', 'roofline-read'),
-      ...impls.map((impl) => element('th', 'num', impl)), element('th', 'num', 'ours vs TF.js'));
-    table.tHead!.replaceChildren(head);
-    const body = shapes.map((shape) => {
-      const tr = element('tr');
-      tr.dataset.shape = JSON.stringify(shape);
-      const read = findRow(rows, shape, 'roofline-read')?.median_ms ?? null;
-      tr.append(element('th', '', formatShape(shape)), element('td', 'num', read === null ? '—' : formatMs(read)));
-      for (const impl of impls) {
-        const row = findRow(rows, shape, impl);
-        const cell = element('td', 'num', formatRatio(ratioToRoofline(rows, shape, impl)));
-        if (row) {
-          const roof = rooflineMs(rows, shape, impl);
-          cell.title = row.median_ms === null ? (row.note ?? 'not timed')
-            : `${formatMs(row.median_ms)} median of ${row.runs}; roofline ${roof === null ? '—' : formatMs(roof)}; `
-              + `relative error ${row.rel_error === null ? '—' : formatError(row.rel_error)}`;
-          if (row.rel_error !== null && row.rel_error > SUSPECT_REL_ERROR) cell.classList.add('fail');
-        }
-        tr.append(cell);
-      }
-      tr.append(element('td', 'num', formatRatio(speedUp(rows, shape, 'ours-forward', 'tfjs-webgpu'))));
-      return tr;
-    });
-    table.tBodies[0]!.replaceChildren(...body);
+      data: againstTfjs.map((s) => speedUp(rows, s, ours, peer)),
+    })));
+    fillTable(byId<HTMLTableElement>('bench-table'), rows, shapes);
+    byId('bench-shown').textContent = shown;
+    Object.assign(this.#results.dataset, { state, shapes: JSON.stringify(shapes), rows: JSON.stringify(rows) });
   }
 }

@@ -5,7 +5,7 @@
  */
 import {
   BarController, BarElement, CategoryScale, Chart, Legend, LinearScale, LineController, LineElement,
-  LogarithmicScale, PointElement, ScatterController, Tooltip, type ChartConfiguration, type ChartDataset,
+  LogarithmicScale, PointElement, ScatterController, Tooltip, type ChartConfiguration, type ChartDataset, type Plugin,
 } from 'chart.js';
 
 Chart.register(BarController, BarElement, CategoryScale, LinearScale, LogarithmicScale, LineController,
@@ -31,6 +31,18 @@ Chart.defaults.borderColor = COLORS.grid;
 Chart.defaults.animation = false;
 Chart.defaults.maintainAspectRatio = false;
 Chart.defaults.responsive = true;
+
+/**
+ * Writes the y axis's ticks as Chart.js laid them out (value and label, '' where unlabelled) into the
+ * canvas's data-y-ticks after every update, so a test or a reader of the page sees what was drawn.
+ */
+export const yTicksInDataset: Plugin = {
+  id: 'y-ticks-in-dataset',
+  afterUpdate(chart) {
+    const ticks = chart.scales['y']?.ticks ?? [];
+    chart.canvas.dataset.yTicks = JSON.stringify(ticks.map(({ value, label }) => ({ value, label: String(label ?? '') })));
+  },
+};
 
 /** A chart on a canvas, replacing any chart already there. */
 export function chartOn<T extends 'bar' | 'line' | 'scatter'>(canvas: HTMLCanvasElement, config: ChartConfiguration<T>): Chart<T> {

@@ -1,11 +1,15 @@
 /**
  * The demo page (index.html) in headless Chromium: each view used as a person would (a logit
- * changed, a batch run, a short benchmark), the numbers it shows read from the DOM and checked here,
- * in Node, against the float64 reference; the page without WebGPU; the static build served from a
- * sub-path. Screenshots go to test/artifacts/ and are checked not to be blank.
+ * changed, a batch run, the recorded benchmark, a short benchmark), the numbers it shows read from the
+ * DOM and checked here, in Node, against the float64 reference; the page without WebGPU; the static
+ * build served from a sub-path. Screenshots (1280 px wide) go to test/artifacts/ and are checked not
+ * to be blank.
  */
+import { readFileSync } from 'node:fs';
 import type { Page } from 'puppeteer';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { IMPLS, ROOFLINES } from '../../bench/chart.mjs';
+import { ratioToRoofline, shapesOf, type BenchRow } from '../../bench/ratios.mjs';
 import { compareWithReference, crossEntropyReference, type InputKind, type ReferenceResult } from '../../src/index.js';
 import { chromiumPath, openBrowser, type BrowserSession } from '../helpers/browser.js';
 import { buildCase, type CaseSpec } from '../helpers/cases.js';
@@ -13,9 +17,9 @@ import { inCI } from '../helpers/webgpu-node.js';
 import { checkedScreenshot, expectChartsDrawn, imageStats, looksBlank } from './screenshots.js';
 import { serveBuiltDemo, type StaticSite } from './static-site.js';
 
-/** DESIGN.md §2's worked examples: −log 0.7. */
+/** The worked examples' loss: −log 0.7. */
 const MINUS_LOG_0_7 = 0.35667494393873245;
-const VIEWPORT = { width: 1280, height: 900 };
+const VIEWPORT = { width: 1280, height: 800 };
 const LOAD_TIMEOUT_MS = 60_000;
 
 const hasChromium = chromiumPath() !== undefined;
@@ -66,6 +70,26 @@ function expectMatchesReference(shown: Shown): void {
   shown.probabilities.forEach((pc, c) => expect(Math.abs(pc - p[c]!), `p[${c}]`).toBeLessThan(1e-12));
   // The big number is the shown loss, rounded for people.
   expect(Math.abs(Number(shown.text.replace('−', '-')) - shown.loss)).toBeLessThan(1e-8 * Math.max(1, shown.loss));
+}
+
+/**
+ * Fails unless every labelled tick of a chart's log y axis, as Chart.js laid it out, reads as its own
+ * value (100 as 100×, not 1×); returns the labels.
+ */
+async function expectTicksAsWritten(page: Page, canvas: string): Promise<string[]> {
+  const ticks = JSON.parse(await page.$eval(canvas, (e) => (e as HTMLElement).dataset.yTicks ?? '[]')) as { value: number; label: string }[];
+  const labels = ticks.filter((t) => t.label !== '');
+  expect(labels.length, `${canvas}'s labelled ticks`).toBeGreaterThan(1);
+  for (const { value, label } of labels) {
+    expect(label, `${canvas}: the tick at ${value}`).toMatch(/^[0-9.]+×$/);
+    expect(Math.abs(Number(label.slice(0, -1)) - value), `${canvas}: the tick at ${value} reads ${label}`).toBeLessThanOrEqual(1e-9 * value);
+  }
+  return labels.map((t) => t.label);
+}
+
+/** 10^k written out, as an axis should label it: 0.01, 1, 100. */
+function powerOfTen(k: number): string {
+  return k >= 0 ? `1${'0'.repeat(k)}` : `0.${'0'.repeat(-k - 1)}1`;
 }
 
 async function setNumber(page: Page, selector: string, value: string): Promise<void> {
@@ -160,7 +184,7 @@ describe.skipIf(!hasChromium)('the demo page (index.html)', () => {
     expect(d.state, await page.$eval('#batch-result', (e) => e.textContent)).toBe('done');
     const spec = JSON.parse(d.spec!) as CaseSpec;
     expect(spec).toMatchObject({ shape: [Number(n), Number(c)], targetKind: target, reduction, grad: true, weighted: true });
-    // The page's check says pass, and its errors are within DESIGN.md §4's tolerances.
+    // The page's check says pass, and its errors are within the library's tolerances.
     expect(d.ok).toBe('true');
     expect(await page.$eval('#batch-verdict', (e) => e.textContent)).toMatch(/pass/);
     const rows = await page.$$eval('.check-table tbody tr', (trs) => trs.map((tr) => tr.textContent));
@@ -179,6 +203,57 @@ describe.skipIf(!hasChromium)('the demo page (index.html)', () => {
       expect(compareWithReference({ loss: Number(d.loss) }, reference).ok).toBe(true);
     }
     await checkedScreenshot(page, `demo-batch-${reduction}`);
+  });
+
+  it('benchmark: opens on the recorded run; log axes read as written; floors keyed apart from implementations; the table fits 1280 px', async () => {
+    await page.click('#tab-bench');
+    await page.waitForFunction(() => document.getElementById('bench-results')!.dataset.state === 'recorded');
+    const { rows } = JSON.parse(readFileSync('bench/results.json', 'utf8')) as { rows: BenchRow[] };
+    const shapes = shapesOf(rows);
+    expect(JSON.parse(await page.$eval('#bench-results', (e) => (e as HTMLElement).dataset.shapes!))).toEqual(shapes);
+
+    // The ratio axis runs from the power of ten below the smallest ratio to the one above the
+    // largest (the page draws ratios over 1000 at 1000), every power between labelled.
+    const ratios = shapes.flatMap((shape) => IMPLS.map(({ impl }) => ratioToRoofline(rows, shape, impl)))
+      .filter((r): r is number => r !== null && r > 0);
+    const low = Math.floor(Math.log10(Math.min(...ratios)));
+    const high = Math.ceil(Math.log10(Math.min(Math.max(...ratios), 1000)));
+    const labels = await expectTicksAsWritten(page, '#bench-roofline-chart');
+    for (let k = low; k <= high; k++) expect(labels).toContain(`${powerOfTen(k)}×`);
+    await expectTicksAsWritten(page, '#bench-speedup-chart');
+
+    // The key: floors (the rooflines first), then implementations, each with its sentence.
+    const key = await page.$$eval('#bench-key section', (sections) => sections.map((section) => ({
+      kind: (section as HTMLElement).dataset.kind,
+      entries: [...section.querySelectorAll('li')].map((li) => ({ impl: li.dataset.impl!, about: li.querySelector('.about')!.textContent! })),
+    })));
+    expect(key.map((group) => group.kind)).toEqual(['floor', 'implementation']);
+    const [floors, implementations] = key.map((group) => group.entries.map((e) => e.impl));
+    expect(floors!.slice(0, 2)).toEqual(['roofline-read', 'roofline-copy']);
+    floors!.forEach((impl) => expect(impl).toMatch(/^(roofline|floor)-/));
+    expect(implementations).toEqual(expect.arrayContaining(['ours-forward', 'ours-forward-grad', 'tfjs-webgpu', 'jaxjs-webgpu', 'cpu-reference']));
+    implementations!.forEach((impl) => expect(impl).not.toMatch(/^(roofline|floor)-/));
+    expect([...floors!, ...implementations!].sort()).toEqual([...ROOFLINES, ...IMPLS].map((e) => e.impl).sort());
+    key.flatMap((group) => group.entries).forEach(({ impl, about }) => expect(about.length, impl).toBeGreaterThan(40));
+    // The chart draws the implementations and floors the key lists; the rooflines are its 1×.
+    expect(await page.$eval('#bench-roofline-chart', (e) => JSON.parse((e as HTMLElement).dataset.labels!).length)).toBe(shapes.length);
+
+    // The table: a column per shape, every one inside its card, and nothing wider than the window.
+    expect(await page.$$eval('#bench-table thead th[data-shape]', (ths) => ths.map((th) => JSON.parse((th as HTMLElement).dataset.shape!))))
+      .toEqual(shapes);
+    const fit = await page.$eval('#bench-table', (table) => {
+      const scroller = table.closest('.table-scroll')!;
+      const card = table.closest('.card')!.getBoundingClientRect();
+      const cells = [...table.querySelectorAll('th, td')].map((c) => c.getBoundingClientRect().right);
+      return { scrollWidth: scroller.scrollWidth, clientWidth: scroller.clientWidth, cardRight: card.right,
+        lastCell: Math.max(...cells), pageWidth: document.documentElement.scrollWidth, windowWidth: window.innerWidth };
+    });
+    expect(fit.scrollWidth, `the table in its card: ${JSON.stringify(fit)}`).toBeLessThanOrEqual(fit.clientWidth);
+    expect(fit.lastCell, JSON.stringify(fit)).toBeLessThanOrEqual(fit.cardRight);
+    expect(fit.cardRight, JSON.stringify(fit)).toBeLessThanOrEqual(fit.windowWidth);
+    expect(fit.pageWidth, JSON.stringify(fit)).toBeLessThanOrEqual(fit.windowWidth);
+    await expectChartsDrawn(page, '#view-bench');
+    await checkedScreenshot(page, 'demo-benchmark-recorded');
   });
 
   it('the screenshot check fails on a blank page and on a page of plain text', async () => {
@@ -268,7 +343,8 @@ describe.skipIf(!hasChromium)('the demo page (index.html)', () => {
       for (const id of ['bench-roofline-chart', 'bench-speedup-chart']) {
         expect(JSON.parse(await sitePage.$eval(`#${id}`, (e) => (e as HTMLElement).dataset.labels!))).toEqual(labels);
       }
-      expect(await sitePage.$$eval('#bench-table tbody tr', (trs) => trs.map((tr) => tr.querySelector('th')!.textContent))).toEqual(labels);
+      expect(await sitePage.$$eval('#bench-table thead th[data-shape]', (ths) => ths.map((th) => th.textContent))).toEqual(labels);
+      await expectTicksAsWritten(sitePage, '#bench-roofline-chart');
       // Every implementation of ours was timed and its loss matched the reference.
       const rows = JSON.parse(d.rows!) as { shape: number[]; impl: string; median_ms: number | null; rel_error: number | null }[];
       for (const shape of shapes) {
