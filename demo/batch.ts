@@ -1,7 +1,7 @@
 /**
  * The batch view: a seeded random problem of N rows and C classes (the test suite's own generator,
  * test/helpers/cases.ts, so a case seen here can be replayed in a test), run on the GPU, timed, and
- * checked against the float64 reference with DESIGN.md §4's tolerances.
+ * checked against the float64 reference with the library's tolerances (TOLERANCES, docs/accuracy.md).
  *
  * #batch-result carries the figures in data attributes (data-loss, data-loss-max-abs, data-ok, ...).
  */
@@ -151,8 +151,8 @@ export class BatchView {
       gradOk: o.grad ? String(o.grad.ok) : '', gpuMs: String(o.ms.gpuRepeat),
     });
     const verdict = element('p', `verdict ${o.ok ? 'pass' : 'fail'}`, o.ok
-      ? '✓ pass: the GPU agrees with the float64 reference within DESIGN.md §4'
-      : '✗ fail: outside DESIGN.md §4\'s tolerances');
+      ? '✓ pass: the GPU agrees with the float64 reference within the library\'s tolerances'
+      : '✗ fail: outside the library\'s tolerances');
     verdict.id = 'batch-verdict';
     this.#result.replaceChildren(verdict, this.#lossFigures(o), this.#timeFigures(o), this.#checkTable(o));
   }
@@ -188,7 +188,7 @@ export class BatchView {
     const table = element('table', 'check-table');
     table.createCaption().textContent = 'GPU (f32) against the float64 reference';
     const head = table.createTHead().insertRow();
-    for (const title of ['', 'values', 'max |Δ|', 'max |Δ| / |expected|', 'allowed (DESIGN.md §4)', '']) head.append(element('th', '', title));
+    for (const title of ['', 'values', 'max |Δ|', 'max |Δ| / |expected|', 'allowed', '']) head.append(element('th', '', title));
     const body = table.createTBody();
     const tolerance = typeof o.reference.loss === 'number'
       ? `|Δ| ≤ ${formatError(reducedLossTolerance(o.reference))} (${formatTolerance(TOLERANCES.reducedLoss.rtol)}·Σ|l| + `
@@ -205,7 +205,7 @@ export class BatchView {
       }
     }
     const note = element('p', 'hint', 'The relative error is large where the expected value is near 0 (most of a gradient); '
-      + 'the absolute term of the tolerance covers those, as DESIGN.md §4 intends.');
+      + 'the absolute term of the tolerance covers those.');
     const wrapper = element('div', 'check-wrapper');
     wrapper.append(table, note);
     return wrapper;

@@ -17,7 +17,7 @@ export interface Preset extends Example {
   readonly title: string;
 }
 
-/** DESIGN.md §2's worked examples: both give −log 0.7 = 0.35667494393873245. */
+/** Two worked examples, both −log 0.7 = 0.35667494393873245: three classes, then ten digits. */
 export const PRESETS: readonly Preset[] = [
   {
     id: 'three-classes', title: 'A, B, C · p = [0.7, 0.2, 0.1]',

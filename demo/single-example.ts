@@ -1,7 +1,7 @@
 /**
  * The single-example view: one row of logits or probabilities, the true class, and live charts of
  * the probabilities, the gradient and −log p. The float64 reference answers at once; when WebGPU is
- * there, the GPU's answer replaces it and is checked against the reference (DESIGN.md §4).
+ * there, the GPU's answer replaces it and is checked against the reference (docs/accuracy.md's tolerances).
  *
  * The result element carries the shown numbers at full precision in data attributes (data-loss,
  * data-grad, data-probabilities, data-values, ...) for tests and for anyone who inspects the page.
@@ -222,7 +222,7 @@ export class SingleExampleView {
     if (answer.check) {
       check.className = `check ${answer.check.ok ? 'pass' : 'fail'}`;
       check.textContent = `${answer.check.ok ? '✓' : '✗'} GPU (WGSL, f32) against the float64 reference: `
-        + `${answer.check.ok ? 'within' : 'outside'} DESIGN.md §4's tolerances (loss |Δ| = ${formatError(answer.check.lossError)}, `
+        + `${answer.check.ok ? 'within' : 'outside'} the library's tolerances (loss |Δ| = ${formatError(answer.check.lossError)}, `
         + `gradient max |Δ| = ${formatError(answer.check.gradError)})`;
       check.title = answer.check.text;
     } else {

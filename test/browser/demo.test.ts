@@ -5,7 +5,7 @@
  * build served from a sub-path. Screenshots (1280 px wide) go to test/artifacts/ and are checked not
  * to be blank.
  */
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import type { Page } from 'puppeteer';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { IMPLS, ROOFLINES } from '../../bench/chart.mjs';
@@ -254,6 +254,11 @@ describe.skipIf(!hasChromium)('the demo page (index.html)', () => {
     expect(fit.pageWidth, JSON.stringify(fit)).toBeLessThanOrEqual(fit.windowWidth);
     await expectChartsDrawn(page, '#view-bench');
     await checkedScreenshot(page, 'demo-benchmark-recorded');
+  });
+
+  it('names no file outside the repository (the page and its code)', () => {
+    const sources = ['index.html', ...readdirSync('demo').map((name) => `demo/${name}`)];
+    for (const path of sources) expect(readFileSync(path, 'utf8'), path).not.toMatch(/DESIGN\.md|\.\.\/shared|§\d/);
   });
 
   it('the screenshot check fails on a blank page and on a page of plain text', async () => {
