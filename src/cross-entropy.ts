@@ -9,7 +9,7 @@ import { CallBuffers } from './gpu/buffers.js';
 import { inErrorScopes } from './gpu/error-scopes.js';
 import { GpuMemoryLedger, type GpuMemory } from './gpu/memory-ledger.js';
 import {
-  chooseRowKernels, prepareCrossEntropy, ROW_SUMMARY_BYTES, rowKernelsOf, rowVariant, type CrossEntropyInputs,
+  compileKernels, prepareCrossEntropy, type CrossEntropyInputs,
   type PreparedCrossEntropy,
 } from './gpu/encode-cross-entropy.js';
 import { FramePool, type Frame } from './gpu/frame-pool.js';
@@ -26,6 +26,8 @@ import {
   FORWARD_OPTION_NAMES, type AcceptedData, type Problem,
 } from './options.js';
 import { planWork } from './plan.js';
+import { planPasses } from './passes.js';
+import { ROW_SUMMARY } from './gpu/shader-structs.js';
 import { readRowStatistics, type RowStatistics, type RowStatisticsOptions } from './row-statistics.js';
 import { isGpuBuffer } from './tensor-data.js';
 import type {
@@ -203,8 +205,9 @@ export class CrossEntropy {
     return this.#life.guard('forwardGpu', async () => {
       // Host logits are a private copy: the gradient goes over it, with no second N×C buffer.
       const gradInPlace = problem.gradInPlace || !isGpuBuffer(logits.data);
-      const rowKernels = await rowKernelsOf(this.#kernels, rowVariant(problem, options.weight !== undefined, false, gradInPlace),
-        chooseRowKernels(plan, problem.grad, this.#kernels.subgroupSize > 0));
+      const passes = planPasses(problem, plan, { hasWeight: options.weight !== undefined,
+        hasGradOutput: options.gradOutput !== undefined, gradInPlace, subgroupSize: this.#kernels.subgroupSize });
+      const kernels = await compileKernels(this.#kernels, passes);
       // destroy() may have come while the kernels were being made: nothing must be created after it.
       this.#life.check('forwardGpu', true);
       const key = JSON.stringify([problem, identity(logits.data), identity(target.data), identity(options.weight),
@@ -218,8 +221,7 @@ export class CrossEntropy {
             const buffers = new CallBuffers(device, this.#ledger, this.#poison);
             try {
               const inputs = inputBuffers(buffers, problem, plan, logits, target, options);
-              const prepared = prepareCrossEntropy(device, this.#kernels, rowKernels, buffers, problem, plan,
-                inputs, { gradInPlace });
+              const prepared = prepareCrossEntropy(device, kernels, buffers, passes, inputs);
               return { key, buffers, prepared, inputs, destroy: () => buffers.destroy() };
             } catch (error) {
               buffers.destroy();
@@ -309,16 +311,16 @@ export class CrossEntropy {
     if (options.weight !== undefined) checkWeight(options.weight, problem.layout.classes, GPU_DATA);
     const plan = planWork(problem, this.#device.limits, !isGpuBuffer(logits.data));
     return this.#life.guard('rowStatistics', async () => {
-      const rowKernels = await rowKernelsOf(this.#kernels, rowVariant(problem, options.weight !== undefined, true),
-        chooseRowKernels(plan, false, this.#kernels.subgroupSize > 0));
+      const passes = planPasses(problem, plan, { hasWeight: options.weight !== undefined, hasGradOutput: false,
+        gradInPlace: false, subgroupSize: this.#kernels.subgroupSize, classOffset, sharded: true });
+      const kernels = await compileKernels(this.#kernels, passes);
       this.#life.check('rowStatistics', true);
       const buffers = new CallBuffers(this.#device, this.#ledger, this.#poison);
       try {
         const { value: encoded, reported } = inErrorScopes(this.#device, 'rowStatistics', () => {
           const inputs = inputBuffers(buffers, problem, plan, logits, target, forwardOptions);
           writeHostData(this.#device, inputs, plan, logits, target, forwardOptions);
-          const prepared = prepareCrossEntropy(this.#device, this.#kernels, rowKernels, buffers, problem,
-            plan, inputs, { gradInPlace: false, classOffset, sharded: true });
+          const prepared = prepareCrossEntropy(this.#device, kernels, buffers, passes, inputs);
           prepared.reset();
           prepared.submit(logits.data);
           return prepared.encoded;
@@ -326,7 +328,7 @@ export class CrossEntropy {
         await reported;
         // Without a gradient row-loss writes every summary (row-loss-grad keeps them in registers).
         const [summary] = await buffers.read(this.#device.createCommandEncoder({ label: 'cross-entropy:read' }),
-          [{ buffer: encoded.rowSummary!, bytes: plan.rows * ROW_SUMMARY_BYTES }]);
+          [{ buffer: encoded.rowSummary!, bytes: plan.rows * ROW_SUMMARY.byteSize }]);
         return readRowStatistics(summary!, problem);
       } finally {
         buffers.destroy();

@@ -4,6 +4,8 @@
  * the shard holds the target. Merging shards is an exact log-sum-exp (in float64), so a model whose
  * vocabulary is split across devices or workers gets the same loss as an unsplit one.
  */
+import { ROW_SUMMARY } from './gpu/shader-structs.js';
+import { readStructField } from './gpu/wgsl-struct.js';
 import type { Problem } from './options.js';
 import type { Reduction } from './types.js';
 
@@ -41,27 +43,23 @@ export interface RowStatisticsOptions {
   readonly softcap?: number;
 }
 
-/** RowSummary fields, in row-common.wgsl's order (eight f32, a u32, two f32). */
-const SUMMARY_FIELDS = 11;
-
-/** Reads row-loss's summaries into RowStatistics. */
+/** Reads row-loss's summaries (lib/row-common.wgsl's RowSummary) into RowStatistics. */
 export function readRowStatistics(bytes: ArrayBuffer, problem: Problem): RowStatistics {
-  const f32 = new Float32Array(bytes);
-  const u32 = new Uint32Array(bytes);
   const rows = problem.layout.rows;
-  const field = (k: number) => Float64Array.from({ length: rows }, (_, r) => f32[r * SUMMARY_FIELDS + k]!);
+  const field = (name: keyof typeof ROW_SUMMARY.fields & string) => readStructField(bytes, ROW_SUMMARY, name, rows);
+  const massError = field('mass_error');
   return {
     rows,
     classes: problem.layout.classes,
-    max: field(0),
+    max: field('max_value'),
     // 1 + the sum without the max's own term: exact where exp(log_norm) would round it.
-    sumExp: field(9).map((excess) => 1 + excess),
-    distanceSum: field(2),
+    sumExp: field('excess_exp').map((excess) => 1 + excess),
+    distanceSum: field('smooth_dist'),
     // With its rounding error, as the GPU carries it.
-    weightSum: field(3).map((mass, r) => mass + f32[r * SUMMARY_FIELDS + 10]!),
-    targetLogit: field(6),
-    targetWeight: field(7),
-    target: Uint8Array.from({ length: rows }, (_, r) => u32[r * SUMMARY_FIELDS + 8]!),
+    weightSum: field('smooth_mass').map((mass, r) => mass + massError[r]!),
+    targetLogit: field('target_logit'),
+    targetWeight: field('target_weight'),
+    target: Uint8Array.from(field('kind')),
   };
 }
 

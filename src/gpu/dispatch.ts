@@ -3,8 +3,8 @@ import { foldWorkgroups } from '../plan.js';
 import { isGpuBuffer } from '../tensor-data.js';
 import type { Kernel } from './pipelines.js';
 
-/** A binding: a whole buffer, or a range of one; null for a binding number the kernel leaves out. */
-export type Resource = GPUBuffer | GPUBufferBinding | null;
+/** A binding: a whole buffer, or a range of one. */
+export type Resource = GPUBuffer | GPUBufferBinding;
 
 /** A dispatch with its bind group: encoding it creates nothing. */
 export interface PreparedDispatch {
@@ -13,17 +13,26 @@ export interface PreparedDispatch {
   readonly groups: readonly [number, number];
 }
 
-/** Binds `resources` to bindings 0, 1, 2, ... of `kernel` for `invocations` invocations (null if none). */
+/**
+ * Binds `resources`, by binding name (exactly the kernel's), to `kernel` for `invocations`
+ * invocations; null when there are none.
+ */
 export function prepareDispatch(device: GPUDevice, kernel: Kernel, invocations: number,
-  resources: readonly Resource[]): PreparedDispatch | null {
+  resources: Readonly<Record<string, Resource>>): PreparedDispatch | null {
+  const missing = [...kernel.bindings.keys()].filter((name) => !(name in resources));
+  const unknown = Object.keys(resources).filter((name) => !kernel.bindings.has(name));
+  if (missing.length > 0 || unknown.length > 0) {
+    throw new Error(`${kernel.label}: resources must name each binding once (missing: ${missing.join(', ') || 'none'}; `
+      + `unknown: ${unknown.join(', ') || 'none'})`);
+  }
   if (invocations === 0) return null;
   const bindGroup = device.createBindGroup({
     label: kernel.label,
     layout: kernel.layout,
-    entries: resources.flatMap((resource, binding) => (resource === null ? [] : [{
-      binding,
+    entries: Object.entries(resources).map(([name, resource]) => ({
+      binding: kernel.bindings.get(name)!,
       resource: isGpuBuffer(resource) ? { buffer: resource } : resource,
-    }])),
+    })),
   });
   return { kernel, bindGroup, groups: foldWorkgroups(invocations, kernel.workgroupSize,
     device.limits.maxComputeWorkgroupsPerDimension) };
@@ -40,14 +49,4 @@ export function encodeDispatches(encoder: GPUCommandEncoder, label: string,
     pass.dispatchWorkgroups(d.groups[0], d.groups[1]);
   }
   pass.end();
-}
-
-/** Binds and dispatches at once (for calls that are not repeated). */
-export function dispatch(device: GPUDevice, pass: GPUComputePassEncoder, kernel: Kernel, invocations: number,
-  resources: readonly Resource[]): void {
-  const d = prepareDispatch(device, kernel, invocations, resources);
-  if (d === null) return;
-  pass.setPipeline(d.kernel.pipeline);
-  pass.setBindGroup(0, d.bindGroup);
-  pass.dispatchWorkgroups(d.groups[0], d.groups[1]);
 }

@@ -3,14 +3,16 @@
  * batch-reduce levels with a mean over all elements.
  */
 import type { BinaryOptions, BinaryProblem } from '../binary.js';
+import { Divide } from '../passes.js';
 import { planReduction, reductionInputBytes } from '../plan.js';
 import { isGpuBuffer } from '../tensor-data.js';
 import type { ForwardResult, LogitsInput, TargetInput } from '../types.js';
 import type { CallBuffers } from './buffers.js';
 import { BufferUsage, ELEMENT_BYTES } from './constants.js';
-import { dispatch } from './dispatch.js';
+import { encodeDispatches, prepareDispatch, type PreparedDispatch } from './dispatch.js';
 import type { Kernels } from './pipelines.js';
-import { Divide, reduceParams, uniformBlocks, type Field } from './uniforms.js';
+import { BINARY_PARAMS, REDUCE_PARAMS } from './shader-structs.js';
+import { uniformBlock, uniformBlocks, type UniformBlock } from './uniforms.js';
 
 /** A binary run's buffers, read back once. */
 export interface BinaryRun {
@@ -35,19 +37,19 @@ export function checkBinaryBindings(limits: GPUSupportedLimits, problem: BinaryP
   check('the element losses (padded to whole vec4s for the batch reduction)', reductionInputBytes(problem.size));
 }
 
-function binaryParams(problem: BinaryProblem, options: BinaryOptions, inPlace: boolean): Field[] {
-  return [
-    { u32: problem.size },
-    { u32: problem.input === 'logits' ? 0 : 1 },
-    { u32: options.weight ? 1 : 0 },
-    { u32: options.weight?.length ?? 1 },
-    { u32: options.posWeight ? 1 : 0 },
-    { u32: options.posWeight?.length ?? 1 },
-    { u32: options.gradOutput ? 1 : 0 },
-    { u32: problem.grad ? 1 : 0 },
-    { u32: inPlace ? 1 : 0 },
-    { f32: problem.reduction === 'mean' ? 1 / problem.size : 1 },
-  ];
+function binaryParams(problem: BinaryProblem, options: BinaryOptions, inPlace: boolean): UniformBlock {
+  return uniformBlock(BINARY_PARAMS, {
+    count: problem.size,
+    input_kind: problem.input === 'logits' ? 0 : 1,
+    has_weight: options.weight ? 1 : 0,
+    weight_len: options.weight?.length ?? 1,
+    has_pos_weight: options.posWeight ? 1 : 0,
+    pos_weight_len: options.posWeight?.length ?? 1,
+    has_grad_output: options.gradOutput ? 1 : 0,
+    want_grad: problem.grad ? 1 : 0,
+    in_place: inPlace ? 1 : 0,
+    grad_scale: problem.reduction === 'mean' ? 1 / problem.size : 1,
+  });
 }
 
 export function encodeBinary(device: GPUDevice, kernels: Kernels, buffers: CallBuffers, encoder: GPUCommandEncoder,
@@ -64,7 +66,8 @@ export function encodeBinary(device: GPUDevice, kernels: Kernels, buffers: CallB
   const [params, ...levelParams] = uniformBlocks(device, device.limits.minUniformBufferOffsetAlignment,
     (bytes, usage) => buffers.create('binary-params', bytes, usage), [
       binaryParams(problem, options, inPlace),
-      ...levels.map((level, i) => reduceParams(level, i === lastLevel ? divide : Divide.none, problem.size)),
+      ...levels.map((level, i) => uniformBlock(REDUCE_PARAMS, { count: level.count, chunk: level.chunk,
+        divide: i === lastLevel ? divide : Divide.none, denominator: problem.size })),
     ]);
   const elemLoss = buffers.output('element-loss', reductionInputBytes(problem.size));
   // Without a gradient the kernel still binds a writable `grad`: a buffer of its own (a read-only
@@ -72,23 +75,26 @@ export function encodeBinary(device: GPUDevice, kernels: Kernels, buffers: CallB
   const grad = !problem.grad ? buffers.output('no-grad', ELEMENT_BYTES)
     : inPlace ? input : buffers.output('grad', problem.size * ELEMENT_BYTES);
 
-  const pass = encoder.beginComputePass({ label: 'cross-entropy:binary' });
-  dispatch(device, pass, kernels.binary, problem.size, [
-    params!, inPlace ? placeholder : input, upload('target', target.data),
-    options.weight ? upload('weight', options.weight) : placeholder,
-    options.posWeight ? upload('pos-weight', options.posWeight) : placeholder,
-    options.gradOutput ? upload('grad-output', options.gradOutput) : placeholder,
-    elemLoss, grad,
-  ]);
+  const dispatches: (PreparedDispatch | null)[] = [prepareDispatch(device, kernels.binary, problem.size, {
+    params: params!,
+    prediction: inPlace ? placeholder : input,
+    label: upload('target', target.data),
+    weight: options.weight ? upload('weight', options.weight) : placeholder,
+    pos_weight: options.posWeight ? upload('pos-weight', options.posWeight) : placeholder,
+    grad_output: options.gradOutput ? upload('grad-output', options.gradOutput) : placeholder,
+    elem_loss: elemLoss,
+    grad,
+  })];
   let loss = elemLoss;
   levels.forEach((level, i) => {
     const out = buffers.output(`batch-loss-${i}`, reductionInputBytes(level.outputs));
     const outWeight = buffers.output(`batch-weight-${i}`, reductionInputBytes(level.outputs));
     // The element losses stand in for the weights too: only the count divides a binary mean.
-    dispatch(device, pass, kernels.batchReduce, level.outputs, [levelParams[i]!, loss, loss, out, outWeight]);
+    dispatches.push(prepareDispatch(device, kernels.batchReduce, level.outputs, { params: levelParams[i]!,
+      in_loss: loss, in_weight: loss, out_loss: out, out_weight: outWeight }));
     loss = out;
   });
-  pass.end();
+  encodeDispatches(encoder, 'cross-entropy:binary', dispatches);
   if (problem.size === 0 && problem.reduction !== 'none') {
     device.queue.writeBuffer(loss, 0, new Float32Array([problem.reduction === 'mean' ? NaN : 0]));
   }

@@ -7,14 +7,16 @@ import { formatPosition } from '../shape.js';
 import type { ForwardResult, GpuForwardResult, LossOf, Reduction } from '../types.js';
 import type { CallBuffers, ReadRange, StagedRead } from './buffers.js';
 import { ELEMENT_BYTES } from './constants.js';
-import { STATUS_BYTES, type EncodedCrossEntropy } from './encode-cross-entropy.js';
+import type { EncodedCrossEntropy } from './encode-cross-entropy.js';
+import { STATUS } from './shader-structs.js';
+import { readStructField } from './wgsl-struct.js';
 
 /** What `read()` (withGrad) or `readLoss()` copies back: the status, the loss and maybe the gradient. */
 export function resultRanges(encoded: EncodedCrossEntropy, problem: Problem, withGrad: boolean): ReadRange[] {
   const { rows, classes } = problem.layout;
   const lossBytes = (problem.reduction === 'none' ? rows : 1) * ELEMENT_BYTES;
   const ranges = [
-    { buffer: encoded.status, bytes: STATUS_BYTES },
+    { buffer: encoded.status, bytes: STATUS.byteSize },
     { buffer: encoded.loss, bytes: lossBytes },
   ];
   if (withGrad && encoded.grad) ranges.push({ buffer: encoded.grad, bytes: rows * classes * ELEMENT_BYTES });
@@ -66,7 +68,7 @@ export class GpuForward<R extends Reduction> implements GpuForwardResult<R> {
       this.#checkNotDestroyed();
       const staged = this.#takeStaged(false);
       const [status] = staged ? await this.#buffers.readStaged(staged)
-        : await this.#buffers.read(this.#encoder(), [{ buffer: this.#encoded.status, bytes: STATUS_BYTES }]);
+        : await this.#buffers.read(this.#encoder(), [{ buffer: this.#encoded.status, bytes: STATUS.byteSize }]);
       await this.#throwIfBad(status!);
     });
   }
@@ -116,7 +118,8 @@ export class GpuForward<R extends Reduction> implements GpuForwardResult<R> {
   }
 
   async #throwIfBad(status: ArrayBuffer): Promise<void> {
-    const [badCount, firstBadRow] = new Uint32Array(status);
+    const [badCount] = readStructField(status, STATUS, 'bad_target_count', 1);
+    const [firstBadRow] = readStructField(status, STATUS, 'first_bad_row', 1);
     if (badCount === 0) return;
     // row-loss leaves the offending index's bits in that row's loss slot.
     const [bits] = await this.#buffers.read(this.#encoder(),

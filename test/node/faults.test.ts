@@ -164,7 +164,7 @@ describe.skipIf(!device)("WebGPU errors on the library's own objects", () => {
       { name: 'prelude', code: 'const one = 1.0;\nconst two = 2.0;' },
       { name: 'broken-kernel', code: '@compute @workgroup_size(1)\nfn main() {\n  let x = undefined_value;\n}' },
     ];
-    const error = await createKernel(device!, files, []).catch((e: unknown) => e);
+    const error = await createKernel(device!, files, {}).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ShaderCompilationError);
     expect((error as Error).message).toMatch(/WGSL compilation of broken-kernel\.wgsl failed:\nbroken-kernel\.wgsl:3:\d+: .*undefined_value/);
   });

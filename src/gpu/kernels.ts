@@ -1,0 +1,89 @@
+/**
+ * Every kernel, described once: its module, entry point, override constants and bindings by name
+ * with their kind. Bind-group layouts are made from these descriptions, dispatches bind resources
+ * by these names, and a test checks each description against its module's WGSL declarations.
+ */
+import type { ShaderModuleName } from './shader-modules.js';
+
+/** How a kernel binds a buffer (a GPUBufferBindingType). */
+export type BindingKind = 'uniform' | 'read-only-storage' | 'storage';
+
+/**
+ * Which override constants a kernel takes beyond `workgroup_size`:
+ * - `row`: the problem kind of row-common.wgsl (INPUT_KIND, TARGET_KIND, HAS_WEIGHT,
+ *   NEED_SMOOTHING_SUM, HAS_SOFTCAP, WRITE_SUMMARY), from the call's RowVariant;
+ * - `gradInPlace`: row-gradient.wgsl's GRAD_IN_PLACE, from the RowVariant too.
+ * `constants` are fixed values of others (row-scan-vec4.wgsl's MASKED_WALK).
+ */
+export interface KernelDescription {
+  readonly module: ShaderModuleName;
+  readonly entryPoint: string;
+  readonly overrides: readonly ('row' | 'gradInPlace')[];
+  readonly constants?: Readonly<Record<string, number>>;
+  /** One workgroup is one subgroup: `workgroup_size` is the device's subgroup size. */
+  readonly subgroupWorkgroup?: boolean;
+  readonly bindings: Readonly<Record<string, BindingKind>>;
+}
+
+const U = 'uniform';
+const R = 'read-only-storage';
+const W = 'storage';
+
+// Each kernel lists the bindings its entry point uses (8 storage buffers at most, WebGPU's default).
+const STATS = { params: U, logits: R, class_target: R, target_probability: R, weight: R, partials: W } as const;
+const GRAD = { params: U, logits: R, class_target: R, target_probability: R, weight: R, row_summary: R, grad: W,
+  scale_input: R } as const;
+const LOSS_GRAD = { params: U, logits: R, class_target: R, target_probability: R, weight: R, row_loss: W, status: W,
+  grad: W, scale_input: R } as const;
+const LOSS_SCAN = { params: U, logits: R, class_target: R, target_probability: R, weight: R, row_loss: W,
+  row_weight: W, row_summary: W, status: W } as const;
+const ROW = ['row'] as const;
+const ROW_GRAD = ['row', 'gradInPlace'] as const;
+
+/**
+ * The kernels:
+ * - rowStats: statistics of chunks of rows, one class at a time (any layout); rowStatsVec4: four
+ *   classes a step, for contiguous rows a multiple of 4 long; rowStatsUnaligned: the same for
+ *   contiguous rows of other lengths (masked vec4s); rowStatsSubgroup: a subgroup per chunk,
+ *   merging with subgroup operations;
+ * - rowLoss: merges the chunk states into each row's loss and summary; rowLossScan: scans each
+ *   one-chunk row itself (no statistics pass before it); rowLossLanes: the same for four
+ *   neighbouring rows of a K-dimensional layout per invocation (vec4 lanes);
+ * - rowGrad, rowGradVec4, rowGradUnaligned: the gradient from the rows' summaries, with the loads
+ *   of the statistics kernels of the same name;
+ * - rowLossGradScan, rowLossGradLanes: rowLossScan and rowLossLanes that also write the gradient of
+ *   the rows they scan; rowWeights: each row's 'mean' denominator weight from its target alone,
+ *   which they need reduced before they run;
+ * - batchReduce: one level of the fixed-order batch sum; binary: binary cross-entropy, elementwise.
+ */
+export const KERNELS = {
+  rowStats: { module: 'rowStats', entryPoint: 'main', overrides: ROW, bindings: STATS },
+  rowStatsVec4: { module: 'rowStatsVec4', entryPoint: 'main', overrides: ROW, bindings: STATS },
+  rowStatsUnaligned: { module: 'rowStatsVec4', entryPoint: 'main_unaligned', overrides: ROW,
+    constants: { MASKED_WALK: 1 }, bindings: STATS },
+  rowStatsSubgroup: { module: 'rowStatsSubgroup', entryPoint: 'main', overrides: ROW, subgroupWorkgroup: true,
+    bindings: STATS },
+  rowLoss: { module: 'rowLoss', entryPoint: 'main', overrides: ROW, bindings: { params: U, class_target: R,
+    weight: R, partials: R, row_loss: W, row_weight: W, row_summary: W, status: W } },
+  rowLossScan: { module: 'rowLoss', entryPoint: 'main_scan', overrides: ROW, bindings: LOSS_SCAN },
+  rowLossLanes: { module: 'rowLoss', entryPoint: 'main_lanes', overrides: ROW, bindings: LOSS_SCAN },
+  rowGrad: { module: 'rowGrad', entryPoint: 'main', overrides: ROW_GRAD, bindings: GRAD },
+  rowGradVec4: { module: 'rowGrad', entryPoint: 'main_vec4', overrides: ROW_GRAD, bindings: GRAD },
+  rowGradUnaligned: { module: 'rowGrad', entryPoint: 'main_unaligned', overrides: ROW_GRAD, bindings: GRAD },
+  rowLossGradScan: { module: 'rowLossGrad', entryPoint: 'main_scan', overrides: ROW_GRAD, bindings: LOSS_GRAD },
+  rowLossGradLanes: { module: 'rowLossGrad', entryPoint: 'main_lanes', overrides: ROW_GRAD, bindings: LOSS_GRAD },
+  rowWeights: { module: 'rowLossGrad', entryPoint: 'main_weights', overrides: ROW, bindings: { params: U,
+    class_target: R, weight: R, row_weight: W } },
+  batchReduce: { module: 'batchReduce', entryPoint: 'main', overrides: [], bindings: { params: U, in_loss: R,
+    in_weight: R, out_loss: W, out_weight: W } },
+  binary: { module: 'binary', entryPoint: 'main', overrides: [], bindings: { params: U, prediction: R, label: R,
+    weight: R, pos_weight: R, grad_output: R, elem_loss: W, grad: W } },
+} as const satisfies Record<string, KernelDescription>;
+
+export type KernelName = keyof typeof KERNELS;
+
+/** The names of kernel K's bindings. */
+export type BindingName<K extends KernelName> = keyof (typeof KERNELS)[K]['bindings'] & string;
+
+/** The row kernels: those specialised by a RowVariant. */
+export type RowKernelName = { [K in KernelName]: (typeof KERNELS)[K]['overrides'] extends readonly [] ? never : K }[KernelName];

@@ -1,0 +1,98 @@
+/**
+ * The shader programs: each kernel's module is its WGSL files joined in order, the libraries of
+ * shaders/lib/ first. A library states at its top what it needs from the kernel that includes it.
+ */
+import rowCommon from '../../shaders/lib/row-common.wgsl?raw';
+import preciseMath from '../../shaders/lib/precise-math.wgsl?raw';
+import rowScan from '../../shaders/lib/row-scan.wgsl?raw';
+import rowScanVec4 from '../../shaders/lib/row-scan-vec4.wgsl?raw';
+import rowScanLanes from '../../shaders/lib/row-scan-lanes.wgsl?raw';
+import rowFinish from '../../shaders/lib/row-finish.wgsl?raw';
+import rowGradient from '../../shaders/lib/row-gradient.wgsl?raw';
+import rowStats from '../../shaders/row-stats.wgsl?raw';
+import rowStatsVec4 from '../../shaders/row-stats-vec4.wgsl?raw';
+import rowStatsSubgroup from '../../shaders/row-stats-subgroup.wgsl?raw';
+import rowLoss from '../../shaders/row-loss.wgsl?raw';
+import rowGrad from '../../shaders/row-grad.wgsl?raw';
+import rowLossGrad from '../../shaders/row-loss-grad.wgsl?raw';
+import batchReduce from '../../shaders/batch-reduce.wgsl?raw';
+import binary from '../../shaders/binary.wgsl?raw';
+
+/** One file of a shader program: its path under shaders/, without `.wgsl`, and its text. */
+export interface ShaderFile {
+  readonly name: string;
+  readonly code: string;
+}
+
+const lib = {
+  rowCommon: { name: 'lib/row-common', code: rowCommon },
+  preciseMath: { name: 'lib/precise-math', code: preciseMath },
+  rowScan: { name: 'lib/row-scan', code: rowScan },
+  rowScanVec4: { name: 'lib/row-scan-vec4', code: rowScanVec4 },
+  rowScanLanes: { name: 'lib/row-scan-lanes', code: rowScanLanes },
+  rowFinish: { name: 'lib/row-finish', code: rowFinish },
+  rowGradient: { name: 'lib/row-gradient', code: rowGradient },
+} satisfies Record<string, ShaderFile>;
+
+/** Each module's files, in the order they are joined. */
+export const SHADER_MODULES = {
+  rowStats: [lib.rowCommon, lib.rowScan, { name: 'row-stats', code: rowStats }],
+  rowStatsVec4: [lib.rowCommon, lib.rowScanVec4, { name: 'row-stats-vec4', code: rowStatsVec4 }],
+  // `enable subgroups` must open the module: the kernel's own file goes first.
+  rowStatsSubgroup: [{ name: 'row-stats-subgroup', code: rowStatsSubgroup }, lib.rowCommon, lib.rowScanVec4],
+  rowLoss: [lib.rowCommon, lib.preciseMath, lib.rowScan, lib.rowScanLanes, lib.rowFinish,
+    { name: 'row-loss', code: rowLoss }],
+  rowGrad: [lib.rowCommon, lib.preciseMath, lib.rowGradient, { name: 'row-grad', code: rowGrad }],
+  rowLossGrad: [lib.rowCommon, lib.preciseMath, lib.rowScan, lib.rowScanLanes, lib.rowFinish, lib.rowGradient,
+    { name: 'row-loss-grad', code: rowLossGrad }],
+  batchReduce: [{ name: 'batch-reduce', code: batchReduce }],
+  binary: [lib.preciseMath, { name: 'binary', code: binary }],
+} as const satisfies Record<string, readonly ShaderFile[]>;
+
+export type ShaderModuleName = keyof typeof SHADER_MODULES;
+
+/** The file a program is named after: its last file outside shaders/lib/ (else its last). */
+export function mainFile(files: readonly ShaderFile[]): ShaderFile {
+  return files.findLast((f) => !f.name.startsWith('lib/')) ?? files.at(-1)!;
+}
+
+/** A module's source: its files joined by newlines (line numbers are mapped back by `locate`). */
+export function moduleSource(files: readonly ShaderFile[]): string {
+  return files.map((f) => f.code).join('\n');
+}
+
+/** "file.wgsl:line" for a line of a module's source. */
+export function locate(files: readonly ShaderFile[], line: number): string {
+  let first = 1;
+  for (const file of files) {
+    const lines = file.code.split('\n').length;
+    if (line < first + lines) return `${file.name}.wgsl:${line - first + 1}`;
+    first += lines;
+  }
+  return `${mainFile(files).name}.wgsl:${line}`;
+}
+
+/** A binding a module declares: its number and how it is declared. */
+export interface DeclaredBinding {
+  readonly binding: number;
+  /** `uniform`, or the storage access mode: `read` or `read_write`. */
+  readonly access: 'uniform' | 'read' | 'read_write';
+}
+
+const BINDING_DECLARATION = /@group\(0\)\s*@binding\((\d+)\)\s*var<\s*(uniform|storage)\s*(?:,\s*(read|read_write)\s*)?>\s*(\w+)/g;
+
+/**
+ * The bindings a module's source declares, by variable name (two names may share a binding: the
+ * scalar and vec4 views of one array). Comments are skipped.
+ */
+export function declaredBindings(source: string): ReadonlyMap<string, DeclaredBinding> {
+  const code = source.replace(/\/\/.*$/gm, '');
+  const bindings = new Map<string, DeclaredBinding>();
+  for (const [, binding, space, access, name] of code.matchAll(BINDING_DECLARATION)) {
+    bindings.set(name!, {
+      binding: Number(binding),
+      access: space === 'uniform' ? 'uniform' : (access as 'read' | 'read_write' | undefined) ?? 'read',
+    });
+  }
+  return bindings;
+}

@@ -1,0 +1,82 @@
+/**
+ * The structs the row kernels, batch-reduce and binary share with the host, one description each
+ * (see wgsl-struct.ts). The comments on their fields live with the WGSL declarations.
+ */
+import { defineStruct } from './wgsl-struct.js';
+
+/** row-common.wgsl `Params`: the uniform block of every row kernel. */
+export const ROW_PARAMS = defineStruct('Params', {
+  rows: 'u32',
+  classes: 'u32',
+  inner: 'u32',
+  chunks: 'u32',
+  chunk_len: 'u32',
+  ignore_index: 'i32',
+  label_smoothing: 'f32',
+  class_offset: 'i32',
+  sharded: 'u32',
+  softcap: 'f32',
+  z_loss: 'f32',
+  reduction: 'u32',
+  has_grad_output: 'u32',
+  first_row: 'u32',
+});
+
+/** row-common.wgsl `RowState`: a chunk's softmax state, from row-stats to row-loss. */
+export const ROW_STATE = defineStruct('RowState', {
+  max_value: 'f32',
+  excess_exp: 'f32',
+  smooth_dist: 'f32',
+  smooth_mass: 'f32',
+  target_dist: 'f32',
+  target_mass: 'f32',
+  target_logit: 'f32',
+  smooth_mass_error: 'f32',
+  target_mass_error: 'f32',
+});
+
+/** row-common.wgsl `RowSummary`: a whole row's statistics, for the gradient and row statistics. */
+export const ROW_SUMMARY = defineStruct('RowSummary', {
+  max_value: 'f32',
+  log_norm: 'f32',
+  smooth_dist: 'f32',
+  smooth_mass: 'f32',
+  target_dist: 'f32',
+  target_mass: 'f32',
+  target_logit: 'f32',
+  target_weight: 'f32',
+  kind: 'u32',
+  excess_exp: 'f32',
+  mass_error: 'f32',
+});
+
+/** RowSummary's `kind` values (row-common.wgsl's ROW_USED, ROW_IGNORED, ROW_TARGET_ABSENT). */
+export const RowKind = { used: 0, ignored: 1, targetAbsent: 2 } as const;
+
+/** row-finish.wgsl `Status`: bad class indices found by the loss kernels (atomics). */
+export const STATUS = defineStruct('Status', {
+  bad_target_count: 'u32',
+  first_bad_row: 'u32',
+});
+
+/** batch-reduce.wgsl `Params`: one level of the batch reduction. */
+export const REDUCE_PARAMS = defineStruct('Params', {
+  count: 'u32',
+  chunk: 'u32',
+  divide: 'u32',
+  denominator: 'f32',
+});
+
+/** binary.wgsl `Params`. */
+export const BINARY_PARAMS = defineStruct('Params', {
+  count: 'u32',
+  input_kind: 'u32',
+  has_weight: 'u32',
+  weight_len: 'u32',
+  has_pos_weight: 'u32',
+  pos_weight_len: 'u32',
+  has_grad_output: 'u32',
+  want_grad: 'u32',
+  in_place: 'u32',
+  grad_scale: 'f32',
+});
