@@ -1,4 +1,5 @@
-// Batch reduction: sums per-row losses and 'mean' denominator weights in a fixed order.
+// Batch reduction: sums per-row losses and 'mean' denominator weights in a fixed order. (The host
+// joins lib/float-bits.wgsl and lib/compensated-sum.wgsl before it.)
 //
 // Algorithm: invocation i sums elements [i * chunk, (i + 1) * chunk) sequentially with Neumaier
 // compensation and writes one partial; the host repeats levels until one partial is left. The order
@@ -8,9 +9,8 @@
 // Dispatch: one invocation per output partial, 2-D folded like row-stats.
 //
 // The inputs are read as vec4s (chunk is a multiple of 4) and added one element at a time, in the
-// same order as scalar reads would: where SIMD lanes are emulated (SwiftShader) every load is a
-// gather, and the first level over 131,072 row losses took 0.5x the time of scalar reads with
-// branches (Node, timestamp queries; same bits). Lanes past `count` (the host pads the buffers to
+// same order as scalar reads would (the same bits): where SIMD lanes are emulated (SwiftShader)
+// every load is a gather, and four elements a load are fewer gathers. Lanes past `count` (the host pads the buffers to
 // whole vec4s) add -0, which leaves every sum as it is (+0 would turn a sum of -0 into +0).
 //
 // Bindings:
@@ -20,9 +20,6 @@
 //   out_loss   : out, partial sums of in_loss (on the last level: the reduced loss)
 //   out_weight : out, partial sums of in_weight
 
-const LARGEST_FINITE_F32_BITS: u32 = 0x7f7fffffu;
-const QUIET_NAN_BITS: u32 = 0x7fc00000u;
-const NEGATIVE_ZERO_BITS: u32 = 0x80000000u;
 const DIVIDE_BY_WEIGHT: u32 = 1u;
 const DIVIDE_BY_COUNT: u32 = 2u;
 
@@ -41,34 +38,6 @@ struct Params {
 
 override workgroup_size: u32 = 64u;
 
-// A running sum with the rounding error of each addition kept aside (Neumaier's variant of Kahan).
-struct CompensatedSum {
-  sum: f32,
-  error: f32,
-}
-
-fn is_finite(x: f32) -> bool {
-  return abs(x) <= bitcast<f32>(LARGEST_FINITE_F32_BITS);
-}
-
-// Once the sum is inf or NaN it stays so, and its "rounding error" (inf - inf: NaN) is not read:
-// `value` returns such a sum as it is. A select, not a branch: SwiftShader runs both sides of one.
-fn add(acc: CompensatedSum, x: f32) -> CompensatedSum {
-  let total = acc.sum + x;
-  let lost = select((x - total) + acc.sum, (acc.sum - total) + x, abs(acc.sum) >= abs(x));
-  return CompensatedSum(total, acc.error + lost);
-}
-
-fn add4(acc: CompensatedSum, v: vec4<f32>) -> CompensatedSum {
-  return add(add(add(add(acc, v.x), v.y), v.z), v.w);
-}
-
-fn value(acc: CompensatedSum) -> f32 {
-  if (!is_finite(acc.sum)) {
-    return acc.sum;
-  }
-  return acc.sum + acc.error;
-}
 
 @compute @workgroup_size(workgroup_size)
 fn main(@builtin(workgroup_id) group: vec3<u32>,
@@ -80,21 +49,22 @@ fn main(@builtin(workgroup_id) group: vec3<u32>,
     return;
   }
   let end = min(first + params.chunk, params.count);
-  var loss = CompensatedSum(0.0, 0.0);
-  var weight = CompensatedSum(0.0, 0.0);
+  var loss = 0.0;
+  var loss_error = 0.0;
+  var weight = 0.0;
+  var weight_error = 0.0;
   let nothing = vec4<f32>(bitcast<f32>(NEGATIVE_ZERO_BITS));
   for (var i = first; i < end; i += 4u) {
     let counted = vec4<u32>(i) + vec4<u32>(0u, 1u, 2u, 3u) < vec4<u32>(end);
-    loss = add4(loss, select(nothing, in_loss[i / 4u], counted));
-    weight = add4(weight, select(nothing, in_weight[i / 4u], counted));
+    add_compensated4(&loss, &loss_error, select(nothing, in_loss[i / 4u], counted));
+    add_compensated4(&weight, &weight_error, select(nothing, in_weight[i / 4u], counted));
   }
-  var loss_sum = value(loss);
-  let weight_sum = value(weight);
+  var loss_sum = compensated(loss, loss_error);
+  let weight_sum = compensated(weight, weight_error);
   if (params.divide == DIVIDE_BY_WEIGHT) {
     // A 'mean' over a total weight of 0 is undefined: NaN (PyTorch's 0 / 0), not +inf when z-loss
     // or a rounding leaves a numerator above 0.
-    let nan_bits = QUIET_NAN_BITS;
-    loss_sum = select(loss_sum / weight_sum, bitcast<f32>(nan_bits), weight_sum == 0.0);
+    loss_sum = select(loss_sum / weight_sum, quiet_nan(), weight_sum == 0.0);
   } else if (params.divide == DIVIDE_BY_COUNT) {
     loss_sum = loss_sum / params.denominator;
   }

@@ -3,7 +3,8 @@
 // evaluated without overflow or cancellation for any x (see main), or BCELoss on
 // probabilities: l = -w * [y max(log p, -100) + (1 - y) max(log(1 - p), -100)],
 //   dl/dp = w (p - y) / max(p (1 - p), 1e-12)  (PyTorch's backward).
-// The batch reduction of the element losses is batch-reduce's. (The host prepends precise-math.wgsl.)
+// The batch reduction of the element losses is batch-reduce's. (lib/precise-math.wgsl is joined
+// before it.)
 // Dispatch: one invocation per element, 2-D folded.
 //
 // Bindings:

@@ -1,7 +1,7 @@
 // Gradient of the loss with respect to the input, from the row summaries row-loss wrote: no pass
-// recomputes the max or the sum of exponentials. (The host prepends row-common.wgsl,
-// precise-math.wgsl and row-gradient.wgsl, which holds the formulas, the walk over one row's
-// classes, and the `grad` and `scale_input` bindings.)
+// recomputes the max or the sum of exponentials. (lib/row-gradient.wgsl, joined before it, holds
+// the formulas, the walk over one row's classes, and the `grad` and `scale_input` bindings;
+// src/gpu/shader-modules.ts lists the files joined before it.)
 //
 // Used where a row is cut into chunks or read as vec4s by several invocations; rows that one
 // invocation scans whole get their gradient from row-loss-grad.wgsl, in the pass that scans them.
@@ -23,7 +23,6 @@
 @group(0) @binding(1) var<storage, read> logits: array<f32>;
 @group(0) @binding(2) var<storage, read> class_target: array<i32>;
 @group(0) @binding(3) var<storage, read> target_probability: array<f32>;
-@group(0) @binding(4) var<storage, read> weight: array<f32>;
 @group(0) @binding(8) var<storage, read> row_summary: array<RowSummary>;
 // The same bindings seen as vec4s, for main_vec4 and main_unaligned only.
 @group(0) @binding(1) var<storage, read> logits4: array<vec4<f32>>;
@@ -32,12 +31,6 @@
 
 override workgroup_size: u32 = 64u;
 
-fn class_weight(c: u32) -> f32 {
-  if (HAS_WEIGHT) {
-    return weight[c];
-  }
-  return 1.0;
-}
 
 
 fn row_gradient(row: u32) -> RowGradient {
@@ -124,9 +117,8 @@ fn main_vec4(@builtin(workgroup_id) group: vec3<u32>,
 // from its first whole one to the one holding its last class, which may run into the next chunk of
 // its row (the same row's statistics) or into the next row (that row's, lane by lane). Each vec4 is
 // read and written by one invocation only, and each target class rewritten by the invocation that
-// owns its vec4. The binding ends on a vec4 (rows * C a multiple of 4, as the host ensures). On
-// SwiftShader forward + gradient over [4096, 1001] and [256, 32001] took 0.7-0.9x the time of the
-// scalar kernel (Node A/B).
+// owns its vec4. The binding ends on a vec4 (rows * C a multiple of 4, as the host ensures). Four
+// classes a load pay for the masking (docs/performance.md, kernel design choices).
 
 // The weights of four classes (one per lane).
 fn class_weights4(classes: vec4<u32>) -> vec4<f32> {

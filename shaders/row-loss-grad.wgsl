@@ -1,17 +1,14 @@
 // Loss and gradient in one pass, for rows that one invocation scans whole: rows one chunk long read
 // as scalars (`main_scan`), and four neighbouring rows of a K-dimensional layout as the lanes of
-// vec4s (`main_lanes`). Each invocation scans its rows, finishes them (row-finish.wgsl), and walks
+// vec4s (`main_lanes`). Each invocation scans its rows, finishes them (lib/row-finish.wgsl), and walks
 // them again to write their gradient while they are fresh, from the summaries it holds: no summary
-// goes through memory, no second dispatch re-reads the rows' statistics. (The host prepends
-// row-common.wgsl, precise-math.wgsl, row-scan.wgsl, row-scan-lanes.wgsl, row-finish.wgsl and
-// row-gradient.wgsl.)
+// goes through memory, no second dispatch re-reads the rows' statistics. (src/gpu/shader-modules.ts lists the files joined before it.)
 //
 // The gradient of 'mean' needs the denominator, the sum of every row's weight, before any row is
 // done: `main_weights` writes each row's weight from its target alone (no logit is read), and the
 // host reduces them with batch-reduce (the same order, so the same bits, as the reduction of the
-// loss that follows) before this pass runs.
-// On SwiftShader, forward + gradient over [8, 21, 128, 128] took 0.6-0.7x the time of row-loss
-// followed by row-grad (Node A/B).
+// loss that follows) before this pass runs. The rows are read once, not twice (row-loss, then
+// row-grad), and their statistics never go through memory.
 // Dispatch: one invocation per row (per four rows for `main_lanes`), 2-D folded.
 //
 // Bindings:

@@ -1,8 +1,8 @@
 // Row loss: merges one row's chunk states into its log-sum-exp and computes the row's log-loss
 // (PyTorch cross_entropy: weight, ignore_index, label_smoothing, class-index or probability target),
-// plus the optional z-loss. (The host prepends row-common.wgsl, precise-math.wgsl, row-scan.wgsl,
-// which declares bindings 1 to 4, row-scan-lanes.wgsl, which declares vec4 views of 1 and 3, and
-// row-finish.wgsl, which finishes a row from its state and declares `status`.)
+// plus the optional z-loss. (Joined before it: lib/row-scan.wgsl, which declares the input
+// bindings, lib/row-scan-lanes.wgsl, their vec4 views, and lib/row-finish.wgsl, which finishes a row
+// from its state and declares `status`; src/gpu/shader-modules.ts lists the files joined before it.)
 //
 // Algorithm: chunk states are merged in chunk order (so reruns are bit-identical), giving
 // lse = max + log(1 + excess_exp); the loss is w_y * (lse - x_y), plus the smoothing or
@@ -12,7 +12,7 @@
 // Entry points: `main` merges the chunk states row-stats wrote; `main_scan` (rows one chunk long,
 // read as scalars) scans its row itself, so no row-stats pass runs and the state never goes through
 // memory; `main_lanes` does the same for four neighbouring rows of a K-dimensional layout at once
-// (row-scan-lanes.wgsl). Each binds only what it reads (8 storage buffers at most, WebGPU's default
+// (lib/row-scan-lanes.wgsl). Each binds only what it reads (8 storage buffers at most, WebGPU's default
 // per stage). With a gradient, rows that one invocation scans whole go through row-loss-grad.wgsl
 // instead, which writes the gradient in the same pass.
 // Dispatch: one invocation per row (per four rows for `main_lanes`), 2-D folded.

@@ -4,8 +4,8 @@ enable subgroups;
 // chunk together: invocation i of the subgroup takes vec4s first + i, first + i + W, ..., so on
 // each step the subgroup reads W neighbouring vec4s (one coalesced run on a GPU), and the W online
 // softmax states are merged with subgroup shuffles before one invocation writes the chunk's
-// state. (The host puts this file first, for `enable`, then row-common.wgsl and row-scan-vec4.wgsl,
-// which declares the bindings and the vec4 step.)
+// state. (This file comes first in its module, for `enable`; lib/row-scan-vec4.wgsl, joined after
+// it, declares the bindings and the vec4 step.)
 // Dispatch: one workgroup per (chunk, row) pair, rows fastest, 2-D folded; the workgroup size is
 // the adapter's smallest subgroup size, so each workgroup is exactly one subgroup and no barrier or
 // workgroup memory is needed. The merge order is fixed by the device, so reruns are bit-identical.

@@ -1,7 +1,7 @@
 // Row statistics for contiguous rows ([N, C]): row-stats.wgsl's pass, four classes per load, each
 // invocation walking its chunk of a row in memory order; `main` for C a multiple of 4,
-// `main_unaligned` for other C. (The host prepends row-common.wgsl and row-scan-vec4.wgsl, which
-// declares the bindings and the vec4 step.)
+// `main_unaligned` for other C. (lib/row-scan-vec4.wgsl, joined before it, declares the bindings
+// and the vec4 step; src/gpu/shader-modules.ts lists the files joined before it.)
 // Dispatch: one invocation per (chunk, row) pair, rows fastest; for `main` chunk_len is a multiple
 // of 4.
 
@@ -23,9 +23,8 @@ fn main(@builtin(workgroup_id) group: vec3<u32>,
 }
 
 // Rows whose length is not a multiple of 4, read through the vec4 view all the same (the first and
-// last vec4 of a chunk masked to it): on SwiftShader a forward pass over [4096, 1001] or
-// [256, 32001] took 0.6-0.8x the time of the scalar kernels' (Node A/B). The binding must end on a
-// vec4 (rows * C a multiple of 4; the host falls back to the scalar kernels otherwise).
+// last vec4 of a chunk masked to it): four classes a load pay for the masking (docs/performance.md,
+// kernel design choices). The binding must end on a vec4 (rows * C a multiple of 4; the host falls back to the scalar kernels otherwise).
 @compute @workgroup_size(workgroup_size)
 fn main_unaligned(@builtin(workgroup_id) group: vec3<u32>,
                   @builtin(num_workgroups) groups: vec3<u32>,

@@ -1,5 +1,5 @@
 // Row statistics: one pass over a chunk of one row's classes, keeping an online softmax state.
-// (The host prepends row-common.wgsl and row-scan.wgsl, which declares bindings 1 to 4.)
+// (lib/row-scan.wgsl, joined before it, declares the input bindings; src/gpu/shader-modules.ts lists the files joined before it.)
 //
 // Algorithm: each invocation walks `chunk_len` consecutive classes of one row, in class order, and
 // keeps the running max m, the sum of exp(x - m), and weighted sums of the distance (m - x) that the
@@ -20,7 +20,7 @@
 
 override workgroup_size: u32 = 64u;
 
-// The scan reads the input through this (see row-scan.wgsl).
+// The scan reads the input through this (see lib/row-scan.wgsl).
 fn input_at(at: u32) -> f32 {
   return logits[at];
 }

@@ -245,7 +245,8 @@ export function planPasses(problem: Problem, work: WorkPlan, call: CallShape): C
   }
 
   return {
-    work, variant, uniforms, buffers, passes,
+    // An empty batch has passes of no invocations: nothing to dispatch.
+    work, variant, uniforms, buffers, passes: passes.filter((pass) => pass.invocations > 0),
     results: { loss: batch.loss, grad, status, rowLoss, rowSummary },
     emptyLoss: work.rows === 0 && problem.reduction !== 'none' ? (problem.reduction === 'mean' ? NaN : 0) : null,
   };

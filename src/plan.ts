@@ -15,9 +15,8 @@ export const CLASS_CHUNK_LEN = 1024;
  * Contiguous rows a multiple of 4 long are read as vec4s from this many classes on. Shorter ones
  * are scanned one class at a time by the loss kernel itself, which also writes their gradient in
  * the same pass: the vec4 walk, made for long rows, is a statistics pass and a merge pass, and its
- * blocked steps mostly run as tails here. On SwiftShader (Node A/B, forward and forward +
- * gradient) the scalar scan took 0.4-0.5x the time at C = 4, 0.6-0.9x at 12 to 32, the same from
- * 40 to 56, and 1.2-1.4x at 64 and 100.
+ * blocked steps mostly run as tails here. The threshold is where the two cost the same on
+ * SwiftShader (docs/performance.md, kernel design choices).
  */
 export const VEC4_MIN_CLASSES = 40;
 

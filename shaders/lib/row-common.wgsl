@@ -1,6 +1,9 @@
-// Shared by the row kernels (row-stats, row-loss, row-grad, row-loss-grad): the parameter block, the per-row
-// state, constants, and the input transform. The host prepends this file to each of them, so a
-// layout is written once here and once in src/gpu/uniforms.ts.
+// Shared by the row kernels (row-stats, row-loss, row-grad, row-loss-grad): the parameter block, the
+// per-row state, constants, and the input transform. The structs the host also reads or writes
+// (Params, RowState, RowSummary) are described for it in src/gpu/shader-structs.ts, which a test
+// checks against the declarations here.
+//
+// Needs from its includer: lib/float-bits.wgsl and lib/compensated-sum.wgsl, joined before it.
 //
 // What kind of problem a pipeline computes is fixed by override constants, so that the compiler
 // drops every branch the problem does not take from the per-element loops; sizes and values stay
@@ -30,11 +33,6 @@ const ROW_IGNORED: u32 = 1u;
 const ROW_TARGET_ABSENT: u32 = 2u;   // out of range, or (for a vocabulary shard) in another shard
 // PyTorch's BCELoss rule: log p is clamped below at -100 so that p = 0 gives a finite loss.
 const LOG_PROBABILITY_FLOOR: f32 = -100.0;
-const LARGEST_FINITE_F32_BITS: u32 = 0x7f7fffffu;
-const QUIET_NAN_BITS: u32 = 0x7fc00000u;
-const NEGATIVE_INFINITY_BITS: u32 = 0xff800000u;
-const INFINITY_BITS: u32 = 0x7f800000u;
-const SIGN_BIT: u32 = 0x80000000u;
 // |x| beyond which tanh(x) rounds to +-1 in f32; clamping there keeps tanh away from inf / inf.
 const TANH_SATURATION: f32 = 10.0;
 // |u| below which capped_tanh sums tanh's series rather than trusting the GPU's tanh.
@@ -105,33 +103,16 @@ struct RowSummary {
 
 @group(0) @binding(0) var<uniform> params: Params;
 
-fn is_finite(x: f32) -> bool {
-  return abs(x) <= bitcast<f32>(LARGEST_FINITE_F32_BITS);
-}
-
 // The rounding errors of a state's sums, carried beside it while a run of classes is scanned
-// (Neumaier's compensation): a row adds C small terms to each sum, and the error of a plain f32 sum
-// grows with C (1.2e-5 of the loss at C = 4,797 with label smoothing 1, over DESIGN.md §4's 1e-5;
-// 3.8e-6 of a sum of exponentials of 1,091 mostly equal terms, which a gradient that cancels 20x
-// turned into 1e-4). Folded into the state when the scan ends.
+// (lib/compensated-sum.wgsl): a row adds C small terms to each sum, and the error of a plain f32
+// sum grows with C, past the loss tolerance of docs/accuracy.md for a few thousand classes with
+// label smoothing, and further where a gradient cancels. Folded into the state when the scan ends.
 struct SumErrors {
   excess_exp: f32,
   smooth_dist: f32,
   smooth_mass: f32,
   target_dist: f32,
   target_mass: f32,
-}
-
-// *sum += x, with the rounding error of the addition added to *error.
-fn add_compensated(sum: ptr<function, f32>, error: ptr<function, f32>, x: f32) {
-  let t = *sum + x;
-  *error += select((x - t) + *sum, (*sum - t) + x, abs(*sum) >= abs(x));
-  *sum = t;
-}
-
-// A sum with its error folded in; an infinite or NaN sum as it is (its error is meaningless).
-fn compensated(sum: f32, error: f32) -> f32 {
-  return select(sum, sum + error, is_finite(sum));
 }
 
 // A compensated sum split into its value rounded to f32 and the part that rounding leaves out
@@ -231,11 +212,6 @@ fn merge_states(a: RowState, b: RowState) -> RowState {
   return merged;
 }
 
-fn negative_infinity() -> f32 {
-  let bits = NEGATIVE_INFINITY_BITS;
-  return bitcast<f32>(bits);
-}
-
 // PyTorch's sums over log p take 0 * log p = 0 * -inf = NaN for a -inf input of weight 0 (label
 // smoothing) or of target mass 0 (probability targets). The states measure distances from the max
 // and fold them into masses when the max moves, which would lose that NaN: it is set here instead.
@@ -249,12 +225,6 @@ fn mark_zero_times_infinity(state: ptr<function, RowState>, zero_weight_at_minus
   }
 }
 
-// A NaN made at run time: a constant expression may not evaluate to NaN in WGSL.
-fn quiet_nan() -> f32 {
-  let bits = QUIET_NAN_BITS;
-  return bitcast<f32>(bits);
-}
-
 // The value the loss treats as log p, before log-sum-exp is subtracted (for logits).
 fn log_space(x: f32) -> f32 {
   if (INPUT_KIND == INPUT_PROBABILITIES) {
@@ -264,6 +234,11 @@ fn log_space(x: f32) -> f32 {
     return params.softcap * capped_tanh(x / params.softcap);
   }
   return x;
+}
+
+// log_space of four values.
+fn log_space4(x: vec4<f32>) -> vec4<f32> {
+  return vec4<f32>(log_space(x.x), log_space(x.y), log_space(x.z), log_space(x.w));
 }
 
 // max(log p, -100), with p = 0 (or a subnormal the GPU flushed to 0) at the floor: a GPU's log(0)
@@ -276,7 +251,8 @@ fn floored_log(p: f32) -> f32 {
 // logit is nearly the logit itself: a GPU's tanh there may be exact only in absolute terms
 // (SwiftShader's tanh(3.9e-9) is 0 and its tanh(0.01) is 6e-6 off relatively). Below
 // TANH_SERIES_LIMIT the odd Taylor series to u^13 (truncation under 1e-10 relatively); both are
-// computed and one selected, as a data-dependent branch slows the scans (see row-scan-vec4.wgsl).
+// computed and one selected, as a data-dependent branch slows the scans (see lib/row-scan-vec4.wgsl).
+// A NaN is found from its bits (is_nan): clamp(NaN) would otherwise make a finite softcap of it.
 fn capped_tanh(u: f32) -> f32 {
   let u2 = u * u;
   let series = u * (1.0 + u2 * (-1.0 / 3.0 + u2 * (2.0 / 15.0 + u2 * (-17.0 / 315.0 + u2 * (62.0 / 2835.0
@@ -285,11 +261,6 @@ fn capped_tanh(u: f32) -> f32 {
   return select(select(built_in, series, abs(u) < TANH_SERIES_LIMIT), u, is_nan(u));
 }
 
-// From the bits: a compiler may fold `u != u` to false (WGSL lets it assume no NaNs), and
-// clamp(NaN) then makes a finite softcap of a NaN logit.
-fn is_nan(x: f32) -> bool {
-  return (bitcast<u32>(x) & ~SIGN_BIT) > INFINITY_BITS;
-}
 
 // Where class c of `row` lies in the flat input: (n * C + c) * inner + s.
 fn element_index(row: u32, c: u32) -> u32 {

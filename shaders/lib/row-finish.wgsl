@@ -2,7 +2,10 @@
 // cross_entropy: weight, ignore_index, label_smoothing, class-index or probability target) plus the
 // optional z-loss, the weight it adds to the 'mean' denominator, and its summary for a gradient or
 // row statistics. Shared by row-loss (which writes the summary) and row-loss-grad (which uses it at
-// once). (The host prepends row-common.wgsl, precise-math.wgsl and row-scan.wgsl before it.)
+// once).
+//
+// Needs from its includer: lib/row-common.wgsl, lib/precise-math.wgsl, lib/class-weight.wgsl and
+// lib/row-scan.wgsl (class_target_of), joined before it.
 //
 // Bindings (of the kernels this file is part of):
 //   status : out, atomics: [count of out-of-range class indices, first such row (u32 max if none)]

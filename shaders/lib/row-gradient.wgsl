@@ -1,8 +1,12 @@
 // The gradient of a row's loss with respect to its input, from the row's summary: the formulas and
 // the walks over a row's classes, shared by row-grad (which reads the summaries row-loss wrote) and
-// row-loss-grad (which has them in registers, having just scanned the row). (The host prepends
-// row-common.wgsl and precise-math.wgsl, and each kernel declares the input bindings 1 to 4,
-// their vec4 views and `class_weight`.)
+// row-loss-grad (which has them in registers, having just scanned the row).
+//
+// Needs from its includer: lib/row-common.wgsl, lib/precise-math.wgsl and lib/class-weight.wgsl,
+// joined before it, and the input bindings: `logits` (f32) and `logits4` (its vec4 view),
+// `class_target` and `target_probability` (declared by lib/row-scan.wgsl and lib/row-scan-lanes.wgsl,
+// or by row-grad.wgsl itself). It defines `input_at` and `input4_at` for them, which read `grad`
+// when the gradient overwrites the input.
 //
 // Algorithm: the row loss is -sum_c coef_c * log p_c (+ z * lse^2), so for logits
 //   d/dx_c = k * (p_c * S - coef_c),  S = sum_j coef_j + 2 z lse,  p_c = exp((x_c - max) - log_norm),
@@ -21,7 +25,7 @@
 
 // The gradient overwrites the input: x is read from `grad`, and `logits` is not bound. An override,
 // not a uniform: where SIMD lanes are emulated (SwiftShader) both sides of a branch run, and a
-// uniform flag read two inputs for every class (forward + gradient took 1.2-1.4x as long).
+// uniform flag would read two inputs for every class.
 override GRAD_IN_PLACE: bool = false;
 
 @group(0) @binding(10) var<storage, read_write> grad: array<f32>;
@@ -182,11 +186,6 @@ fn softmax_gradient(r: RowGradient, x: f32, w: f32) -> f32 {
     g *= softcap_slope(x);
   }
   return select(0.0, r.scale * g, r.used);
-}
-
-// is_nan (row-common.wgsl) of each component.
-fn is_nan4(x: vec4<f32>) -> vec4<bool> {
-  return (bitcast<vec4<u32>>(x) & vec4<u32>(~SIGN_BIT)) > vec4<u32>(INFINITY_BITS);
 }
 
 // The fast path's step over four values, lane k a class of row (*rows)[k]: four classes of one row

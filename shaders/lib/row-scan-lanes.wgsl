@@ -1,25 +1,27 @@
 // Scanning four neighbouring rows of a K-dimensional layout at once, one per vec4 lane: in
 // [N, C, d1..dk] with d1 * ... * dk a multiple of 4, rows 4j .. 4j + 3 are four neighbouring
 // positions of one sample, so class c of all four is one aligned vec4 of the input. Each lane keeps
-// its row's online softmax state as scan_row (row-scan.wgsl) does for one row, with selects where
+// its row's online softmax state as scan_row (lib/row-scan.wgsl) does for one row, with selects where
 // scan_row branches: the lanes' maxima move at different classes. Used by the `main_lanes` of
-// row-loss and row-loss-grad for rows one chunk long; the host prepends row-common.wgsl and
-// row-scan.wgsl. The walk reads the input through `input4_at`, which each kernel defines.
+// row-loss and row-loss-grad for rows one chunk long.
+//
+// Needs from its includer: lib/row-scan.wgsl (and what it needs), joined before it, and
+// `fn input4_at(at: u32) -> vec4<f32>`, the input's vec4 at index `at` (from `logits4`, or from
+// the gradient's vec4 view when the gradient overwrites the input).
 //
 // Four rows per invocation read 16 bytes per class instead of 4, and pay the loop and the
-// addressing once for the four: on SwiftShader a segmentation forward pass ([8, 21, 128, 128])
-// took about 0.65x the time of one row per invocation (Node A/B, 32 ms against 50). Unlike
-// row-scan-vec4's walk, it takes one class a step: blocks of 2 or 4 classes, each lane's max moving
-// once per block, cost an extra vector exponential per block and took 1.1-1.25x as long.
+// addressing once for the four. Unlike row-scan-vec4's walk, it takes one class a step: in blocks
+// of classes each lane's max would move once per block, at the cost of an extra vector exponential
+// per block, which did not pay (docs/performance.md, kernel design choices).
 //
-// Bindings (of the kernels this file is part of), besides row-scan.wgsl's:
+// Bindings (of the kernels this file is part of), besides lib/row-scan.wgsl's:
 //   logits4             : the input [N, C, d1..dk] as vec4s of four neighbouring positions
 //   target_probability4 : class probabilities, likewise (read when TARGET_KIND == 1)
 
 @group(0) @binding(1) var<storage, read> logits4: array<vec4<f32>>;
 @group(0) @binding(3) var<storage, read> target_probability4: array<vec4<f32>>;
 
-// RowState (row-common.wgsl) of four rows, a lane each.
+// RowState (lib/row-common.wgsl) of four rows, a lane each.
 struct LaneStates {
   max_value: vec4<f32>,
   excess_exp: vec4<f32>,
@@ -30,7 +32,7 @@ struct LaneStates {
   target_logit: vec4<f32>,
 }
 
-// SumErrors (row-common.wgsl) of four rows, a lane each.
+// SumErrors (lib/row-common.wgsl) of four rows, a lane each.
 struct LaneErrors {
   excess_exp: vec4<f32>,
   smooth_dist: vec4<f32>,
@@ -47,18 +49,7 @@ struct LaneScan {
   class_targets: vec4<i32>,
 }
 
-fn log_space_lanes(x: vec4<f32>) -> vec4<f32> {
-  return vec4<f32>(log_space(x.x), log_space(x.y), log_space(x.z), log_space(x.w));
-}
-
-// add_compensated (row-common.wgsl) of each lane.
-fn add_compensated_lanes(sum: ptr<function, vec4<f32>>, error: ptr<function, vec4<f32>>, x: vec4<f32>) {
-  let t = *sum + x;
-  *error += select((x - t) + *sum, (*sum - t) + x, abs(*sum) >= abs(x));
-  *sum = t;
-}
-
-// grown_distance (row-common.wgsl) of each lane.
+// grown_distance (lib/row-common.wgsl) of each lane.
 fn grown_distance_lanes(shift: vec4<f32>, mass: vec4<f32>) -> vec4<f32> {
   return select(shift * mass, vec4<f32>(0.0), (shift == vec4<f32>(0.0)) | (mass == vec4<f32>(0.0)));
 }
@@ -134,7 +125,7 @@ fn scan_lanes(row: u32) -> LaneScan {
     if (TARGET_KIND == TARGET_PROBABILITIES) {
       tw = w * (target_probability4[at] * smooth_keep + smooth_spread);
     }
-    let x = log_space_lanes(input4_at(at));
+    let x = log_space4(input4_at(at));
     if (TARGET_KIND == TARGET_CLASS_INDEX) {
       s.target_logit = select(s.target_logit, x, local_targets == vec4<i32>(i32(c)));
     }

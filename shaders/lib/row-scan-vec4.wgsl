@@ -1,7 +1,9 @@
 // Scanning contiguous rows four classes at a time ([N, C] with C a multiple of 4) into online
 // softmax states: shared by row-stats-vec4 (one invocation walks its chunk) and row-stats-subgroup
-// (the invocations of a subgroup walk one chunk together, interleaved). The host prepends
-// row-common.wgsl; the bindings below belong to the kernels this file is part of.
+// (the invocations of a subgroup walk one chunk together, interleaved).
+//
+// Needs from its includer: lib/row-common.wgsl, joined before it. It declares the bindings below
+// for the kernels it is part of.
 //
 // Each step takes a vec4 of classes: the max moves at most once per step (to the largest of the
 // four), and the four exponentials and distances are one vector operation, which halves the work
@@ -24,26 +26,12 @@
 @group(0) @binding(5) var<storage, read_write> partials: array<RowState>;
 
 // Set for row-stats-vec4's `main_unaligned`: the first and last vec4 of a run may hold other rows'
-// values, which the step masks out. An override, so that the other kernels' steps carry no mask:
-// as a constant argument the mask still cost a forward pass over [4096, 1000] about 15% more time
-// on SwiftShader.
+// values, which the step masks out. An override, so that the other kernels' steps carry no mask
+// (as a constant argument the mask still cost time).
 override MASKED_WALK: bool = false;
-
-fn log_space4(x: vec4<f32>) -> vec4<f32> {
-  return vec4<f32>(log_space(x.x), log_space(x.y), log_space(x.z), log_space(x.w));
-}
 
 fn sum4(v: vec4<f32>) -> f32 {
   return (v.x + v.y) + (v.z + v.w);
-}
-
-// The four added one by one, each with its rounding error: a mass must stay exact to the last
-// digits of a small weight beside a large one (a gradient takes the mass minus the large one).
-fn add_compensated4(sum: ptr<function, f32>, error: ptr<function, f32>, v: vec4<f32>) {
-  add_compensated(sum, error, v.x);
-  add_compensated(sum, error, v.y);
-  add_compensated(sum, error, v.z);
-  add_compensated(sum, error, v.w);
 }
 
 // What walking one (chunk, row) pair needs: its classes (in vec4 steps), where its row starts, and
@@ -64,9 +52,7 @@ fn chunk_walk(index: u32) -> ChunkWalk {
 // Where `m`, the largest of the values a step brings, is above the max, the max moves there
 // (shift_excess, shift_distances). Returns 1 when the max moved (the new max's own term is the
 // implicit 1 of the excess), else 0. Without a branch: SwiftShader runs a branch's body whether or
-// not a lane takes it, and selects cost less than its lane masks (forward passes with
-// labelSmoothing 0.1, whose walk raises the max once per vec4 step, took 0.89-0.99x the time in
-// Chromium A/B; without smoothing within noise). Where the max stays, the shift is 0 and the
+// not a lane takes it, and selects cost less than its lane masks. Where the max stays, the shift is 0 and the
 // distance sums grow by 0: the same bits as the branch.
 fn raise_max(state: ptr<function, RowState>, errors: ptr<function, SumErrors>, m: f32) -> f32 {
   let moves = m > (*state).max_value;
@@ -90,9 +76,8 @@ fn largest_valid4(v: vec4<f32>, valid: vec4<bool>) -> f32 {
 // from it, for the other sums, and their exponentials and ties, for the excess. Each value at the
 // max adds 1 (a tie, counted apart) and the others exp(v - max): the ties join the sum of the
 // others only once that is complete, since either there is no tie, or there is one and the excess
-// is then at least 1, so the 1s cannot round away the digits of a small excess. Branch-free (on
-// SwiftShader a forward pass over [256, 32000] took about 1.3x as long with the common case in a
-// branch of its own). A value at the max takes exp(-inf) = 0, which also covers runs of -inf masks
+// is then at least 1, so the 1s cannot round away the digits of a small excess. Branch-free (the
+// common case in a branch of its own was slower where lanes are emulated). A value at the max takes exp(-inf) = 0, which also covers runs of -inf masks
 // (where v - max is NaN); so does one outside `valid`, whose distance is 0.
 struct MaxTerms4 {
   dist: vec4<f32>,
@@ -165,16 +150,14 @@ fn read_step4(walk: ChunkWalk, q: u32) -> Step4 {
 
 // Walks whose state is the max and the excess alone (logits, class-index targets, no label
 // smoothing: the common case) take BLOCK_VEC4S vec4s a step. With masses to keep as well, a block's
-// weights and distances outlive the registers: with label smoothing blocks took 1.3x as long.
+// weights and distances outlive the registers, and blocks were slower.
 override BLOCKED_WALK: bool = INPUT_KIND == INPUT_LOGITS && TARGET_KIND == TARGET_CLASS_INDEX && !NEED_SMOOTHING_SUM;
 const BLOCK_VEC4S: u32 = 4u;
 
 // Four vec4s of logits (in log space: softcapped with HAS_SOFTCAP) at once: absorb4 four times,
 // but the max moves at most once, to the largest of the sixteen, and their excess is one
-// compensated addition. On SwiftShader, which runs a branch's body whether or not any invocation
-// takes it, forward passes over [4096, 1000], [256, 32000] and [32, 128256] took 0.77-0.87x the
-// time of one vec4 a step in Node (interleaved A/B) and 0.8-1.0x in Chromium's noisier runs; eight
-// vec4s a step took twice as long (the registers spill).
+// compensated addition: fewer moves of the max and fewer branches, which SwiftShader runs whether or
+// not any invocation takes them. Eight vec4s a step spill the registers.
 fn absorb_block(state: ptr<function, RowState>, errors: ptr<function, SumErrors>,
                 a: vec4<f32>, b: vec4<f32>, c: vec4<f32>, d: vec4<f32>) {
   let largest = max(max(a, b), max(c, d));
@@ -216,8 +199,7 @@ fn scan_vec4s(walk: ChunkWalk, start: u32, end: u32, stride: u32) -> RowState {
 // Classes [first, end) of `row` in a layout whose rows are not a multiple of 4 long, read through
 // the vec4 view all the same: the vec4s holding flat elements [row * C + first, row * C + end),
 // the first and last masked to the run (MASKED_WALK), those between them whole (blocks of
-// BLOCK_VEC4S in a BLOCKED_WALK: forward passes over [4096, 1001], [256, 32001] and [64, 50257]
-// took 0.6-0.9x the time of masked steps throughout, Node A/B). Weights are read per class.
+// BLOCK_VEC4S in a BLOCKED_WALK, which beat masked steps throughout). Weights are read per class.
 struct UnalignedRun {
   walk: ChunkWalk,
   row_start: u32,       // flat element of the row's class 0

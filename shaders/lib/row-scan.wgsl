@@ -1,25 +1,19 @@
 // Scanning a run of one row's classes into an online softmax state: shared by row-stats (one
 // chunk of a row per invocation) and row-loss (a whole row, when it is one chunk long and not read
-// as vec4s, so its statistics never go through memory). The host prepends row-common.wgsl and then
-// this file to both; the bindings below are theirs.
+// as vec4s, so its statistics never go through memory).
+//
+// Needs from its includer: lib/row-common.wgsl and lib/class-weight.wgsl, joined before it, and
+// `fn input_at(at: u32) -> f32`, the input value at flat element `at` (the kernel says where the
+// input is read from: `logits`, or `grad` when the gradient overwrites it).
 //
 // Bindings (of the kernels this file is part of):
 //   logits             : the input, row-major [N, C, d1..dk]
 //   class_target       : class indices [N, d1..dk] (read when TARGET_KIND == 0)
 //   target_probability : class probabilities with the logits' layout (read when TARGET_KIND == 1)
-//   weight             : per-class weight [C] (read when HAS_WEIGHT)
 
 @group(0) @binding(1) var<storage, read> logits: array<f32>;
 @group(0) @binding(2) var<storage, read> class_target: array<i32>;
 @group(0) @binding(3) var<storage, read> target_probability: array<f32>;
-@group(0) @binding(4) var<storage, read> weight: array<f32>;
-
-fn class_weight(c: u32) -> f32 {
-  if (HAS_WEIGHT) {
-    return weight[c];
-  }
-  return 1.0;
-}
 
 // The class index of `row` as given (read when TARGET_KIND == 0: probability targets bind none).
 fn class_target_of(row: u32) -> i32 {

@@ -10,10 +10,10 @@ export type BindingKind = 'uniform' | 'read-only-storage' | 'storage';
 
 /**
  * Which override constants a kernel takes beyond `workgroup_size`:
- * - `row`: the problem kind of row-common.wgsl (INPUT_KIND, TARGET_KIND, HAS_WEIGHT,
+ * - `row`: the problem kind of lib/row-common.wgsl (INPUT_KIND, TARGET_KIND, HAS_WEIGHT,
  *   NEED_SMOOTHING_SUM, HAS_SOFTCAP, WRITE_SUMMARY), from the call's RowVariant;
- * - `gradInPlace`: row-gradient.wgsl's GRAD_IN_PLACE, from the RowVariant too.
- * `constants` are fixed values of others (row-scan-vec4.wgsl's MASKED_WALK).
+ * - `gradInPlace`: lib/row-gradient.wgsl's GRAD_IN_PLACE, from the RowVariant too.
+ * `constants` are fixed values of others (lib/row-scan-vec4.wgsl's MASKED_WALK).
  */
 export interface KernelDescription {
   readonly module: ShaderModuleName;

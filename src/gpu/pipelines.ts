@@ -41,7 +41,7 @@ const INPUT_KIND_CODES = { logits: 0, probabilities: 1, logProbabilities: 2 } as
 const TARGET_KIND_CODES = { classIndex: 0, probabilities: 1 } as const;
 
 /** The override constants a kernel is made with, for a problem of `variant` (absent for kernels without). */
-function overrideConstants(description: KernelDescription, variant: RowVariant | undefined,
+export function overrideConstants(description: KernelDescription, variant: RowVariant | undefined,
   subgroupSize: number): Record<string, number> {
   const constants: Record<string, number> = { workgroup_size: description.subgroupWorkgroup ? subgroupSize : WORKGROUP_SIZE };
   for (const group of description.overrides) {

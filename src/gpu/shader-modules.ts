@@ -2,7 +2,10 @@
  * The shader programs: each kernel's module is its WGSL files joined in order, the libraries of
  * shaders/lib/ first. A library states at its top what it needs from the kernel that includes it.
  */
+import floatBits from '../../shaders/lib/float-bits.wgsl?raw';
+import compensatedSum from '../../shaders/lib/compensated-sum.wgsl?raw';
 import rowCommon from '../../shaders/lib/row-common.wgsl?raw';
+import classWeight from '../../shaders/lib/class-weight.wgsl?raw';
 import preciseMath from '../../shaders/lib/precise-math.wgsl?raw';
 import rowScan from '../../shaders/lib/row-scan.wgsl?raw';
 import rowScanVec4 from '../../shaders/lib/row-scan-vec4.wgsl?raw';
@@ -25,7 +28,10 @@ export interface ShaderFile {
 }
 
 const lib = {
+  floatBits: { name: 'lib/float-bits', code: floatBits },
+  compensatedSum: { name: 'lib/compensated-sum', code: compensatedSum },
   rowCommon: { name: 'lib/row-common', code: rowCommon },
+  classWeight: { name: 'lib/class-weight', code: classWeight },
   preciseMath: { name: 'lib/precise-math', code: preciseMath },
   rowScan: { name: 'lib/row-scan', code: rowScan },
   rowScanVec4: { name: 'lib/row-scan-vec4', code: rowScanVec4 },
@@ -34,19 +40,22 @@ const lib = {
   rowGradient: { name: 'lib/row-gradient', code: rowGradient },
 } satisfies Record<string, ShaderFile>;
 
-/** Each module's files, in the order they are joined. */
+/** What every row kernel starts with: the special values, compensated sums, and row-common. */
+const ROW = [lib.floatBits, lib.compensatedSum, lib.rowCommon] as const;
+
+/** Each module's files, in the order they are joined (a library after what it needs). */
 export const SHADER_MODULES = {
-  rowStats: [lib.rowCommon, lib.rowScan, { name: 'row-stats', code: rowStats }],
-  rowStatsVec4: [lib.rowCommon, lib.rowScanVec4, { name: 'row-stats-vec4', code: rowStatsVec4 }],
+  rowStats: [...ROW, lib.classWeight, lib.rowScan, { name: 'row-stats', code: rowStats }],
+  rowStatsVec4: [...ROW, lib.rowScanVec4, { name: 'row-stats-vec4', code: rowStatsVec4 }],
   // `enable subgroups` must open the module: the kernel's own file goes first.
-  rowStatsSubgroup: [{ name: 'row-stats-subgroup', code: rowStatsSubgroup }, lib.rowCommon, lib.rowScanVec4],
-  rowLoss: [lib.rowCommon, lib.preciseMath, lib.rowScan, lib.rowScanLanes, lib.rowFinish,
+  rowStatsSubgroup: [{ name: 'row-stats-subgroup', code: rowStatsSubgroup }, ...ROW, lib.rowScanVec4],
+  rowLoss: [...ROW, lib.preciseMath, lib.classWeight, lib.rowScan, lib.rowScanLanes, lib.rowFinish,
     { name: 'row-loss', code: rowLoss }],
-  rowGrad: [lib.rowCommon, lib.preciseMath, lib.rowGradient, { name: 'row-grad', code: rowGrad }],
-  rowLossGrad: [lib.rowCommon, lib.preciseMath, lib.rowScan, lib.rowScanLanes, lib.rowFinish, lib.rowGradient,
-    { name: 'row-loss-grad', code: rowLossGrad }],
-  batchReduce: [{ name: 'batch-reduce', code: batchReduce }],
-  binary: [lib.preciseMath, { name: 'binary', code: binary }],
+  rowGrad: [...ROW, lib.preciseMath, lib.classWeight, lib.rowGradient, { name: 'row-grad', code: rowGrad }],
+  rowLossGrad: [...ROW, lib.preciseMath, lib.classWeight, lib.rowScan, lib.rowScanLanes, lib.rowFinish,
+    lib.rowGradient, { name: 'row-loss-grad', code: rowLossGrad }],
+  batchReduce: [lib.floatBits, lib.compensatedSum, { name: 'batch-reduce', code: batchReduce }],
+  binary: [lib.floatBits, lib.preciseMath, { name: 'binary', code: binary }],
 } as const satisfies Record<string, readonly ShaderFile[]>;
 
 export type ShaderModuleName = keyof typeof SHADER_MODULES;

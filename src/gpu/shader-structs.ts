@@ -4,7 +4,7 @@
  */
 import { defineStruct } from './wgsl-struct.js';
 
-/** row-common.wgsl `Params`: the uniform block of every row kernel. */
+/** lib/row-common.wgsl `Params`: the uniform block of every row kernel. */
 export const ROW_PARAMS = defineStruct('Params', {
   rows: 'u32',
   classes: 'u32',
@@ -22,7 +22,7 @@ export const ROW_PARAMS = defineStruct('Params', {
   first_row: 'u32',
 });
 
-/** row-common.wgsl `RowState`: a chunk's softmax state, from row-stats to row-loss. */
+/** lib/row-common.wgsl `RowState`: a chunk's softmax state, from row-stats to row-loss. */
 export const ROW_STATE = defineStruct('RowState', {
   max_value: 'f32',
   excess_exp: 'f32',
@@ -35,7 +35,7 @@ export const ROW_STATE = defineStruct('RowState', {
   target_mass_error: 'f32',
 });
 
-/** row-common.wgsl `RowSummary`: a whole row's statistics, for the gradient and row statistics. */
+/** lib/row-common.wgsl `RowSummary`: a whole row's statistics, for the gradient and row statistics. */
 export const ROW_SUMMARY = defineStruct('RowSummary', {
   max_value: 'f32',
   log_norm: 'f32',
@@ -50,10 +50,10 @@ export const ROW_SUMMARY = defineStruct('RowSummary', {
   mass_error: 'f32',
 });
 
-/** RowSummary's `kind` values (row-common.wgsl's ROW_USED, ROW_IGNORED, ROW_TARGET_ABSENT). */
+/** RowSummary's `kind` values (lib/row-common.wgsl's ROW_USED, ROW_IGNORED, ROW_TARGET_ABSENT). */
 export const RowKind = { used: 0, ignored: 1, targetAbsent: 2 } as const;
 
-/** row-finish.wgsl `Status`: bad class indices found by the loss kernels (atomics). */
+/** lib/row-finish.wgsl `Status`: bad class indices found by the loss kernels (atomics). */
 export const STATUS = defineStruct('Status', {
   bad_target_count: 'u32',
   first_bad_row: 'u32',

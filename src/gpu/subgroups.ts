@@ -4,8 +4,8 @@
  * The subgroup form of row-stats has a subgroup walk each chunk of a row interleaved (neighbouring
  * invocations read neighbouring vec4s: one coalesced run per step on a GPU) and merge with
  * subgroup operations. On a CPU implementation of WebGPU it does not pay: on SwiftShader the
- * interleaved walk measured 1.1-1.2x slower than one invocation per chunk reading its own
- * contiguous run (per-lane streams suit a CPU's caches and prefetchers), so by default it is used
+ * interleaved walk was slower than one invocation per chunk reading its own contiguous run
+ * (per-lane streams suit a CPU's caches and prefetchers), so by default it is used
  * only where the device has the feature and the adapter is not a software one.
  */
 
