@@ -2,10 +2,10 @@
 // (or copy) roofline. They take the values as one long row and compute its log-sum-exp online: a
 // running max, and the sum of exp(value - max), rescaled whenever the max moves (at most once per
 // block of four vec4s, as ours moves it). The plain floor does nothing else. The exact floor
-// (EXACT) adds what ours does to stay within DESIGN.md §4 on confident rows and long sums: the
-// sum is kept as its excess over the max's own 1, values at the max are counted apart (a 1 would
-// round away the digits of a small excess), and the excess is a compensated sum. Neither has row
-// boundaries, targets or merges by row, which ours adds. Finite values only.
+// (EXACT) adds what ours does to stay within the tolerances of docs/accuracy.md on confident rows
+// and long sums: the sum is kept as its excess over the max's own 1, values at the max are counted
+// apart (a 1 would round away the digits of a small excess), and the excess is a compensated sum.
+// Neither has row boundaries, targets or merges by row, which ours adds. Finite values only.
 //
 // Algorithm: `partial_states`: invocation i walks its own contiguous run of `chunk` vec4s (as
 // roofline-read.wgsl) and writes its state; `merge_states`: one invocation merges every partial

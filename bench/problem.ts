@@ -2,25 +2,15 @@
  * The benchmark's problems: seeded logits and class indices for a shape, the same numbers in every
  * run, and the same problem with classes on the last axis for the peers.
  */
+import { Random } from '../problems/random.js';
 import type { RowMajorProblem } from './peers.js';
-
-/** A seeded generator (mulberry32) so every run benchmarks the same numbers. */
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 export type BenchProblem = ReturnType<typeof makeProblem>;
 
-/** Logits uniform in [-4, 4) and uniform class indices, seeded by the shape. */
+/** Logits uniform in [-4, 4) and uniform class indices, seeded by the shape (every run the same numbers). */
 export function makeProblem(shape: number[]) {
-  const next = random(shape.reduce((a, b) => a * 31 + b, 7));
+  const random = new Random(shape.reduce((a, b) => a * 31 + b, 7));
+  const next = () => random.next();
   const size = shape.reduce((a, b) => a * b, 1);
   const logits = new Float32Array(size);
   for (let i = 0; i < size; i++) logits[i] = 4 * (next() - 0.5) * 2;

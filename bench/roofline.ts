@@ -11,6 +11,7 @@
 import readSource from './roofline-read.wgsl?raw';
 import copySource from './roofline-copy.wgsl?raw';
 import softmaxSource from './floor-softmax.wgsl?raw';
+import { foldWorkgroups } from '../src/plan.js';
 
 /**
  * What a pass takes of every value: the value itself (the roofline: a read sums the values, a copy
@@ -60,13 +61,6 @@ interface ReadPipelines {
   readonly merge: GPUComputePipeline;
 }
 
-function fold(invocations: number, device: GPUDevice): [number, number] {
-  const groups = Math.ceil(invocations / WORKGROUP);
-  const max = device.limits.maxComputeWorkgroupsPerDimension;
-  if (groups <= max) return [groups, 1];
-  const y = Math.ceil(groups / max);
-  return [Math.ceil(groups / y), y];
-}
 
 /** Vec4s per invocation for about `target` invocations over `bytes` of values. */
 function chunkFor(bytes: number, target: number): number {
@@ -160,7 +154,7 @@ export class Roofline {
         ...(statistics ? [{ binding: 3, resource: { buffer: statistics } }] : []),
       ],
     });
-    return { pipeline, bindGroup, groups: fold(invocations, this.#device) };
+    return { pipeline, bindGroup, groups: foldWorkgroups(invocations, WORKGROUP, this.#device.limits.maxComputeWorkgroupsPerDimension) };
   }
 
   /**

@@ -1,19 +1,20 @@
 /**
- * The benchmark (DESIGN.md §5), as a function both pages call: bench/index.html (driven by
+ * The benchmark (docs/performance.md), as a function both pages call: bench/index.html (driven by
  * `npm run bench`) and the demo page's benchmark view. For each shape, every implementation is
  * prepared with its inputs already on the GPU, warmed up, then timed round by round, interleaved,
  * from the call to the loss read back on the host. Each implementation's loss is checked against
  * the float64 reference.
  */
+import { afterErrorScopes, WebGpuError } from '../src/gpu/error-scopes.js';
 import { CrossEntropy, crossEntropyReference } from '../src/index.js';
 import { initJaxjs, initTfjs, prepareJaxjs, prepareTfjs, type Prepared } from './peers.js';
-import type { BenchConfig } from './presets.mjs';
-import { channelsLast, makeProblem } from './problem.js';
-import type { BenchRow } from './ratios.mjs';
+import type { BenchConfig } from './presets.js';
+import { channelsLast, makeProblem, type BenchProblem } from './problem.js';
+import type { BenchRow } from './ratios.js';
 import { Roofline } from './roofline.js';
 
-export type { BenchConfig } from './presets.mjs';
-export type { BenchRow } from './ratios.mjs';
+export type { BenchConfig } from './presets.js';
+export type { BenchRow } from './ratios.js';
 
 /** What a run found: the adapter it ran on, one row per implementation and shape, uncaught GPU errors. */
 export interface BenchResult {
@@ -32,30 +33,23 @@ const STORAGE = 0x80;
 const COPY_DST = 0x08;
 const COPY_SRC = 0x04;
 
+/** The first line of what a failed call threw: WebGPU's own message for a WebGPU error. */
+function failure(error: unknown): string {
+  const message = error instanceof WebGpuError ? (error.cause as GPUError).message
+    : error instanceof Error ? error.message : String(error);
+  return message.split('\n')[0]!;
+}
+
 /**
  * Runs one call of a candidate inside error scopes on the shared device, so a WebGPU error that a
- * peer (TF.js runs on this device) causes is that candidate's failure, reported with its message.
+ * peer (TF.js runs on this device) causes is that candidate's failure. Only the call is timed.
  */
-async function scoped(device: GPUDevice, run: () => Promise<number>): Promise<{ value: number; ms: number }> {
-  device.pushErrorScope('out-of-memory');
-  device.pushErrorScope('validation');
-  let value: number | undefined;
-  let thrown: unknown;
-  // Only the call itself is timed, not the error scopes around it.
-  const start = performance.now();
-  let ms = 0;
-  try {
-    value = await run();
-    ms = performance.now() - start;
-  } catch (error) {
-    thrown = error;
-  }
-  const validation = await device.popErrorScope();
-  const outOfMemory = await device.popErrorScope();
-  if (thrown !== undefined) throw thrown;
-  const error = validation ?? outOfMemory;
-  if (error) throw new Error(error.message.split('\n')[0]);
-  return { value: value!, ms };
+async function timed(device: GPUDevice, run: () => Promise<number>): Promise<{ value: number; ms: number }> {
+  return afterErrorScopes(device, 'bench', async () => {
+    const start = performance.now();
+    const value = await run();
+    return { value, ms: performance.now() - start };
+  });
 }
 
 function median(values: number[]): number {
@@ -95,63 +89,94 @@ function hostLogSumExp(values: Float32Array, zeros: number): number {
   return max + Math.log(hostSum(values, values.length, (x) => Math.exp(x - max)) + zeros * Math.exp(-max));
 }
 
+/** What every shape of a run shares: the device and what runs on it. */
+interface BenchSession {
+  readonly adapter: GPUAdapter;
+  readonly device: GPUDevice;
+  readonly ce: CrossEntropy;
+  /** The same with subgroups forced on, where the device has them. */
+  readonly ceSubgroups: CrossEntropy | null;
+  readonly roofline: Roofline;
+  readonly jaxReady: boolean;
+  /** WebGPU errors no scope caught (a peer's asynchronous work). */
+  readonly uncaptured: string[];
+  destroy(): void;
+}
+
 /**
- * Runs the benchmark on its own device (WebGPU's default limits) and reports progress as it goes.
- *
- * @example
- * const { rows } = await runBench(SHORT_RUN, ({ message, fraction }) => console.log(fraction, message));
+ * The benchmark's own device, with WebGPU's default limits (128 MiB per storage binding, 256 MiB
+ * per buffer) whatever an adapter could offer: [2048, 32000] is over one binding (processed in
+ * pieces) and [4096, 32000] over one buffer (streamed from the host).
  */
-export async function runBench(config: BenchConfig, onProgress: (progress: BenchProgress) => void = () => {}): Promise<BenchResult> {
+async function openSession(): Promise<BenchSession> {
   const adapter = await navigator.gpu.requestAdapter();
   if (!adapter) throw new Error('no WebGPU adapter');
-  // WebGPU's default limits (128 MiB per storage binding, 256 MiB per buffer), as DESIGN.md §5's
-  // shapes assume: [2048, 32000] is over one binding (processed in pieces) and [4096, 32000] over
-  // one buffer (streamed from the host), whatever larger limits an adapter could offer.
   const device = await adapter.requestDevice({
     // Subgroups where offered, to time the kernels' subgroup form beside the default choice.
     requiredFeatures: adapter.features.has('subgroups') ? ['subgroups'] : [],
   });
-  const gpuErrors: string[] = [];
-  device.addEventListener('uncapturederror', (event) => gpuErrors.push((event as GPUUncapturedErrorEvent).error.message));
-  const info = adapter.info;
-  await initTfjs(device, info);
-  const jaxReady = await initJaxjs().catch(() => false);
-  const ce = await CrossEntropy.create({ device });
-  const ceSubgroups = device.features.has('subgroups') ? await CrossEntropy.create({ device, subgroups: true }) : null;
-  const roofline = new Roofline(device);
-  const rows: BenchRow[] = [];
-  const warnings: string[] = [];
-
-  const weights = shapeWeights(config.shapes);
-  let done = 0;
-  for (const [shapeIndex, shape] of config.shapes.entries()) {
-    const label = `[${shape.join(', ')}]`;
-    // Within a shape: each candidate's warm-up, then each round, count as one step.
-    let step = 0;
-    let steps = 1;
-    const progress = (message: string) => onProgress({ message, fraction: done + weights[shapeIndex]! * Math.min(step / steps, 1) });
-    progress(`${label}: generating data`);
-    const problem = makeProblem(shape);
-    const bytes = problem.logits.byteLength;
-    const onGpu = bytes <= device.limits.maxBufferSize;
-    const owned: GPUBuffer[] = [];
-    const gpuBuffer = (data: Float32Array | Int32Array, extra = 0) => {
-      // Padded to whole vec4s (zeros) for the rooflines, which read vec4s.
-      const buffer = device.createBuffer({ size: Math.max(16, Math.ceil(data.byteLength / 16) * 16), usage: STORAGE | COPY_DST | COPY_SRC | extra });
-      device.queue.writeBuffer(buffer, 0, data.buffer, data.byteOffset, data.byteLength);
-      owned.push(buffer);
-      return buffer;
+  const uncaptured: string[] = [];
+  device.addEventListener('uncapturederror', (event) => uncaptured.push((event as GPUUncapturedErrorEvent).error.message));
+  try {
+    await initTfjs(device, adapter.info);
+    const jaxReady = await initJaxjs().catch(() => false);
+    const ce = await CrossEntropy.create({ device });
+    const ceSubgroups = device.features.has('subgroups') ? await CrossEntropy.create({ device, subgroups: true }) : null;
+    const roofline = new Roofline(device);
+    return {
+      adapter, device, ce, ceSubgroups, roofline, jaxReady, uncaptured,
+      destroy: () => {
+        roofline.destroy();
+        ce.destroy();
+        ceSubgroups?.destroy();
+        device.destroy();
+      },
     };
+  } catch (error) {
+    device.destroy();
+    throw error;
+  }
+}
 
-    progress(`${label}: float64 reference`);
-    const logitsInput = { data: problem.logits, shape };
-    const targetInput = { data: problem.targets, shape: [shape[0]!, ...shape.slice(2)] };
-    const reference = crossEntropyReference(logitsInput, targetInput).loss as number;
+/** A shape's candidates, the rows of those that do not apply, and what to free after timing them. */
+interface ShapeCandidates {
+  readonly candidates: Candidate[];
+  readonly skipped: BenchRow[];
+  release(): void;
+}
 
-    const candidates: Candidate[] = [];
-    const skipped: BenchRow[] = [];
-    const prepared: Prepared[] = [];
-    if (onGpu) {
+function skip(shape: number[], impl: string, note: string): BenchRow {
+  return { shape, impl, median_ms: null, gbps: null, rel_error: null, runs: 0, note };
+}
+
+/**
+ * Every implementation and floor at one shape, prepared with its inputs on the GPU; over one
+ * buffer, only what streams the logits from the host.
+ */
+async function prepareCandidates(session: BenchSession, shape: number[], problem: BenchProblem,
+  progress: (message: string) => void): Promise<ShapeCandidates> {
+  const { device, roofline, ce, ceSubgroups } = session;
+  const label = `[${shape.join(', ')}]`;
+  const bytes = problem.logits.byteLength;
+  const logitsInput = { data: problem.logits, shape };
+  const targetInput = { data: problem.targets, shape: [shape[0]!, ...shape.slice(2)] };
+  const candidates: Candidate[] = [];
+  const skipped: BenchRow[] = [];
+  const prepared: Prepared[] = [];
+  const owned: GPUBuffer[] = [];
+  const release = () => {
+    prepared.forEach((p) => p.dispose());
+    owned.forEach((b) => b.destroy());
+  };
+  const gpuBuffer = (data: Float32Array | Int32Array) => {
+    // Padded to whole vec4s (zeros) for the rooflines, which read vec4s.
+    const buffer = device.createBuffer({ size: Math.max(16, Math.ceil(data.byteLength / 16) * 16), usage: STORAGE | COPY_DST | COPY_SRC });
+    device.queue.writeBuffer(buffer, 0, data.buffer, data.byteOffset, data.byteLength);
+    owned.push(buffer);
+    return buffer;
+  };
+  try {
+    if (bytes <= device.limits.maxBufferSize) {
       const logits = gpuBuffer(problem.logits);
       const targets = gpuBuffer(problem.targets);
       const padded = Math.max(16, Math.ceil(bytes / 16) * 16);
@@ -202,26 +227,19 @@ export async function runBench(config: BenchConfig, onProgress: (progress: Bench
         isLoss: true,
       });
       const rowMajor = channelsLast(problem);
-      for (const [peer, prepare] of [['tfjs-webgpu', prepareTfjs], ['jaxjs-webgpu', jaxReady ? prepareJaxjs : null]] as const) {
+      for (const [peer, prepare] of [['tfjs-webgpu', prepareTfjs], ['jaxjs-webgpu', session.jaxReady ? prepareJaxjs : null]] as const) {
         if (prepare === null) {
-          skipped.push({ shape, impl: peer, median_ms: null, gbps: null, rel_error: null, runs: 0, note: 'no WebGPU backend' });
+          skipped.push(skip(shape, peer, 'no WebGPU backend'));
           continue;
         }
         try {
           // Preparing runs the peer's kernels (TF.js's one-hot) on the shared device: scoped too.
-          let p: Prepared | undefined;
-          await scoped(device, async () => {
-            p = prepare(rowMajor);
-            return 0;
-          });
-          prepared.push(p!);
-          candidates.push({ name: peer, run: p!.forward, isLoss: true });
-          candidates.push({ name: `${peer}-grad`, run: p!.forwardGrad, isLoss: true });
+          const p = await afterErrorScopes(device, 'bench', async () => prepare(rowMajor));
+          prepared.push(p);
+          candidates.push({ name: peer, run: p.forward, isLoss: true });
+          candidates.push({ name: `${peer}-grad`, run: p.forwardGrad, isLoss: true });
         } catch (error) {
-          const note = `failed to prepare: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}`;
-          for (const impl of [peer, `${peer}-grad`]) {
-            skipped.push({ shape, impl, median_ms: null, gbps: null, rel_error: null, runs: 0, note });
-          }
+          for (const impl of [peer, `${peer}-grad`]) skipped.push(skip(shape, impl, `failed to prepare: ${failure(error)}`));
         }
       }
     } else {
@@ -232,91 +250,149 @@ export async function runBench(config: BenchConfig, onProgress: (progress: Bench
         checksum: hostSum(problem.logits) });
       candidates.push({ name: 'ours-forward', run: async () => (await ce.forward(logitsInput, targetInput)).loss, isLoss: true });
       for (const impl of ['roofline-copy', 'ours-forward-grad', 'tfjs-webgpu', 'tfjs-webgpu-grad', 'jaxjs-webgpu', 'jaxjs-webgpu-grad']) {
-        skipped.push({ shape, impl, median_ms: null, gbps: null, rel_error: null, runs: 0,
-          note: `logits (${bytes} bytes) exceed maxBufferSize; only the host-streamed forward applies` });
+        skipped.push(skip(shape, impl, `logits (${bytes} bytes) exceed maxBufferSize; only the host-streamed forward applies`));
       }
     }
-    candidates.push({ name: 'cpu-reference', run: async () => crossEntropyReference(logitsInput, targetInput).loss as number, isLoss: true });
-    if (shape.length === 2 && shape[0]! * shape[1]! <= 16) {
-      candidates.push({ name: 'empty-roundtrip', run: () => roofline.emptyRoundTrip(), isLoss: false });
-    }
-
-    steps = candidates.length + config.rounds;
-    const times = new Map<string, number[]>();
-    const results = new Map<string, number>();
-    const firsts = new Map<string, number>();
-    const failed = new Map<string, string>();
-    for (const candidate of candidates) {
-      progress(`${label}: warm-up ${candidate.name}`);
-      try {
-        for (let w = 0; w < config.warmup; w++) {
-          const { value, ms: elapsed } = await scoped(device, candidate.run);
-          results.set(candidate.name, value);
-          if (w === 0) firsts.set(candidate.name, elapsed);
-          if (elapsed > config.slowLimitMs && candidate.name !== 'cpu-reference' && !candidate.name.startsWith('ours')
-              && !candidate.name.startsWith('roofline') && !candidate.name.startsWith('floor')) {
-            failed.set(candidate.name, `too slow to time ${config.rounds} rounds: one call took ${elapsed.toFixed(0)} ms`);
-            break;
-          }
-        }
-      } catch (error) {
-        failed.set(candidate.name, error instanceof Error ? error.message.split('\n')[0]! : String(error));
-      }
-      times.set(candidate.name, []);
-      step++;
-    }
-    for (let round = 0; round < config.rounds; round++) {
-      progress(`${label}: round ${round + 1}/${config.rounds}`);
-      // Each round starts one candidate later: at small shapes the first call of a round (after
-      // the last one's readback) was the slow one (the roofline read of [1, 3] took 1.4 ms in a
-      // round starting with it, the same read with the exact floor's work 0.5 ms after it).
-      const start = round % candidates.length;
-      for (const candidate of [...candidates.slice(start), ...candidates.slice(0, start)]) {
-        if (failed.has(candidate.name)) continue;
-        try {
-          const { value, ms } = await scoped(device, candidate.run);
-          results.set(candidate.name, value);
-          times.get(candidate.name)!.push(ms);
-        } catch (error) {
-          failed.set(candidate.name, error instanceof Error ? error.message.split('\n')[0]! : String(error));
-        }
-      }
-      step++;
-    }
-    for (const candidate of candidates) {
-      const t = times.get(candidate.name)!;
-      const ms = failed.has(candidate.name) || t.length === 0 ? null : median(t);
-      const value = results.get(candidate.name);
-      const expected = candidate.isLoss ? reference : candidate.checksum;
-      rows.push({
-        shape, impl: candidate.name, median_ms: ms, gbps: ms === null ? null : bytes / (ms * 1e6),
-        rel_error: expected !== undefined && value !== undefined && !failed.has(candidate.name)
-          ? Math.abs(value - expected) / Math.max(Math.abs(expected), 1) : null,
-        ...(firsts.has(candidate.name) ? { first_ms: firsts.get(candidate.name)! } : {}),
-        runs: t.length,
-        ...(failed.has(candidate.name) ? { note: failed.get(candidate.name)! } : {}),
-      });
-    }
-    rows.push(...skipped);
-    prepared.forEach((p) => p.dispose());
-    owned.forEach((b) => b.destroy());
-    if (gpuErrors.length > 0) {
-      // Errors no scope caught (a peer's asynchronous work): reported, and the run goes on.
-      warnings.push(`${label}: ${gpuErrors.splice(0).map((e) => e.split('\n')[0]).join('; ')}`);
-    }
-    done += weights[shapeIndex]!;
+  } catch (error) {
+    release();
+    throw error;
   }
-  roofline.destroy();
-  ce.destroy();
-  ceSubgroups?.destroy();
-  return {
-    adapter: { vendor: info.vendor, architecture: info.architecture, description: info.description,
-      features: [...adapter.features],
-      deviceLimits: {
-        maxStorageBufferBindingSize: device.limits.maxStorageBufferBindingSize,
-        maxBufferSize: device.limits.maxBufferSize,
-      } },
-    rows,
-    warnings,
-  };
+  candidates.push({ name: 'cpu-reference', run: async () => crossEntropyReference(logitsInput, targetInput).loss as number, isLoss: true });
+  if (shape.length === 2 && shape[0]! * shape[1]! <= 16) {
+    candidates.push({ name: 'empty-roundtrip', run: () => roofline.emptyRoundTrip(), isLoss: false });
+  }
+  return { candidates, skipped, release };
+}
+
+/** What timing a shape's candidates found, by candidate name. */
+interface Timings {
+  readonly times: Map<string, number[]>;
+  readonly results: Map<string, number>;
+  readonly firsts: Map<string, number>;
+  readonly failed: Map<string, string>;
+}
+
+/** Candidates that are not ours, a floor or the reference: timed only when one call is fast enough. */
+function isPeer(name: string): boolean {
+  return name !== 'cpu-reference' && !name.startsWith('ours') && !name.startsWith('roofline') && !name.startsWith('floor');
+}
+
+/**
+ * Warms each candidate up, then times `config.rounds` rounds of every candidate, interleaved. Each
+ * warm-up and each round is one step of `progress`.
+ */
+async function timeCandidates(device: GPUDevice, candidates: readonly Candidate[], config: BenchConfig,
+  progress: (message: string, step: number) => void): Promise<Timings> {
+  const timings: Timings = { times: new Map(), results: new Map(), firsts: new Map(), failed: new Map() };
+  let step = 0;
+  for (const candidate of candidates) {
+    progress(`warm-up ${candidate.name}`, step);
+    try {
+      for (let w = 0; w < config.warmup; w++) {
+        const { value, ms } = await timed(device, candidate.run);
+        timings.results.set(candidate.name, value);
+        if (w === 0) timings.firsts.set(candidate.name, ms);
+        if (ms > config.slowLimitMs && isPeer(candidate.name)) {
+          timings.failed.set(candidate.name, `too slow to time ${config.rounds} rounds: one call took ${ms.toFixed(0)} ms`);
+          break;
+        }
+      }
+    } catch (error) {
+      timings.failed.set(candidate.name, failure(error));
+    }
+    timings.times.set(candidate.name, []);
+    step++;
+  }
+  for (let round = 0; round < config.rounds; round++) {
+    progress(`round ${round + 1}/${config.rounds}`, step);
+    // Each round starts one candidate later: at small shapes the first call of a round (after the
+    // last one's readback) is the slow one.
+    const start = round % candidates.length;
+    for (const candidate of [...candidates.slice(start), ...candidates.slice(0, start)]) {
+      if (timings.failed.has(candidate.name)) continue;
+      try {
+        const { value, ms } = await timed(device, candidate.run);
+        timings.results.set(candidate.name, value);
+        timings.times.get(candidate.name)!.push(ms);
+      } catch (error) {
+        timings.failed.set(candidate.name, failure(error));
+      }
+    }
+    step++;
+  }
+  return timings;
+}
+
+/** One row per candidate: its median, bandwidth, error against what it should return, notes. */
+function rowsOf(shape: number[], bytes: number, reference: number, candidates: readonly Candidate[],
+  { times, results, firsts, failed }: Timings): BenchRow[] {
+  return candidates.map((candidate) => {
+    const t = times.get(candidate.name)!;
+    const ms = failed.has(candidate.name) || t.length === 0 ? null : median(t);
+    const value = results.get(candidate.name);
+    const expected = candidate.isLoss ? reference : candidate.checksum;
+    return {
+      shape, impl: candidate.name, median_ms: ms, gbps: ms === null ? null : bytes / (ms * 1e6),
+      rel_error: expected !== undefined && value !== undefined && !failed.has(candidate.name)
+        ? Math.abs(value - expected) / Math.max(Math.abs(expected), 1) : null,
+      ...(firsts.has(candidate.name) ? { first_ms: firsts.get(candidate.name)! } : {}),
+      runs: t.length,
+      ...(failed.has(candidate.name) ? { note: failed.get(candidate.name)! } : {}),
+    };
+  });
+}
+
+/**
+ * Runs the benchmark on its own device and reports progress as it goes: per shape, the problem,
+ * its float64 reference, the candidates prepared, warmed up and timed; the device is destroyed at
+ * the end.
+ *
+ * @example
+ * const { rows } = await runBench(SHORT_RUN, ({ message, fraction }) => console.log(fraction, message));
+ */
+export async function runBench(config: BenchConfig, onProgress: (progress: BenchProgress) => void = () => {}): Promise<BenchResult> {
+  const session = await openSession();
+  try {
+    const rows: BenchRow[] = [];
+    const warnings: string[] = [];
+    const weights = shapeWeights(config.shapes);
+    let done = 0;
+    for (const [index, shape] of config.shapes.entries()) {
+      const label = `[${shape.join(', ')}]`;
+      const report = (message: string, fraction = 0) => onProgress({ message: `${label}: ${message}`,
+        fraction: done + weights[index]! * Math.min(fraction, 1) });
+      report('generating data');
+      const problem = makeProblem(shape);
+      report('float64 reference');
+      const reference = crossEntropyReference({ data: problem.logits, shape },
+        { data: problem.targets, shape: [shape[0]!, ...shape.slice(2)] }).loss as number;
+      const { candidates, skipped, release } = await prepareCandidates(session, shape, problem, (m) => report(m));
+      try {
+        // Within a shape: each candidate's warm-up, then each round, count as one step.
+        const steps = candidates.length + config.rounds;
+        const timings = await timeCandidates(session.device, candidates, config, (m, step) => report(m, step / steps));
+        rows.push(...rowsOf(shape, problem.logits.byteLength, reference, candidates, timings), ...skipped);
+      } finally {
+        release();
+      }
+      if (session.uncaptured.length > 0) {
+        // Errors no scope caught (a peer's asynchronous work): reported, and the run goes on.
+        warnings.push(`${label}: ${session.uncaptured.splice(0).map((e) => e.split('\n')[0]).join('; ')}`);
+      }
+      done += weights[index]!;
+    }
+    const { adapter, device } = session;
+    return {
+      adapter: { vendor: adapter.info.vendor, architecture: adapter.info.architecture, description: adapter.info.description,
+        features: [...adapter.features],
+        deviceLimits: {
+          maxStorageBufferBindingSize: device.limits.maxStorageBufferBindingSize,
+          maxBufferSize: device.limits.maxBufferSize,
+        } },
+      rows,
+      warnings,
+    };
+  } finally {
+    session.destroy();
+  }
 }

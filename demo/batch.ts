@@ -1,6 +1,6 @@
 /**
  * The batch view: a seeded random problem of N rows and C classes (the test suite's own generator,
- * test/helpers/cases.ts, so a case seen here can be replayed in a test), run on the GPU, timed, and
+ * problems/cases.ts, so a case seen here can be replayed in a test), run on the GPU, timed, and
  * checked against the float64 reference with the library's tolerances (TOLERANCES, docs/accuracy.md).
  *
  * #batch-result carries the figures in data attributes (data-loss, data-loss-max-abs, data-ok, ...).
@@ -9,7 +9,7 @@ import {
   compareWithReference, crossEntropyReference, reducedLossTolerance, TOLERANCES,
   type Comparison, type CrossEntropy, type Reduction, type ReferenceResult,
 } from '../src/index.js';
-import { buildCase, type CaseSpec } from '../test/helpers/cases.js';
+import { buildCase, type CaseSpec } from '../problems/cases.js';
 import { byId, element, messageOf } from './dom.js';
 import { formatBytes, formatCount, formatError, formatMs, formatNumber, formatShape, formatTolerance } from './format.js';
 

@@ -1,11 +1,11 @@
 /**
  * The benchmark view's key and table. The key says what each row of a run measures, floors apart
- * from implementations; bench/chart.mjs holds the names, colours and sentences. The table has one
+ * from implementations; bench/chart.ts holds the names, colours and sentences. The table has one
  * column per shape and one row per floor or implementation, grouped as the key is, so that a full
  * run's nine shapes fit the page's width.
  */
-import { IMPLS, ROOFLINES, type BenchEntry } from '../bench/chart.mjs';
-import { findRow, ratioToRoofline, rooflineMs, speedUp, type BenchRow } from '../bench/ratios.mjs';
+import { IMPLS, ROOFLINES, type BenchEntry } from '../bench/chart.js';
+import { findRow, ratioToRoofline, rooflineMs, speedUp, type BenchRow } from '../bench/ratios.js';
 import { TOLERANCES } from '../src/index.js';
 import { COLORS } from './charts.js';
 import { element } from './dom.js';

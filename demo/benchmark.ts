@@ -9,9 +9,9 @@
  * chart's canvas its x labels (data-labels) and its y axis's ticks as drawn (data-y-ticks).
  */
 import type { Chart, ChartDataset } from 'chart.js';
-import { IMPLS } from '../bench/chart.mjs';
-import { FULL_RUN, parseShapes, SHORT_RUN, type BenchConfig } from '../bench/presets.mjs';
-import { ratioToRoofline, shapesOf, speedUp, type BenchRow } from '../bench/ratios.mjs';
+import { IMPLS } from '../bench/chart.js';
+import { FULL_RUN, parseShapes, SHORT_RUN, type BenchConfig } from '../bench/presets.js';
+import { ratioToRoofline, shapesOf, speedUp, type BenchRow } from '../bench/ratios.js';
 import recorded from '../bench/results.json';
 import { AGAINST_TFJS, fillKey, fillTable } from './bench-table.js';
 import { chartOn, COLORS, yTicksInDataset } from './charts.js';

@@ -65,3 +65,24 @@ export function inErrorScopes<T>(device: GPUDevice, operation: string, work: () 
   });
   return { value, reported };
 }
+
+/**
+ * Runs asynchronous `work` with the three error scopes pushed until it settles, and resolves to
+ * what it resolved to; rejects with what it threw, else with a WebGpuError if WebGPU reported one.
+ * The scopes span awaits: only for work that nothing else runs beside (the benchmark's timed calls,
+ * each alone on its device).
+ */
+export async function afterErrorScopes<T>(device: GPUDevice, operation: string, work: () => Promise<T>): Promise<T> {
+  for (const filter of [...FILTERS].reverse()) device.pushErrorScope(filter);
+  let outcome: { value: T } | { thrown: unknown };
+  try {
+    outcome = { value: await work() };
+  } catch (error) {
+    outcome = { thrown: error };
+  }
+  const errors = await Promise.all(FILTERS.map(() => device.popErrorScope()));
+  if ('thrown' in outcome) throw outcome.thrown;
+  const at = errors.findIndex((e) => e !== null);
+  if (at >= 0) throw new WebGpuError(operation, FILTERS[at]!, errors[at]!);
+  return outcome.value;
+}

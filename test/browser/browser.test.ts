@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { crossEntropyReference } from '../../src/index.js';
 import { openBrowser, chromiumPath, type BrowserSession } from '../helpers/browser.js';
-import { buildCase, caseName, type CaseSpec } from '../helpers/cases.js';
+import { buildCase, caseName, type CaseSpec } from '../../problems/cases.js';
 import { expectMatchesReference } from '../helpers/expect-reference.js';
 import { inCI } from '../helpers/webgpu-node.js';
 import type { AdapterSummary, WireCase, WireResult } from './harness.js';

@@ -8,11 +8,11 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import type { Page } from 'puppeteer';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { IMPLS, ROOFLINES } from '../../bench/chart.mjs';
-import { ratioToRoofline, shapesOf, type BenchRow } from '../../bench/ratios.mjs';
+import { IMPLS, ROOFLINES } from '../../bench/chart.js';
+import { ratioToRoofline, shapesOf, type BenchRow } from '../../bench/ratios.js';
 import { compareWithReference, crossEntropyReference, type InputKind, type ReferenceResult } from '../../src/index.js';
 import { chromiumPath, openBrowser, type BrowserSession } from '../helpers/browser.js';
-import { buildCase, type CaseSpec } from '../helpers/cases.js';
+import { buildCase, type CaseSpec } from '../../problems/cases.js';
 import { inCI } from '../helpers/webgpu-node.js';
 import { checkedScreenshot, expectChartsDrawn, imageStats, looksBlank } from './screenshots.js';
 import { serveBuiltDemo, type StaticSite } from './static-site.js';

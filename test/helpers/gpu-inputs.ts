@@ -1,5 +1,5 @@
 /** A built case with its arrays moved into GPU buffers, to exercise the GPU-resident input path. */
-import type { BuiltCase } from './cases.js';
+import type { BuiltCase } from '../../problems/cases.js';
 
 const STORAGE = 0x80;
 const COPY_DST = 0x08;

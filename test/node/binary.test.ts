@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   binaryCrossEntropyReference, compareArrays, CrossEntropy, describeComparison, TOLERANCES, type BinaryOptions,
 } from '../../src/index.js';
-import { Random } from '../helpers/random.js';
+import { Random } from '../../problems/random.js';
 import { requireDevice } from '../helpers/webgpu-node.js';
 
 const device = await requireDevice();

@@ -7,7 +7,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CrossEntropy } from '../../src/index.js';
-import { buildCase, caseName, type CaseSpec } from '../helpers/cases.js';
+import { buildCase, caseName, type CaseSpec } from '../../problems/cases.js';
 import { MATRIX_SHAPES } from '../helpers/matrix-shapes.js';
 import { requireDevice } from '../helpers/webgpu-node.js';
 

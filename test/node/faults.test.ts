@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CrossEntropy, crossEntropyReference, ShaderCompilationError, WebGpuError } from '../../src/index.js';
 import { inErrorScopes } from '../../src/gpu/error-scopes.js';
 import { createKernel } from '../../src/gpu/pipelines.js';
-import { buildCase, type CaseSpec } from '../helpers/cases.js';
+import { buildCase, type CaseSpec } from '../../problems/cases.js';
 import { expectMatchesReference } from '../helpers/expect-reference.js';
 import { requireDefaultLimitsDevice, requireDevice } from '../helpers/webgpu-node.js';
 

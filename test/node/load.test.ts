@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CrossEntropy, crossEntropyReference } from '../../src/index.js';
-import { buildCase, type CaseSpec } from '../helpers/cases.js';
+import { buildCase, type CaseSpec } from '../../problems/cases.js';
 import { expectMatchesReference } from '../helpers/expect-reference.js';
 import { onGpu } from '../helpers/gpu-inputs.js';
 import { requireDevice } from '../helpers/webgpu-node.js';

@@ -9,7 +9,7 @@
 import { afterAll, beforeAll, describe, it } from 'vitest';
 import { CrossEntropy, crossEntropyReference, type Reduction } from '../../src/index.js';
 import { VEC4_MIN_CLASSES } from '../../src/plan.js';
-import { buildCase, caseName, type CaseSpec, type Values } from '../helpers/cases.js';
+import { buildCase, caseName, type CaseSpec, type Values } from '../../problems/cases.js';
 import { expectMatchesReference } from '../helpers/expect-reference.js';
 import { onGpu } from '../helpers/gpu-inputs.js';
 import { MATRIX_SHAPES as SHAPES } from '../helpers/matrix-shapes.js';

@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { crossEntropyReference, type InputKind, type Reduction } from '../../src/index.js';
-import { Random } from '../helpers/random.js';
+import { Random } from '../../problems/random.js';
 
 describe('crossEntropyReference', () => {
   it('PyTorch: cross_entropy([[1, 2, 3]], [2]) = log(e + e^2 + e^3) - 3', () => {

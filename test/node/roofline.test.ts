@@ -7,7 +7,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { Roofline, type PassKind } from '../../bench/roofline.js';
 import { requireDevice } from '../helpers/webgpu-node.js';
-import { Random } from '../helpers/random.js';
+import { Random } from '../../problems/random.js';
 
 const device = await requireDevice();
 

@@ -8,7 +8,7 @@ import {
   compareArrays, CrossEntropy, crossEntropyReference, describeComparison, lossFromRowStatistics,
   mergeRowStatistics, RowTarget, TOLERANCES,
 } from '../../src/index.js';
-import { buildCase, type Values } from '../helpers/cases.js';
+import { buildCase, type Values } from '../../problems/cases.js';
 import { requireDevice } from '../helpers/webgpu-node.js';
 
 const device = await requireDevice();

@@ -1,8 +1,9 @@
 /**
- * Seeded test problems: logits of a chosen value distribution, targets of a chosen kind, options.
- * The same spec always builds the same arrays, so a failing case is replayed from its name.
+ * Seeded problems, shared by the tests, the benchmark and the demo page: logits of a chosen value
+ * distribution, targets of a chosen kind, options. The same spec always builds the same arrays, so
+ * a case seen anywhere is replayed from its name.
  */
-import type { InputKind, Reduction } from '../../src/index.js';
+import type { InputKind, Reduction } from '../src/index.js';
 import { Random } from './random.js';
 
 /** How logits are drawn. */

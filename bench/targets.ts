@@ -3,10 +3,23 @@
 // way in the same run: the least any one-pass softmax does (plain), and that with ours' exact
 // bookkeeping (exact), both without rows, targets or merges. Where the plain floor misses a target
 // too, no one-pass softmax reaches it on that adapter; where only the exact one does, none that
-// keeps DESIGN.md §4's accuracy.
-//   node bench/targets.mjs [results.json]
-import { readFileSync } from 'node:fs';
-import { findRow, ratioToRoofline, shapesOf } from './ratios.mjs';
+// keeps the accuracy of docs/accuracy.md. `npm run bench:summary` prints it.
+import { findRow, ratioToRoofline, shapesOf, type BenchRow } from './ratios.js';
+
+interface Target {
+  readonly name: string;
+  readonly ours: string;
+  readonly floors: readonly string[];
+  readonly peer?: string;
+  readonly atMost?: number;
+  readonly atLeast?: number;
+}
+
+/** A figure: its value, and whether it is only a bound (a peer timed once). */
+interface Figure {
+  readonly value: number;
+  readonly bound: boolean;
+}
 
 /** Shapes from this many logits on are held to the targets (the [1, 3] round trip has its own). */
 const MIN_LOGITS = 1_000_000;
@@ -19,7 +32,7 @@ const MAX_TINY_RATIO = 1.5;
  */
 const FORWARD = { ours: 'ours-forward', floors: ['floor-softmax-read', 'floor-exact-read'] };
 const WITH_GRADIENT = { ours: 'ours-forward-grad', floors: ['floor-softmax-copy', 'floor-exact-copy'] };
-const TARGETS = [
+const TARGETS: readonly Target[] = [
   { name: 'forward / roofline-read', ...FORWARD, atMost: 1.25 },
   { name: 'forward + gradient / roofline-copy', ...WITH_GRADIENT, atMost: 1.5 },
   { name: 'faster than TF.js, forward', ...FORWARD, peer: 'tfjs-webgpu', atLeast: 20 },
@@ -33,7 +46,7 @@ const TARGETS = [
  * `impl`'s figure for a target: its ratio to the roofline, or the peer's time over its own. A peer
  * too slow to time every round has only its first call: the speed-up is then a lower bound.
  */
-function figure(rows, shape, target, impl) {
+function figure(rows: readonly BenchRow[], shape: number[], target: Target, impl: string): Figure | null {
   if (target.peer === undefined) {
     const ratio = ratioToRoofline(rows, shape, impl);
     return ratio === null ? null : { value: ratio, bound: false };
@@ -42,21 +55,21 @@ function figure(rows, shape, target, impl) {
   const peer = findRow(rows, shape, target.peer);
   const peerMs = peer?.median_ms ?? peer?.first_ms ?? null;
   if (ms === null || peerMs === null || peerMs === undefined) return null;
-  return { value: peerMs / ms, bound: peer.median_ms === null };
+  return { value: peerMs / ms, bound: peer!.median_ms === null };
 }
 
-function meets(target, { value }) {
-  return target.atMost !== undefined ? value <= target.atMost : value >= target.atLeast;
+function meets(target: Pick<Target, 'atMost' | 'atLeast'>, { value }: Figure): boolean {
+  return target.atMost !== undefined ? value <= target.atMost : value >= target.atLeast!;
 }
 
-function cell(target, result) {
+function cell(target: Pick<Target, 'atMost' | 'atLeast'>, result: Figure | null): string {
   if (result === null) return '—';
   const text = `${result.bound ? '>' : ''}${result.value.toFixed(2)}×`;
   return meets(target, result) ? text : `**${text}**`;
 }
 
 /** The Markdown table: one row per target and shape; misses in bold. */
-export function targetTable(rows) {
+export function targetTable(rows: readonly BenchRow[]): string {
   const lines = ['| target | shape | ours | plain softmax floor | exact softmax floor |', '|---|---|---:|---:|---:|'];
   const large = shapesOf(rows).filter((shape) => shape.reduce((a, b) => a * b, 1) >= MIN_LOGITS);
   for (const target of TARGETS) {
@@ -76,9 +89,4 @@ export function targetTable(rows) {
       + `${cell({ atMost: MAX_TINY_RATIO }, ratio)} | — | — |`);
   }
   return lines.join('\n');
-}
-
-if (import.meta.url === `file://${process.argv[1]}`) {
-  const path = process.argv[2] ?? new URL('./results.json', import.meta.url);
-  console.log(targetTable(JSON.parse(readFileSync(path, 'utf8')).rows));
 }

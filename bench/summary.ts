@@ -1,18 +1,20 @@
 // Prints bench/results.json as the Markdown tables the README shows: each implementation, then the
 // floors, as medians over their roofline (read for forward, copy for forward + gradient), all from
-// one run; then the performance targets against them (bench/targets.mjs).
-//   node bench/summary.mjs
+// one run; then the performance targets against them (bench/targets.ts).
+//   npm run bench:summary [results.json]
 import { readFileSync } from 'node:fs';
-import { findRow, rooflineMs, shapesOf } from './ratios.mjs';
-import { targetTable } from './targets.mjs';
+import { IMPLS } from './chart.js';
+import { findRow, rooflineMs, shapesOf, type BenchRow } from './ratios.js';
+import { targetTable } from './targets.js';
 
-const { adapter, rows } = JSON.parse(readFileSync(new URL('./results.json', import.meta.url), 'utf8'));
-const FLOORS = ['floor-exp-read', 'floor-exp-copy', 'floor-softmax-read', 'floor-softmax-copy', 'floor-exact-read',
-  'floor-exact-copy'];
-const IMPLEMENTATIONS = ['ours-forward', 'ours-forward-subgroups', 'ours-forward-grad', 'jaxjs-webgpu', 'jaxjs-webgpu-grad',
-  'tfjs-webgpu', 'tfjs-webgpu-grad', 'cpu-reference'];
+const file = process.argv[2] ?? new URL('./results.json', import.meta.url);
+const { adapter, rows } = JSON.parse(readFileSync(file, 'utf8')) as {
+  adapter: { vendor: string; architecture: string; deviceLimits?: object }; rows: BenchRow[];
+};
+const FLOORS = IMPLS.filter((entry) => entry.kind === 'floor').map((entry) => entry.impl);
+const IMPLEMENTATIONS = IMPLS.filter((entry) => entry.kind === 'implementation').map((entry) => entry.impl);
 
-function cell(shape, impl) {
+function cell(shape: number[], impl: string): string {
   const row = findRow(rows, shape, impl);
   const roof = rooflineMs(rows, shape, impl);
   if (!row) return '—';
@@ -20,11 +22,11 @@ function cell(shape, impl) {
   return roof ? `${(row.median_ms / roof).toFixed(2)}×` : '—';
 }
 
-function milliseconds(shape, impl) {
+function milliseconds(shape: number[], impl: string): string {
   return findRow(rows, shape, impl)?.median_ms?.toFixed(1) ?? '—';
 }
 
-function table(columns) {
+function table(columns: readonly string[]): void {
   console.log(`| shape | roofline-read ms | roofline-copy ms | ${columns.join(' | ')} |`);
   console.log(`|---|---:|---:|${columns.map(() => '---:').join('|')}|`);
   for (const shape of shapesOf(rows)) {

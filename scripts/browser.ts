@@ -4,6 +4,7 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import puppeteer from 'puppeteer';
+import type { Browser, Page } from 'puppeteer';
 import { createServer } from 'vite';
 
 const SYSTEM_CHROMIUM = '/usr/bin/chromium';
@@ -18,13 +19,21 @@ export const CHROMIUM_ARGS = [
   '--no-first-run',
 ];
 
-export function chromiumPath() {
+/** The Chromium to launch: PUPPETEER_EXECUTABLE_PATH, else the system's; undefined when absent. */
+export function chromiumPath(): string | undefined {
   const path = process.env.PUPPETEER_EXECUTABLE_PATH ?? SYSTEM_CHROMIUM;
   return existsSync(path) ? path : undefined;
 }
 
+/** A page of headless Chromium on the project's Vite server. */
+export interface BrowserSession {
+  readonly page: Page;
+  readonly url: (path: string) => string;
+  close(): Promise<void>;
+}
+
 /** Starts Vite (the project's own config) on a free localhost port and opens one Chromium page. */
-export async function openBrowser() {
+export async function openBrowser(): Promise<BrowserSession> {
   const executablePath = chromiumPath();
   if (executablePath === undefined) throw new Error(`no Chromium at ${SYSTEM_CHROMIUM} (apt-get install chromium)`);
   const server = await createServer({
@@ -35,14 +44,14 @@ export async function openBrowser() {
   await server.listen();
   const address = server.httpServer?.address();
   if (!address || typeof address === 'string') throw new Error('Vite did not listen');
-  let browser;
+  let browser: Browser | undefined;
   try {
     browser = await puppeteer.launch({ executablePath, headless: true, args: CHROMIUM_ARGS, protocolTimeout: 0 });
     const page = await browser.newPage();
     page.on('pageerror', (error) => console.error('[page error]', error));
     return {
       page,
-      url: (path) => `http://localhost:${address.port}${path}`,
+      url: (path: string) => `http://localhost:${address.port}${path}`,
       close: async () => {
         await browser?.close();
         await server.close();

@@ -1,31 +1,32 @@
-// npm run bench: drives bench/index.html in headless Chromium (DESIGN.md §5), prints a table of
-// each implementation's ratio to the roofline, and writes bench/results.json and bench/results.svg.
+// npm run bench: drives bench/index.html in headless Chromium (the method of docs/performance.md),
+// prints a table of each implementation's ratio to the roofline, and writes bench/results.json and
+// bench/results.svg.
 //
-//   npm run bench                 every shape of DESIGN.md §5, 7 timed rounds after 2 warm-ups
+//   npm run bench                 every shape of docs/performance.md, 7 timed rounds after 2 warm-ups
 //   npm run bench -- --quick      small shapes (a smoke run)
 //   npm run bench -- --shapes 64x1000,4096x1000
 // Partial runs (--quick, --shapes) write bench/results.partial.{json,svg} instead.
 import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { openBrowser } from '../scripts/browser.mjs';
-import { ratioChart } from './chart.mjs';
-import { FULL_RUN, QUICK_SHAPES, parseShapes } from './presets.mjs';
-import { ratioToRoofline, shapesOf } from './ratios.mjs';
+import { openBrowser } from '../scripts/browser.js';
+import { ratioChart } from './chart.js';
+import { FULL_RUN, QUICK_SHAPES, parseShapes, type BenchConfig } from './presets.js';
+import { ratioToRoofline, shapesOf, type BenchRow } from './ratios.js';
 
-function parseArgs(argv) {
+function parseArgs(argv: string[]): BenchConfig & { partial: boolean } {
   const quick = argv.includes('--quick');
   const at = argv.indexOf('--shapes');
-  const shapes = at >= 0 ? parseShapes(argv[at + 1]) : quick ? QUICK_SHAPES : FULL_RUN.shapes;
+  const shapes = at >= 0 ? parseShapes(argv[at + 1] ?? '') : quick ? QUICK_SHAPES : FULL_RUN.shapes;
   // Every run, partial or not, times as many rounds as a full one.
   return { ...FULL_RUN, shapes, partial: quick || at >= 0 };
 }
 
-function format(value, digits = 2) {
+function format(value: number | null | undefined, digits = 2): string {
   return value === null || value === undefined ? '—' : value < 0.01 ? value.toExponential(1) : value.toFixed(digits);
 }
 
-function table(rows) {
-  const lines = [];
+function table(rows: readonly BenchRow[]): string {
+  const lines: string[] = [];
   for (const shape of shapesOf(rows)) {
     const group = rows.filter((r) => JSON.stringify(r.shape) === JSON.stringify(shape));
     lines.push(`\n[${shape.join(', ')}]  (ratio = median / roofline median, in one run)`);
@@ -40,7 +41,7 @@ function table(rows) {
   return lines.join('\n');
 }
 
-async function main() {
+async function main(): Promise<void> {
   const config = parseArgs(process.argv.slice(2));
   const started = Date.now();
   const session = await openBrowser();

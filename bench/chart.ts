@@ -1,13 +1,20 @@
 // The benchmark's ratios as an SVG chart: one group per shape, one bar per implementation, the
 // bar's length its median time over its roofline's (log scale; 1 is the roofline itself).
-import { ratioToRoofline, shapesOf } from './ratios.mjs';
+import { ratioToRoofline, shapesOf, type BenchRow } from './ratios.js';
+
+/** A benchmark row's name, what it is (a floor to compare against, or an implementation) and what it measures. */
+export interface BenchEntry {
+  readonly impl: string;
+  readonly kind: 'floor' | 'implementation';
+  readonly about: string;
+}
 
 /**
  * What a benchmark's rows measure, each in one sentence for someone new to GPUs (the demo page's key
  * and table show them). The rooflines are what every ratio is divided by: roofline-read for what
  * only reads the logits, roofline-copy for what also writes one value per logit (a gradient, a softmax).
  */
-export const ROOFLINES = [
+export const ROOFLINES: readonly BenchEntry[] = [
   { impl: 'roofline-read', kind: 'floor', about: 'The fastest kernel we could write that just reads every logit once '
     + '(adding them up) and reads the sum back: about the least time any GPU forward pass can take, so forward times are divided by it.' },
   { impl: 'roofline-copy', kind: 'floor', about: 'The same, but also writing every value once to a second buffer, as a '
@@ -19,7 +26,7 @@ export const ROOFLINES = [
  * the least arithmetic a softmax needs: references to compare against), then implementations
  * (cross-entropy itself: this library, its peers and the float64 reference).
  */
-export const IMPLS = [
+export const IMPLS: readonly (BenchEntry & { readonly color: string })[] = [
   { impl: 'floor-exp-read', color: '#a0aec0', kind: 'floor',
     about: 'The read roofline taking exp() of every logit: the least arithmetic any softmax adds to reading.' },
   { impl: 'floor-exp-copy', color: '#cbd5e0', kind: 'floor',
@@ -63,12 +70,12 @@ const LEGEND_CHAR = 5.8;
 const LEGEND_SPACING = 18;
 const LEGEND_LINE = 15;
 
-function escape(text) {
+function escape(text: unknown): string {
   return String(text).replace(/&/g, '&amp;').replace(/</g, '&lt;');
 }
 
 /** The legend's entries, wrapped onto as many lines as the width needs; `bottom` is below the last. */
-function legend() {
+function legend(): { svg: string; bottom: number } {
   let x = LEFT;
   let y = 28;
   const entries = IMPLS.map(({ impl, color }) => {
@@ -85,9 +92,9 @@ function legend() {
   return { svg: entries.join(''), bottom: y + 10 };
 }
 
-export function ratioChart({ adapter, rows }) {
-  const x = (ratio) => LEFT + ((WIDTH - LEFT - 40) * Math.log10(Math.max(ratio, 1))) / Math.log10(MAX_RATIO);
-  const parts = [];
+export function ratioChart({ adapter, rows }: { adapter: Record<string, unknown>; rows: readonly BenchRow[] }): string {
+  const x = (ratio: number) => LEFT + ((WIDTH - LEFT - 40) * Math.log10(Math.max(ratio, 1))) / Math.log10(MAX_RATIO);
+  const parts: string[] = [];
   const key = legend();
   const top = key.bottom + 12;
   let y = top + 10;
