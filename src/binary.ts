@@ -4,8 +4,9 @@
  * and, for `input: 'probabilities'`, `BCELoss` l = −w·[y·max(log p, −100) + (1 − y)·max(log(1 − p), −100)].
  */
 import {
-  checkFinite, checkFloatData, checkLength, checkOptionNames, checkUnitInterval, readBoolean, readTensor, type AcceptedData,
+  checkFinite, checkFloatData, checkLength, checkUnitInterval, readBoolean, readTensor, type AcceptedData,
 } from './options.js';
+import { readOptionNames } from './option-names.js';
 import { formatShape, product, sameShape } from './shape.js';
 import { describeKind, isGpuBuffer } from './tensor-data.js';
 import type { Reduction, Tensor } from './types.js';
@@ -38,7 +39,6 @@ export interface BinaryProblem {
   readonly gradInPlace: boolean;
 }
 
-const OPTION_NAMES = ['reduction', 'input', 'weight', 'posWeight', 'grad', 'gradOutput', 'gradInPlace'] as const;
 const LOG_PROBABILITY_FLOOR = -100;
 /** PyTorch's binary_cross_entropy_backward keeps p·(1 − p) at least this. */
 const BCE_GRAD_EPSILON = 1e-12;
@@ -54,16 +54,13 @@ function hostArraysOnly(accepted: AcceptedData): AcceptedData {
 }
 
 /** Checks a binary call; throws TypeError / RangeError naming the argument, position and value. */
-export function describeBinaryProblem(logitsIn: unknown, targetIn: unknown, optionsIn: BinaryOptions,
-  accepted: AcceptedData): BinaryProblem {
+export function describeBinaryProblem(logitsIn: unknown, targetIn: unknown, options: unknown,
+  accepted: AcceptedData, method: 'CrossEntropy.binary' | 'binaryCrossEntropyReference'): BinaryProblem {
+  const optionsIn = readOptionNames(options, method) as BinaryOptions;
   const logits = readTensor('logits', logitsIn);
   const target = readTensor('target', targetIn);
   checkFloatData('logits.data', logits.data, accepted);
   checkFloatData('target.data', target.data, accepted);
-  if (typeof optionsIn !== 'object' || optionsIn === null) {
-    throw new TypeError(`options must be an object, got ${describeKind(optionsIn)}`);
-  }
-  checkOptionNames(optionsIn, OPTION_NAMES, 'binary');
   if (!sameShape(target.shape, logits.shape)) {
     throw new RangeError(`target.shape ${formatShape(target.shape)} must equal logits.shape ${formatShape(logits.shape)}`);
   }
@@ -127,10 +124,11 @@ function sigmoid(x: number): number {
  *   { data: new Float64Array([1]), shape: [1] }).loss; // log 2
  */
 export function binaryCrossEntropyReference(
-  logits: Tensor<Float32Array | Float64Array>, target: Tensor<Float32Array | Float64Array>, options: BinaryOptions = {},
+  logits: Tensor<Float32Array | Float64Array>, target: Tensor<Float32Array | Float64Array>,
+  options: Omit<BinaryOptions, 'gradInPlace'> = {},
 ): { loss: number | Float64Array; grad?: Float64Array } {
   const problem = describeBinaryProblem(logits, target, options,
-    { floatArrays: [Float32Array, Float64Array], gpuBuffers: false });
+    { floatArrays: [Float32Array, Float64Array], gpuBuffers: false }, 'binaryCrossEntropyReference');
   const { size } = problem;
   const last = problem.shape.at(-1) ?? 1;
   const losses = new Float64Array(size);

@@ -10,7 +10,7 @@ export interface Tolerance {
   readonly rtol: number;
 }
 
-/** DESIGN.md §4: what an f32 GPU result must meet against the float64 reference. */
+/** What an f32 GPU result must meet against the float64 reference (docs/accuracy.md). */
 export const TOLERANCES = {
   /** Per-row losses (reduction 'none'). */
   rowLoss: { atol: 1e-6, rtol: 1e-5 },
@@ -98,7 +98,7 @@ export interface ResultComparison {
 }
 
 /**
- * Checks a GPU result against `crossEntropyReference` with DESIGN.md §4's tolerances.
+ * Checks a GPU result against `crossEntropyReference` with the tolerances of `TOLERANCES`.
  *
  * @example
  * const gpu = await ce.forward(logits, target);
@@ -127,8 +127,32 @@ export function reducedLossTolerance(reference: ReferenceResult): number {
   return rtol * reference.magnitude.absLoss + atol * reference.magnitude.rows;
 }
 
-/** A one-line summary of a comparison, for logs and failed assertions. */
-export function describeComparison(c: Comparison): string {
+/**
+ * A one-line summary of a comparison (`compareArrays`) or of a whole result's (`compareWithReference`),
+ * for logs and failed assertions.
+ *
+ * @example
+ * const check = compareWithReference(await ce.forward(logits, target, { grad: true }),
+ *   crossEntropyReference(logits, target, { grad: true }));
+ * console.log(describeComparison(check)); // "ok: loss ok: 1 values, …; grad ok: 6 values, …"
+ */
+export function describeComparison(c: Comparison | ResultComparison): string {
+  if (isResultComparison(c)) {
+    const parts = [`loss ${describeOne(c.loss)}`, ...(c.grad ? [`grad ${describeOne(c.grad)}`] : [])];
+    return `${c.ok ? 'ok' : 'MISMATCH'}: ${parts.join('; ')}`;
+  }
+  return describeOne(c);
+}
+
+function isResultComparison(c: Comparison | ResultComparison): c is ResultComparison {
+  return typeof c === 'object' && c !== null && 'loss' in c;
+}
+
+function describeOne(c: Comparison): string {
+  if (typeof c !== 'object' || c === null || typeof c.count !== 'number' || !Array.isArray(c.mismatches)) {
+    throw new TypeError('describeComparison: expected what compareArrays or compareWithReference returns, got '
+      + `${c === null ? 'null' : typeof c}`);
+  }
   const head = `${c.ok ? 'ok' : 'MISMATCH'}: ${c.count} values, max abs error ${c.maxAbsError.toExponential(2)}, `
     + `max rel error ${c.maxRelError.toExponential(2)}`;
   if (c.ok) return head;

@@ -22,9 +22,10 @@ import { subgroupSizeFor } from './gpu/subgroups.js';
 import { kernelsFor, type Kernels } from './gpu/pipelines.js';
 import { describeBinaryProblem, type BinaryOptions } from './binary.js';
 import {
-  checkCreateOptions, checkEncoder, checkGradOutput, checkHostValues, checkOptionNames, checkWeight, describeProblem,
-  FORWARD_OPTION_NAMES, type AcceptedData, type Problem,
+  checkCreateOptions, checkEncoder, checkGradOutput, checkHostValues, checkWeight, describeProblem, type AcceptedData,
+  type Problem,
 } from './options.js';
+import { readOptionNames } from './option-names.js';
 import { planWork } from './plan.js';
 import { planPasses } from './passes.js';
 import { ROW_SUMMARY } from './gpu/shader-structs.js';
@@ -38,7 +39,10 @@ const GPU_DATA: AcceptedData = { floatArrays: [Float32Array], gpuBuffers: true }
 
 /** Options of `CrossEntropy.create`. */
 export interface CreateOptions {
-  /** The device to run on. Absent: one is requested from `navigator.gpu` (and destroyed by `destroy()`). */
+  /**
+   * The device to run on. Absent: one is requested (and destroyed by `destroy()`) from
+   * `navigator.gpu`, or in Node from the `webgpu` package, an optional peer dependency.
+   */
   readonly device?: GPUDevice;
   /**
    * Fill every buffer the kernels write with NaN before they run, so an element a kernel fails to
@@ -82,27 +86,31 @@ export class CrossEntropy {
   readonly #ledger = new GpuMemoryLedger();
   readonly #life: InstanceLife;
 
-  private constructor(device: GPUDevice, ownsDevice: boolean, kernels: Kernels, poison: boolean) {
+  private constructor(device: GPUDevice, ownsDevice: boolean, kernels: Kernels, poison: boolean, life: InstanceLife) {
     this.#device = device;
     this.#ownsDevice = ownsDevice;
     this.#kernels = kernels;
     this.#poison = poison;
-    this.#life = new InstanceLife(device);
+    this.#life = life;
   }
 
   /**
-   * Creates the kernels on a device (the given one, or a new one from `navigator.gpu`).
+   * Creates the kernels on a device: the given one, or a new one from `navigator.gpu` (browsers) or,
+   * in Node, from the `webgpu` package. A device that is already lost or destroyed is rejected.
    *
    * @example
-   * const ce = await CrossEntropy.create();            // browser: requests an adapter and device
-   * const ce2 = await CrossEntropy.create({ device }); // any host: uses the caller's device
+   * const ce = await CrossEntropy.create();            // requests an adapter and a device
+   * const ce2 = await CrossEntropy.create({ device }); // uses the caller's device
    */
   static async create(options: CreateOptions = {}): Promise<CrossEntropy> {
     checkCreateOptions(options);
     const device = options.device ?? (await requestDevice());
+    const life = new InstanceLife(device);
     try {
+      if (options.device !== undefined) await life.checkAlive();
       const kernels = await kernelsFor(device, subgroupSizeFor(device, options.subgroups));
-      return new CrossEntropy(device, options.device === undefined, kernels, options.poisonOutputs === true);
+      life.checkStillAlive();
+      return new CrossEntropy(device, options.device === undefined, kernels, options.poisonOutputs === true, life);
     } catch (error) {
       if (options.device === undefined) device.destroy();
       throw error;
@@ -143,20 +151,15 @@ export class CrossEntropy {
    *   { reduction: 'mean', labelSmoothing: 0.1, grad: true },
    * );
    */
-  async forward<R extends Reduction = 'mean'>(
-    logits: LogitsInput, target: TargetInput, options: CrossEntropyOptions & { reduction?: R } = {},
-  ): Promise<ForwardResult<R>> {
-    const gradInPlace = typeof options === 'object' && options !== null && options.gradInPlace === true;
-    if (gradInPlace && isGpuBuffer(logits?.data) && (logits.data.usage & BufferUsage.COPY_SRC) === 0) {
-      throw new TypeError('options.gradInPlace: logits.data needs COPY_SRC usage for forward() to read the '
-        + 'gradient back (or use forwardGpu and keep it on the GPU)');
-    }
+  async forward<R extends Reduction = 'mean', G extends boolean = false>(
+    logits: LogitsInput, target: TargetInput, options: CrossEntropyOptions & { reduction?: R; grad?: G } = {},
+  ): Promise<ForwardResult<R, G>> {
     // The copies to the host (the gradient's too) go in the computation's command buffer, and are
     // mapped once its error scopes have resolved: in Chromium a map requested while the work is
     // pending waits for the GPU process's next poll (about 2 ms). [1, 3] took a median 0.6 ms so,
     // against 1.1 ms with the copies in a second submit after the scopes, and 3.3 ms mapped at once
     // with the computation.
-    const run = await this.#forwardGpu(logits, target, options, true);
+    const run = await this.#forwardGpu<R, G>(logits, target, options, 'forward');
     try {
       return await run.read();
     } finally {
@@ -180,18 +183,27 @@ export class CrossEntropy {
    * await run.check(); // RangeError if a class index was out of range
    * run.destroy();
    */
-  async forwardGpu<R extends Reduction = 'mean'>(
-    logits: LogitsInput, target: TargetInput, options: GpuForwardOptions & { reduction?: R } = {},
-  ): Promise<GpuForwardResult<R>> {
-    return this.#forwardGpu(logits, target, options, false);
+  async forwardGpu<R extends Reduction = 'mean', G extends boolean = false>(
+    logits: LogitsInput, target: TargetInput, options: GpuForwardOptions & { reduction?: R; grad?: G } = {},
+  ): Promise<GpuForwardResult<R, G>> {
+    return this.#forwardGpu<R, G>(logits, target, options, 'forwardGpu');
   }
 
-  /** forwardGpu; with `stageGrad`, the gradient's copy for `read()` is submitted with the computation too. */
-  async #forwardGpu<R extends Reduction>(logits: LogitsInput, target: TargetInput,
-    options: GpuForwardOptions & { reduction?: R }, stageGrad: boolean): Promise<GpuForwardResult<R>> {
-    this.#life.check('forwardGpu');
+  /**
+   * forwardGpu, called as `operation` (the name its errors give). forward() reads the gradient
+   * back, so its copy for `read()` is submitted with the computation too.
+   */
+  async #forwardGpu<R extends Reduction, G extends boolean>(logits: LogitsInput, target: TargetInput,
+    options: GpuForwardOptions, operation: 'forward' | 'forwardGpu'): Promise<GpuForwardResult<R, G>> {
+    this.#life.check(operation);
+    readOptionNames(options, `CrossEntropy.${operation}`);
+    const stageGrad = operation === 'forward';
+    if (stageGrad && options.gradInPlace === true && isGpuBuffer(logits?.data)
+        && (logits.data.usage & BufferUsage.COPY_SRC) === 0) {
+      throw new TypeError('CrossEntropy.forward: options.gradInPlace: logits.data needs COPY_SRC usage for forward() '
+        + 'to read the gradient back (or use forwardGpu and keep it on the GPU)');
+    }
     const problem = describeProblem(logits, target, options, GPU_DATA);
-    checkOptionNames(options, [...FORWARD_OPTION_NAMES, 'encoder'], 'forward');
     if (options.encoder !== undefined) checkEncoder(options.encoder);
     if (options.weight !== undefined) checkWeight(options.weight, problem.layout.classes, GPU_DATA);
     if (options.gradOutput !== undefined) checkGradOutput(options.gradOutput, problem, GPU_DATA);
@@ -202,21 +214,21 @@ export class CrossEntropy {
         + `maxBufferSize (${this.#device.limits.maxBufferSize}): they are streamed from the host for the loss, `
         + `which supports neither ${problem.grad ? 'grad: true' : 'a caller\'s encoder'} nor leaving them on the GPU`);
     }
-    return this.#life.guard('forwardGpu', async () => {
+    return this.#life.guard(operation, async () => {
       // Host logits are a private copy: the gradient goes over it, with no second N×C buffer.
       const gradInPlace = problem.gradInPlace || !isGpuBuffer(logits.data);
       const passes = planPasses(problem, plan, { hasWeight: options.weight !== undefined,
         hasGradOutput: options.gradOutput !== undefined, gradInPlace, subgroupSize: this.#kernels.subgroupSize });
       const kernels = await compileKernels(this.#kernels, passes);
       // destroy() may have come while the kernels were being made: nothing must be created after it.
-      this.#life.check('forwardGpu', true);
+      this.#life.check(operation, true);
       const key = JSON.stringify([problem, identity(logits.data), identity(target.data), identity(options.weight),
         identity(options.gradOutput), gradInPlace]);
       const device = this.#device;
       let frame: ForwardFrame | undefined;
       let staged: StagedResult | undefined;
       try {
-        const { reported } = inErrorScopes(device, 'forward', () => {
+        const { reported } = inErrorScopes(device, operation, () => {
           frame = this.#frames.acquire(key, () => {
             const buffers = new CallBuffers(device, this.#ledger, this.#poison);
             try {
@@ -244,14 +256,16 @@ export class CrossEntropy {
         }, callerBuffers(logits, target, options));
         await reported;
         // destroy() during the wait destroyed the frame's buffers: no result may be made of them.
-        this.#life.check('forwardGpu', true);
+        this.#life.check(operation, true);
       } catch (error) {
         if (frame) this.#frames.discard(frame);
         throw error;
       }
       const ready = frame!;
-      return new GpuForward<R>(device, ready.buffers, ready.prepared.encoded, problem, () => this.#frames.release(ready),
-        <T>(read: () => Promise<T>) => this.#life.guard('read', read), staged);
+      const result = new GpuForward<R>(device, ready.buffers, ready.prepared.encoded, problem,
+        () => this.#frames.release(ready), <T>(read: () => Promise<T>) => this.#life.guard(operation, read), staged);
+      // The result has a gradient exactly when options.grad was true, which is what G says.
+      return result as GpuForwardResult<R> as GpuForwardResult<R, G>;
     });
   }
 
@@ -263,9 +277,10 @@ export class CrossEntropy {
    * const { loss, grad } = await ce.binary({ data: logits, shape: [N, K] }, { data: labels, shape: [N, K] },
    *   { posWeight: new Float32Array(K).fill(3), grad: true });
    */
-  async binary(logits: LogitsInput, target: TargetInput, options: BinaryOptions = {}): Promise<ForwardResult> {
+  async binary<R extends Reduction = 'mean', G extends boolean = false>(logits: LogitsInput, target: TargetInput,
+    options: BinaryOptions & { reduction?: R; grad?: G } = {}): Promise<ForwardResult<R, G>> {
     this.#life.check('binary');
-    const problem = describeBinaryProblem(logits, target, options, GPU_DATA);
+    const problem = describeBinaryProblem(logits, target, options, GPU_DATA, 'CrossEntropy.binary');
     checkBinaryBindings(this.#device.limits, problem, logits);
     const buffers = new CallBuffers(this.#device, this.#ledger, this.#poison);
     return this.#life.guard('binary', async () => {
@@ -277,7 +292,8 @@ export class CrossEntropy {
           return encoded;
         }, callerBuffers(logits, target, options));
         await reported;
-        return await run.read();
+        // The result has a gradient exactly when options.grad was true, and a loss per element for 'none'.
+        return await run.read() as ForwardResult as ForwardResult<R, G>;
       } finally {
         buffers.destroy();
       }
@@ -296,18 +312,21 @@ export class CrossEntropy {
    */
   async rowStatistics(logits: LogitsInput, target: TargetInput, options: RowStatisticsOptions = {}): Promise<RowStatistics> {
     this.#life.check('rowStatistics');
-    const { classOffset = 0, ...forwardOptions } = options;
     if (typeof options === 'object' && options !== null && 'labelSmoothing' in options) {
       // The statistics carry the smoothing sums whatever the smoothing: it applies when they become a loss.
-      throw new TypeError('rowStatistics: options.labelSmoothing does not change the statistics; pass it to '
-        + 'lossFromRowStatistics');
+      throw new TypeError('CrossEntropy.rowStatistics: options.labelSmoothing does not change the statistics; pass '
+        + 'it to lossFromRowStatistics');
     }
-    checkOptionNames(options, ['classOffset', 'weight', 'ignoreIndex', 'softcap'], 'rowStatistics');
+    readOptionNames(options, 'CrossEntropy.rowStatistics');
+    const { classOffset = 0, ...forwardOptions } = options;
     if (!Number.isInteger(classOffset) || classOffset < 0) {
-      throw new RangeError(`options.classOffset must be a non-negative integer, got ${classOffset}`);
+      throw new RangeError(`CrossEntropy.rowStatistics: options.classOffset must be a non-negative integer, got ${
+        classOffset}`);
     }
     const problem: Problem = { ...describeProblem(logits, target, forwardOptions, GPU_DATA), reduction: 'none' };
-    if (problem.targetKind !== 'classIndex') throw new TypeError('rowStatistics: target must hold class indices');
+    if (problem.targetKind !== 'classIndex') {
+      throw new TypeError('CrossEntropy.rowStatistics: target must hold class indices');
+    }
     if (options.weight !== undefined) checkWeight(options.weight, problem.layout.classes, GPU_DATA);
     const plan = planWork(problem, this.#device.limits, !isGpuBuffer(logits.data));
     return this.#life.guard('rowStatistics', async () => {

@@ -5,6 +5,7 @@
  */
 import type { InputKind, Reduction } from './types.js';
 import { formatPosition, formatShape, product, rowLayout, sameShape, type RowLayout } from './shape.js';
+import { readOptionNames } from './option-names.js';
 import { describeKind, isDetached, isGpuBuffer } from './tensor-data.js';
 
 /** GPUBufferUsage.STORAGE: every buffer a kernel binds needs it (named here: see gpu/constants.ts). */
@@ -25,12 +26,6 @@ export const DEFAULTS = {
   reduction: Reduction; ignoreIndex: number; labelSmoothing: number; input: InputKind; zLoss: number;
   grad: boolean; gradInPlace: boolean;
 };
-
-/** Every option name `forward` knows (the reference takes the same, minus gradInPlace). */
-export const FORWARD_OPTION_NAMES = [
-  'reduction', 'weight', 'ignoreIndex', 'labelSmoothing', 'input', 'zLoss', 'softcap', 'grad', 'gradOutput',
-  'gradInPlace',
-] as const;
 
 const REDUCTIONS: readonly Reduction[] = ['mean', 'sum', 'none'];
 const INPUT_KINDS: readonly InputKind[] = ['logits', 'probabilities', 'logProbabilities'];
@@ -138,15 +133,6 @@ export function checkFloatData(name: string, data: Data, accepted: AcceptedData)
     fail('type', `${name} must be a ${kinds.join(' or ')}, got ${describeKind(data)}`);
   }
   checkAttached(name, data);
-}
-
-/** The option names this package knows, so a misspelt one is an error rather than silently unused. */
-export function checkOptionNames(options: object, known: readonly string[], where: string): void {
-  for (const key of Object.keys(options)) {
-    if (!known.includes(key)) {
-      fail('type', `${where}: unknown option "${key}" (known: ${known.join(', ')})`);
-    }
-  }
 }
 
 interface ForwardOptionsIn {
@@ -348,11 +334,9 @@ export function checkUnitInterval(name: string, values: unknown, shape: readonly
 
 /** Checks `CrossEntropy.create`'s options: names, a device that looks like a GPUDevice, a boolean. */
 export function checkCreateOptions(options: unknown): void {
-  if (typeof options !== 'object' || options === null) {
-    fail('type', `CrossEntropy.create: options must be an object, got ${describeKind(options)}`);
-  }
-  checkOptionNames(options, ['device', 'poisonOutputs', 'subgroups'], 'CrossEntropy.create');
-  const { device, poisonOutputs, subgroups } = options as { device?: unknown; poisonOutputs?: unknown; subgroups?: unknown };
+  const { device, poisonOutputs, subgroups } = readOptionNames(options, 'CrossEntropy.create') as {
+    device?: unknown; poisonOutputs?: unknown; subgroups?: unknown;
+  };
   const looksLikeDevice = typeof device === 'object' && device !== null
     && typeof (device as Partial<GPUDevice>).createBuffer === 'function' && 'queue' in device;
   if (device !== undefined && !looksLikeDevice) {
@@ -367,5 +351,7 @@ export function checkEncoder(encoder: unknown): void {
   const looksLikeEncoder = typeof encoder === 'object' && encoder !== null
     && typeof (encoder as Partial<GPUCommandEncoder>).beginComputePass === 'function'
     && typeof (encoder as Partial<GPUCommandEncoder>).finish === 'function';
-  if (!looksLikeEncoder) fail('type', `options.encoder must be a GPUCommandEncoder, got ${describeKind(encoder)}`);
+  if (!looksLikeEncoder) {
+    fail('type', `CrossEntropy.forwardGpu: options.encoder must be a GPUCommandEncoder, got ${describeKind(encoder)}`);
+  }
 }

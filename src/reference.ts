@@ -3,13 +3,12 @@
  * can judge the GPU result. It reads the same arguments and throws the same errors as `forward`.
  */
 import {
-  checkGradOutput, checkHostValues, checkOptionNames, checkWeight, describeProblem, FORWARD_OPTION_NAMES,
-  type AcceptedData, type Problem,
+  checkGradOutput, checkHostValues, checkWeight, describeProblem, type AcceptedData, type Problem,
 } from './options.js';
+import { readOptionNames } from './option-names.js';
 import type { ReferenceOptions, ReferenceResult, Tensor } from './types.js';
 
 const REFERENCE_DATA: AcceptedData = { floatArrays: [Float32Array, Float64Array], gpuBuffers: false };
-const REFERENCE_OPTION_NAMES = FORWARD_OPTION_NAMES.filter((name) => name !== 'gradInPlace');
 /** PyTorch's BCELoss rule, also used for `input: 'probabilities'`: log p is clamped below at -100. */
 const LOG_PROBABILITY_FLOOR = -100;
 
@@ -115,8 +114,8 @@ function rowLoss(problem: Problem, target: Values | Int32Array, row: number, log
 export function crossEntropyReference(
   logitsIn: Tensor<Values>, targetIn: Tensor<Values | Int32Array>, options: ReferenceOptions = {},
 ): ReferenceResult {
+  readOptionNames(options, 'crossEntropyReference');
   const problem = describeProblem(logitsIn, targetIn, options, REFERENCE_DATA);
-  checkOptionNames(options, REFERENCE_OPTION_NAMES, 'crossEntropyReference');
   const { rows, classes } = problem.layout;
   if (options.weight !== undefined) checkWeight(options.weight, classes, REFERENCE_DATA);
   checkHostValues(problem, logitsIn.data, targetIn.data);

@@ -7,6 +7,7 @@
 import { ROW_SUMMARY } from './gpu/shader-structs.js';
 import { readStructField } from './gpu/wgsl-struct.js';
 import type { Problem } from './options.js';
+import { readOptionNames } from './option-names.js';
 import type { Reduction } from './types.js';
 
 /** Where a row's target is, relative to one shard (after merging: relative to all of them). */
@@ -120,7 +121,8 @@ export interface RowStatisticsLossOptions {
  * const loss = lossFromRowStatistics(mergeRowStatistics(shards), { reduction: 'mean', labelSmoothing: 0.1 });
  */
 export function lossFromRowStatistics(stats: RowStatistics, options: RowStatisticsLossOptions = {}): number | Float64Array {
-  const { reduction = 'mean', labelSmoothing: eps = 0, zLoss = 0 } = options;
+  const read: RowStatisticsLossOptions = readOptionNames(options, 'lossFromRowStatistics');
+  const { reduction = 'mean', labelSmoothing: eps = 0, zLoss = 0 } = read;
   const perRow = new Float64Array(stats.rows);
   let denominator = 0;
   for (let r = 0; r < stats.rows; r++) {

@@ -65,32 +65,51 @@ export interface GpuForwardOptions extends CrossEntropyOptions {
 /** The loss type that goes with a reduction: a number, or one value per row for 'none'. */
 export type LossOf<R extends Reduction> = R extends 'none' ? Float32Array : number;
 
-/** Result of `CrossEntropy.forward`. */
-export interface ForwardResult<R extends Reduction = Reduction> {
-  /** The reduced loss, or the per-row losses (the target's shape, flattened) for 'none'. */
-  readonly loss: LossOf<R>;
-  /** d(loss)/d(input), the input's shape flattened (when `grad: true`). */
-  readonly grad?: Float32Array;
-}
+/**
+ * The gradient that goes with `options.grad`: always there for `grad: true`, never for `false` or no
+ * `grad`, and maybe for a `boolean` not known when compiling.
+ */
+export type GradOf<G extends boolean, Data> = [G] extends [true] ? { readonly grad: Data }
+  : [G] extends [false] ? { readonly grad?: undefined }
+    : { readonly grad?: Data };
+
+/**
+ * Result of `CrossEntropy.forward` (and `binary`): the loss, a `number` or for `reduction: 'none'`
+ * one value per row (the target's shape, flattened); and with `grad: true`, d(loss)/d(input), the
+ * input's shape flattened.
+ *
+ * @example
+ * const { loss, grad } = await ce.forward(logits, target, { grad: true }); // loss: number, grad: Float32Array
+ * const rows = await ce.forward(logits, target, { reduction: 'none' });    // rows.loss: Float32Array
+ */
+export type ForwardResult<R extends Reduction = Reduction, G extends boolean = boolean> =
+  { readonly loss: LossOf<R> } & GradOf<G, Float32Array>;
 
 /**
  * The result of `forwardGpu`, left on the GPU. It owns `loss`, `grad` (unless the gradient was
  * written in place over the caller's logits) and every scratch buffer, until `destroy()`. The
- * caller's own buffers (logits, target, weight, gradOutput) are never destroyed.
+ * caller's own buffers (logits, target, weight, gradOutput) are never destroyed. `grad`, an f32
+ * buffer of the input's shape (a new one, or the caller's logits if in place), is there exactly
+ * when `grad: true` was passed.
+ *
+ * @example
+ * const run = await ce.forwardGpu(logits, target, { grad: true }); // run.grad: GPUBuffer
  */
-export interface GpuForwardResult<R extends Reduction = Reduction> {
+export type GpuForwardResult<R extends Reduction = Reduction, G extends boolean = boolean> =
+  GpuForwardReads<R, G> & GradOf<G, GPUBuffer>;
+
+/** What a `GpuForwardResult` holds besides its gradient. */
+export interface GpuForwardReads<R extends Reduction = Reduction, G extends boolean = boolean> {
   /**
    * f32: one value for 'mean' / 'sum', one per row for 'none', from byte 0. The buffer is padded
    * to whole 16 bytes (the batch reduction reads vec4s): copy 4 or rows * 4 bytes, not its size.
    */
   readonly loss: GPUBuffer;
-  /** f32, the input's shape (when `grad: true`): a new buffer, or the caller's logits if in place. */
-  readonly grad?: GPUBuffer;
   /**
    * Reads loss (and gradient) back. Rejects with a RangeError if the GPU found out-of-range class
    * indices (their count, the first position and its value).
    */
-  read(): Promise<ForwardResult<R>>;
+  read(): Promise<ForwardResult<R, G>>;
   /** Reads back the loss only (the gradient stays on the GPU), checking validation as `read()`. */
   readLoss(): Promise<ForwardResult<R>>;
   /** Reads back only the GPU-side validation (8 bytes) and rejects as `read()` would. */

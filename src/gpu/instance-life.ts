@@ -13,6 +13,24 @@ export class InstanceLife {
     });
   }
 
+  /**
+   * Rejects a device that was lost (or destroyed) before `create` was given it. A device destroyed
+   * long before has its `lost` settled already; the subscription made in the constructor sees it
+   * only once a task has run, so one is given here.
+   */
+  async checkAlive(): Promise<void> {
+    if (this.#lostReason === undefined) await new Promise((resolve) => setTimeout(resolve, 0));
+    this.checkStillAlive();
+  }
+
+  /** As `checkAlive`, without waiting: for a device lost while `create` was building its kernels. */
+  checkStillAlive(): void {
+    if (this.#lostReason !== undefined) {
+      throw new Error(`CrossEntropy.create: the device is lost (${this.#lostReason}): it was destroyed, or its GPU `
+        + 'was reset or removed; pass a live GPUDevice');
+    }
+  }
+
   /** Marks the instance destroyed; returns false if it already was. */
   end(): boolean {
     if (this.#destroyed) return false;

@@ -1,11 +1,12 @@
 /**
  * docs/errors.md: every host-side error, with the argument, position and value in its message, thrown
  * alike by the GPU path (before any GPU work) and by the reference; the instance keeps working after
- * each. GPU-resident class indices are checked on the GPU and reported when the result is read.
+ * each. GPU-resident class indices are checked on the GPU and reported when the result is read. An
+ * instance or a device that is gone fails each call naming the method called.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CrossEntropy, crossEntropyReference, ShaderCompilationError } from '../../src/index.js';
-import { requireDevice } from '../helpers/webgpu-node.js';
+import { requireDefaultLimitsDevice, requireDevice } from '../helpers/webgpu-node.js';
 
 const device = await requireDevice();
 
@@ -142,7 +143,7 @@ const BAD_CALLS: BadCall[] = [
   { name: 'zLoss as a string', logits: logits23, target: target2, options: { zLoss: '0.1' },
     error: TypeError, message: /options\.zLoss must be a finite number, got string "0\.1"/ },
   { name: 'misspelt option weights', logits: logits23, target: target2, options: { weights: new Float32Array(3) },
-    error: TypeError, message: /unknown option "weights" \(known: reduction, weight,/ },
+    error: TypeError, message: /unknown option "weights" \(known: reduction, weight,.*\); did you mean "weight"\?/ },
   { name: 'options null', logits: logits23, target: target2, options: null,
     error: TypeError, message: /options must be an object, got null/ },
   { name: 'misspelt option', logits: logits23, target: target2, options: { label_smoothing: 0.1 },
@@ -238,12 +239,65 @@ describe.skipIf(!device)('forward rejects bad input and keeps working', () => {
     }
   });
 
-
-  it('rejects use after destroy() with a clear error', async () => {
+  it('rejects use after destroy(), naming the method called', async () => {
     const other = await CrossEntropy.create({ device: device! });
     other.destroy();
-    await expect(other.forward(logits23, target2)).rejects.toThrow(/destroyed; create a new one/);
+    const destroyed = (method: string) => new Error(`CrossEntropy.${method}: this instance was destroyed; create a new one`);
+    await expect(other.forward(logits23, target2)).rejects.toThrow(destroyed('forward'));
+    await expect(other.forwardGpu(logits23, target2)).rejects.toThrow(destroyed('forwardGpu'));
+    await expect(other.binary(logits23, { data: new Float32Array(6), shape: [2, 3] })).rejects.toThrow(destroyed('binary'));
+    await expect(other.rowStatistics(logits23, target2)).rejects.toThrow(destroyed('rowStatistics'));
     await expectStillWorks();
+  });
+
+  it('names forward, not the forwardGpu it runs on, in its WebGPU errors', async () => {
+    // A buffer of another device: WebGPU's validation fails the call.
+    const foreign = (await requireDefaultLimitsDevice())!;
+    const buffer = foreign.createBuffer({ size: 24, usage: 0x80 | 0x8 | 0x4 });
+    try {
+      await expect(ce.forward({ data: buffer, shape: [2, 3] }, target2))
+        .rejects.toThrow(/^CrossEntropy\.forward: WebGPU validation error/);
+      await expect(ce.forwardGpu({ data: buffer, shape: [2, 3] }, target2))
+        .rejects.toThrow(/^CrossEntropy\.forwardGpu: WebGPU validation error/);
+      await expectStillWorks();
+    } finally {
+      buffer.destroy();
+      foreign.destroy();
+    }
+  });
+});
+
+describe.skipIf(!device)('CrossEntropy.create on a device that is gone', () => {
+  const lostMessage = new RegExp('^CrossEntropy\\.create: the device is lost \\(destroyed: .*\\): it was destroyed, '
+    + 'or its GPU was reset or removed; pass a live GPUDevice$');
+
+  it('rejects a device destroyed before, and a live device still works after', async () => {
+    const gone = (await requireDefaultLimitsDevice())!;
+    gone.destroy();
+    await gone.lost;
+    await expect(CrossEntropy.create({ device: gone })).rejects.toThrow(lostMessage);
+    const ce = await CrossEntropy.create({ device: device! });
+    const { loss } = await ce.forward(logits23, target2);
+    expect(loss).toBeCloseTo(crossEntropyReference(logits23, target2).loss as number, 6);
+    ce.destroy();
+  });
+
+  it('rejects a device destroyed just before the call', async () => {
+    const gone = (await requireDefaultLimitsDevice())!;
+    gone.destroy();
+    await expect(CrossEntropy.create({ device: gone })).rejects.toThrow(lostMessage);
+  });
+
+  it('fails each call of an instance whose device was destroyed, naming the method', async () => {
+    const own = (await requireDefaultLimitsDevice())!;
+    const ce = await CrossEntropy.create({ device: own });
+    own.destroy();
+    await own.lost;
+    const lost = (method: string) => new RegExp(`^CrossEntropy\\.${method}: the GPU device was lost \\(destroyed: `);
+    await expect(ce.forward(logits23, target2)).rejects.toThrow(lost('forward'));
+    await expect(ce.forwardGpu(logits23, target2)).rejects.toThrow(lost('forwardGpu'));
+    await expect(ce.rowStatistics(logits23, target2)).rejects.toThrow(lost('rowStatistics'));
+    ce.destroy();
   });
 });
 
