@@ -50,9 +50,6 @@ export const ROW_SUMMARY = defineStruct('RowSummary', {
   mass_error: 'f32',
 });
 
-/** RowSummary's `kind` values (lib/row-common.wgsl's ROW_USED, ROW_IGNORED, ROW_TARGET_ABSENT). */
-export const RowKind = { used: 0, ignored: 1, targetAbsent: 2 } as const;
-
 /** lib/row-finish.wgsl `Status`: bad class indices found by the loss kernels (atomics). */
 export const STATUS = defineStruct('Status', {
   bad_target_count: 'u32',
