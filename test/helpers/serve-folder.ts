@@ -18,11 +18,16 @@ export interface ServedFolder {
   close(): Promise<void>;
 }
 
-export async function serveFolder(folder: string): Promise<ServedFolder> {
+/** Serves `folder` at http://localhost:<port><prefix>; anything outside the prefix is a 404. */
+export async function serveFolder(folder: string, prefix = '/'): Promise<ServedFolder> {
   const root = normalize(folder + '/');
   const server: Server = createServer((request, response) => {
     const path = decodeURIComponent(new URL(request.url ?? '/', 'http://localhost').pathname);
-    let file = normalize(join(root, path));
+    if (!path.startsWith(prefix)) {
+      response.writeHead(404).end();
+      return;
+    }
+    let file = normalize(join(root, path.slice(prefix.length)));
     if (file.startsWith(root) && existsSync(file) && statSync(file).isDirectory()) file = join(file, 'index.html');
     if (!file.startsWith(root) || !existsSync(file)) {
       response.writeHead(404).end();
@@ -35,7 +40,7 @@ export async function serveFolder(folder: string): Promise<ServedFolder> {
   const address = server.address();
   if (address === null || typeof address === 'string') throw new Error('the file server did not listen');
   return {
-    url: `http://localhost:${address.port}/`,
+    url: `http://localhost:${address.port}${prefix}`,
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
 }
