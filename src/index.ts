@@ -1,4 +1,9 @@
-/** webgpu-cross-entropy: PyTorch-exact cross-entropy on the GPU through WebGPU, with a float64 reference. */
+/// <reference types="@webgpu/types" preserve="true" />
+/**
+ * webgpu-cross-entropy: PyTorch-exact cross-entropy on the GPU through WebGPU, with a float64 reference.
+ * The reference above stays in dist/index.d.ts, so a TypeScript consumer gets the WebGPU types
+ * (a dependency) without naming them in its own `types`.
+ */
 export { CrossEntropy, type CreateOptions } from './cross-entropy.js';
 export { crossEntropyReference } from './reference.js';
 export { binaryCrossEntropyReference, type BinaryOptions } from './binary.js';

@@ -17,7 +17,8 @@ describe('the built package', () => {
     expect(existsSync(new URL('dist/index.js', root)), 'run `npm run build` first').toBe(true);
     expect(existsSync(new URL('dist/index.d.ts', root))).toBe(true);
     const pkg = JSON.parse(readFileSync(new URL('package.json', root), 'utf8'));
-    expect(pkg.exports['.']).toEqual({ types: './dist/index.d.ts', import: './dist/index.js' });
+    // "default" serves import and require() alike (Node's require(esm)): see package.test.ts.
+    expect(pkg.exports['.']).toEqual({ types: './dist/index.d.ts', default: './dist/index.js' });
     const types = readFileSync(new URL('dist/index.d.ts', root), 'utf8');
     expect(types).toMatch(/CrossEntropy/);
     expect(types).toMatch(/crossEntropyReference/);
