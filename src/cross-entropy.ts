@@ -156,9 +156,8 @@ export class CrossEntropy {
   ): Promise<ForwardResult<R, G>> {
     // The copies to the host (the gradient's too) go in the computation's command buffer, and are
     // mapped once its error scopes have resolved: in Chromium a map requested while the work is
-    // pending waits for the GPU process's next poll (about 2 ms). [1, 3] took a median 0.6 ms so,
-    // against 1.1 ms with the copies in a second submit after the scopes, and 3.3 ms mapped at once
-    // with the computation.
+    // pending waits for the GPU process's next poll, and a second submit for the copies costs more
+    // than copying with the computation (docs/performance.md).
     const run = await this.#forwardGpu<R, G>(logits, target, options, 'forward');
     try {
       return await run.read();
