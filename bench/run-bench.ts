@@ -156,7 +156,6 @@ function skip(shape: number[], impl: string, note: string): BenchRow {
 async function prepareCandidates(session: BenchSession, shape: number[], problem: BenchProblem,
   progress: (message: string) => void): Promise<ShapeCandidates> {
   const { device, roofline, ce, ceSubgroups } = session;
-  const label = `[${shape.join(', ')}]`;
   const bytes = problem.logits.byteLength;
   const logitsInput = { data: problem.logits, shape };
   const targetInput = { data: problem.targets, shape: [shape[0]!, ...shape.slice(2)] };
@@ -182,7 +181,7 @@ async function prepareCandidates(session: BenchSession, shape: number[], problem
       const padded = Math.max(16, Math.ceil(bytes / 16) * 16);
       const copy = device.createBuffer({ size: padded, usage: STORAGE | COPY_SRC });
       owned.push(copy);
-      progress(`${label}: tuning the rooflines to the adapter`);
+      progress('tuning the rooflines to the adapter');
       candidates.push({ name: 'roofline-read', run: await roofline.prepareRead(logits, padded), isLoss: false,
         checksum: hostSum(problem.logits) });
       candidates.push({ name: 'roofline-copy', run: await roofline.prepareCopy(logits, copy, padded), isLoss: false,
@@ -245,7 +244,7 @@ async function prepareCandidates(session: BenchSession, shape: number[], problem
     } else {
       // Over one buffer: the logits live on the host and are streamed; so is the roofline.
       const pieceBytes = Math.min(device.limits.maxStorageBufferBindingSize, 64 * 1024 * 1024);
-      progress(`${label}: tuning the roofline to the adapter`);
+      progress('tuning the roofline to the adapter');
       candidates.push({ name: 'roofline-read', run: await roofline.prepareStreamedRead(problem.logits, pieceBytes), isLoss: false,
         checksum: hostSum(problem.logits) });
       candidates.push({ name: 'ours-forward', run: async () => (await ce.forward(logitsInput, targetInput)).loss, isLoss: true });

@@ -39,7 +39,8 @@ export async function openBrowser(): Promise<BrowserSession> {
   const server = await createServer({
     root: fileURLToPath(new URL('../', import.meta.url)),
     logLevel: 'silent',
-    server: { host: 'localhost', port: 0, strictPort: false },
+    // No hot reload: an edit to the tree while a run is in flight must not reload its page.
+    server: { host: 'localhost', port: 0, strictPort: false, hmr: false },
   });
   await server.listen();
   const address = server.httpServer?.address();

@@ -119,18 +119,45 @@ function rowRange(buffer: BufferName, piece: Piece, bytesPerRow: number): Buffer
 }
 
 /**
- * The passes of one call. Rows that one invocation scans whole (one chunk, read as scalars or as
- * lanes) are scanned by the loss kernel itself, which with a gradient also writes it (row-loss-grad:
- * the statistics never go through memory; a 'mean' denominator is reduced first). Other rows take
- * a statistics pass (scalar, vec4, unaligned vec4 or subgroup), a merge into each row's loss and
- * summary, and, with a gradient, a gradient pass from the summaries.
+ * The row kernels of a plan: statistics (none where the loss kernel scans the rows itself), loss,
+ * and gradient (none where the loss kernel writes it).
+ */
+interface RowKernels {
+  readonly stats: KernelName | null;
+  readonly loss: KernelName;
+  readonly grad: KernelName | null;
+  /** The loss kernel scans its rows whole, and writes their gradient too (row-loss-grad). */
+  readonly fused: boolean;
+}
+
+/**
+ * Rows that one invocation scans whole (one chunk, read as scalars or as lanes) are scanned by the
+ * loss kernel itself, which with a gradient also writes it (row-loss-grad: the statistics never go
+ * through memory). Other rows take a statistics pass (scalar, vec4, unaligned vec4 or subgroup), a
+ * merge into each row's loss and summary, and, with a gradient, a gradient pass from the summaries.
+ */
+function rowKernels(work: WorkPlan, grad: boolean, subgroupSize: number): RowKernels {
+  const lanesOr = <K extends KernelName>(scan: K, lanes: K): K => (work.lanes ? lanes : scan);
+  if (work.chunks === 1 && !work.vec4 && !work.unaligned) {
+    return grad ? { stats: null, loss: lanesOr('rowLossGradScan', 'rowLossGradLanes'), grad: null, fused: true }
+      : { stats: null, loss: lanesOr('rowLossScan', 'rowLossLanes'), grad: null, fused: false };
+  }
+  const form = work.vec4 ? 'Vec4' : work.unaligned ? 'Unaligned' : '';
+  const stats = work.vec4 && subgroupSize > 0 ? 'rowStatsSubgroup' : (`rowStats${form}` as const);
+  return { stats, loss: 'rowLoss', grad: grad ? (`rowGrad${form}` as const) : null, fused: false };
+}
+
+/**
+ * The passes of one call (see rowKernels for which): per piece of rows, the row passes; the batch
+ * reduction; the gradient passes. A fused gradient of 'mean' needs the denominator first: each
+ * row's weight from its target alone, reduced before the rows are scanned.
  */
 export function planPasses(problem: Problem, work: WorkPlan, call: CallShape): CrossEntropyPasses {
   const variant = rowVariant(problem, call);
-  const scanInLoss = work.chunks === 1 && !work.vec4 && !work.unaligned;
-  const fused = problem.grad && scanInLoss;
+  const kernels = rowKernels(work, problem.grad, call.subgroupSize);
+  const { fused } = kernels;
+  const scanInLoss = kernels.stats === null;
   const denominatorFirst = fused && problem.reduction === 'mean';
-  const subgroupStats = work.vec4 && call.subgroupSize > 0;
   const rowBytes = work.classes * ELEMENT_BYTES;
 
   const uniforms: UniformBlock[] = work.pieces.map((piece) => uniformBlock(ROW_PARAMS, {
@@ -187,11 +214,7 @@ export function planPasses(problem: Problem, work: WorkPlan, call: CallShape): C
     };
   };
 
-  const loss = fused ? scanKernelOf(work, 'rowLossGradScan', 'rowLossGradLanes') : scanInLoss ? scanKernelOf(work, 'rowLossScan', 'rowLossLanes') : 'rowLoss';
-  const stats: KernelName | null = scanInLoss ? null : subgroupStats ? 'rowStatsSubgroup'
-    : work.vec4 ? 'rowStatsVec4' : work.unaligned ? 'rowStatsUnaligned' : 'rowStats';
-  const gradKernel: KernelName | null = !problem.grad || fused ? null
-    : work.vec4 ? 'rowGradVec4' : work.unaligned ? 'rowGradUnaligned' : 'rowGrad';
+  const { stats, loss, grad: gradKernel } = kernels;
 
   // row-loss-grad writes no row weights: a reduced loss has them computed from the targets alone.
   if (fused && work.reduceLevels.length > 0) {
@@ -250,8 +273,4 @@ export function planPasses(problem: Problem, work: WorkPlan, call: CallShape): C
     results: { loss: batch.loss, grad, status, rowLoss, rowSummary },
     emptyLoss: work.rows === 0 && problem.reduction !== 'none' ? (problem.reduction === 'mean' ? NaN : 0) : null,
   };
-}
-
-function scanKernelOf<K extends KernelName>(work: WorkPlan, scan: K, lanes: K): K {
-  return work.lanes ? lanes : scan;
 }
