@@ -23,9 +23,9 @@ export type PassKind = 'roofline' | 'exp' | 'softmax' | 'exact';
 
 const WORKGROUP = 64;
 /**
- * Invocations a pass may aim for, tried on the adapter and the fastest kept: on SwiftShader (two
- * cores) 2,048 long runs read [4096, 1000] in about 0.75x the time of 8,192 shorter ones, while a
- * GPU with thousands of lanes needs the most.
+ * Invocations a pass may aim for, tried on the adapter and the fastest kept: a CPU adapter
+ * (SwiftShader on two cores) reads fastest in a few long runs, while a GPU with thousands of lanes
+ * needs the most.
  */
 const INVOCATION_TARGETS = [2048, 8192, 32768, 131072];
 const MIN_CHUNK = 16;
@@ -291,12 +291,9 @@ export class Roofline {
   /**
    * Runs the passes and reads back the sum of the result's first four values. Where there are
    * passes, the map is requested once an error scope around the submit has resolved (as ours
-   * does): in Chromium here a map requested while a short dispatch was pending was answered only on
-   * the GPU process's next poll, about 2 ms later. One dispatch of well under 2 ms and a 16-byte
-   * readback took a median 2.4 ms mapped at once, 0.6 ms after the error scope (2.7 ms after
-   * onSubmittedWorkDone); from dispatches of a few ms up, the same either way. Mapped at once, the
-   * rooflines of [1, 3] and [64, 1000] took 2.5-3 ms and flattered ours. With no passes, mapping
-   * at once is the faster (0.3 ms against 0.5 ms).
+   * does): in Chromium a map requested while a short dispatch is pending is answered only on the
+   * GPU process's next poll, which made short rooflines slower than ours and flattered it
+   * (docs/performance.md, rooflines and floors). With no passes, mapping at once is the faster.
    */
   async #run(passes: readonly Pass[], result: GPUBuffer): Promise<number> {
     const encoder = this.#device.createCommandEncoder();
