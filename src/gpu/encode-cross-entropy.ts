@@ -13,6 +13,11 @@ import { uniformBlocks } from './uniforms.js';
 
 /** The first bad row of a status block when there is none. */
 const NO_BAD_ROW = 0xffffffff;
+/**
+ * The bad-target count a status block holds until the call's commands run: they start by clearing
+ * it to 0. A read that finds it has read before the work was submitted (a caller's encoder).
+ */
+export const NOT_RUN = 0xffffffff;
 
 /** The GPU buffers a call reads. `weight` and `gradOutput` are absent when not given. */
 export interface CrossEntropyInputs {
@@ -87,7 +92,9 @@ export function prepareCrossEntropy(device: GPUDevice, kernels: CompiledKernels,
   const status = buffer(results.status);
   const loss = buffer(results.loss);
 
-  const resetStatus = new Uint32Array([0, NO_BAD_ROW]);
+  const resetStatus = new Uint32Array([NOT_RUN, NO_BAD_ROW]);
+  // The first command of the work: the status says it ran (then the kernels count bad targets).
+  const markRun = (encoder: GPUCommandEncoder) => encoder.clearBuffer(status, 0, 4);
   const emptyLoss = plan.emptyLoss === null ? null : new Float32Array([plan.emptyLoss]);
   const stage = (test: (pass: Pass) => boolean) => dispatches.filter(({ pass }) => test(pass)).map((d) => d.dispatch);
   const prepared: PreparedCrossEntropy = {
@@ -101,7 +108,10 @@ export function prepareCrossEntropy(device: GPUDevice, kernels: CompiledKernels,
       device.queue.writeBuffer(status, 0, resetStatus);
       if (emptyLoss) device.queue.writeBuffer(loss, 0, emptyLoss);
     },
-    encode: (encoder) => encodeDispatches(encoder, 'cross-entropy:forward', dispatches.map((d) => d.dispatch)),
+    encode: (encoder) => {
+      markRun(encoder);
+      encodeDispatches(encoder, 'cross-entropy:forward', dispatches.map((d) => d.dispatch));
+    },
     submit: (logits, finish) => {
       if (!work.streamed) {
         const encoder = device.createCommandEncoder({ label: 'cross-entropy' });
@@ -117,6 +127,7 @@ export function prepareCrossEntropy(device: GPUDevice, kernels: CompiledKernels,
         const slice = hostLogits.subarray(from, from + piece.rows * work.classes);
         device.queue.writeBuffer(inputs.logits, 0, slice.buffer, slice.byteOffset, slice.byteLength);
         const encoder = device.createCommandEncoder({ label: 'cross-entropy:piece' });
+        if (p === 0) markRun(encoder);
         encodeDispatches(encoder, 'cross-entropy:piece', stage((pass) => pass.stage === 'rows' && pass.piece === p));
         device.queue.submit([encoder.finish()]);
       });

@@ -7,7 +7,7 @@ import { formatPosition } from '../shape.js';
 import type { ForwardResult, GpuForwardResult, LossOf, Reduction } from '../types.js';
 import type { CallBuffers, ReadRange, StagedRead } from './buffers.js';
 import { ELEMENT_BYTES } from './constants.js';
-import type { EncodedCrossEntropy } from './encode-cross-entropy.js';
+import { NOT_RUN, type EncodedCrossEntropy } from './encode-cross-entropy.js';
 import { STATUS } from './shader-structs.js';
 import { readStructField } from './wgsl-struct.js';
 
@@ -121,11 +121,15 @@ export class GpuForward<R extends Reduction> implements GpuForwardResult<R> {
     const [badCount] = readStructField(status, STATUS, 'bad_target_count', 1);
     const [firstBadRow] = readStructField(status, STATUS, 'first_bad_row', 1);
     if (badCount === 0) return;
+    if (badCount === NOT_RUN) {
+      throw new Error('CrossEntropy.forwardGpu: the result was read before its work ran: submit the command encoder '
+        + 'given as options.encoder (device.queue.submit([encoder.finish()])) before read(), readLoss() or check()');
+    }
     // row-loss leaves the offending index's bits in that row's loss slot.
     const [bits] = await this.#buffers.read(this.#encoder(),
       [{ buffer: this.#encoded.rowLoss, offset: firstBadRow! * ELEMENT_BYTES, bytes: ELEMENT_BYTES }]);
     const problem = this.#problem;
-    throw new RangeError(`target has ${badCount} class indices out of bounds; the first is `
+    throw new RangeError(`target has ${badCount} class ${badCount === 1 ? 'index' : 'indices'} out of bounds; the first is `
       + `target${formatPosition(firstBadRow!, problem.targetShape)} = ${new Int32Array(bits!)[0]}: class indices `
       + `must be in [0, ${problem.layout.classes - 1}] or ignoreIndex (${problem.ignoreIndex})`);
   }

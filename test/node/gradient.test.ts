@@ -134,12 +134,31 @@ describe.skipIf(!device)('gradient', () => {
     }
   });
 
+  it("rejects a read before the caller's encoder is submitted, and reads right once it is", async () => {
+    const built = buildCase({ shape: [2, 3], targetKind: 'classIndex', reduction: 'mean', weighted: false,
+      labelSmoothing: 0, ignoredFraction: 0, values: 'normal', seed: 11, grad: true });
+    const gpu = onGpu(device!, built);
+    try {
+      const encoder = device!.createCommandEncoder();
+      const run = await ce.forwardGpu(gpu.logits, gpu.target, { ...gpu.options, encoder });
+      const notRun = /read before its work ran: submit the command encoder given as options\.encoder/;
+      await expect(run.read()).rejects.toThrow(notRun);
+      await expect(run.readLoss()).rejects.toThrow(notRun);
+      await expect(run.check()).rejects.toThrow(notRun);
+      device!.queue.submit([encoder.finish()]);
+      expectMatchesReference(await run.read(), crossEntropyReference(built.logits, built.target, built.options));
+      run.destroy();
+    } finally {
+      gpu.destroy();
+    }
+  });
+
   it('validates GPU-resident targets when the result is read or checked', async () => {
     const targets = gpuBuffer(device!, new Int32Array([0, 1, 5, 2]));
     try {
       const logits = { data: new Float32Array(12), shape: [4, 3] };
       const run = await ce.forwardGpu(logits, { data: targets, shape: [4] }, { grad: true });
-      await expect(run.check()).rejects.toThrow(/target has 1 class indices out of bounds; the first is target\[2\] = 5/);
+      await expect(run.check()).rejects.toThrow(/target has 1 class index out of bounds; the first is target\[2\] = 5/);
       await expect(run.read()).rejects.toThrow(RangeError);
       run.destroy();
     } finally {
