@@ -103,7 +103,9 @@ export function describeBinaryProblem(logitsIn: unknown, targetIn: unknown, opti
       throw new RangeError(`options.gradOutput has ${length(optionsIn.gradOutput)} elements but the loss has ${size}`);
     }
   }
-  return { shape: logits.shape, size, input, reduction, grad, gradInPlace: readBoolean('options.gradInPlace', optionsIn.gradInPlace, false) };
+  const gradInPlace = readBoolean('options.gradInPlace', optionsIn.gradInPlace, false);
+  if (gradInPlace && !grad) throw new RangeError('options.gradInPlace needs options.grad: true');
+  return { shape: logits.shape, size, input, reduction, grad, gradInPlace };
 }
 
 /** log(1 + e^−x) for any x, without overflow. */

@@ -65,6 +65,9 @@ interface ForwardFrame extends Frame {
   readonly inputs: CrossEntropyInputs;
 }
 
+/** The token only create() passes to the constructor. */
+const CREATE = Symbol('CrossEntropy.create');
+
 /**
  * Cross-entropy loss on the GPU with PyTorch `F.cross_entropy` semantics.
  *
@@ -86,7 +89,10 @@ export class CrossEntropy {
   readonly #ledger = new GpuMemoryLedger();
   readonly #life: InstanceLife;
 
-  private constructor(device: GPUDevice, ownsDevice: boolean, kernels: Kernels, poison: boolean, life: InstanceLife) {
+  private constructor(token: symbol, device: GPUDevice, ownsDevice: boolean, kernels: Kernels, poison: boolean,
+    life: InstanceLife) {
+    // From plain JavaScript the constructor is reachable: it would make an instance without kernels.
+    if (token !== CREATE) throw new TypeError('CrossEntropy: use await CrossEntropy.create() or create({ device }), not new');
     this.#device = device;
     this.#ownsDevice = ownsDevice;
     this.#kernels = kernels;
@@ -110,7 +116,7 @@ export class CrossEntropy {
       if (options.device !== undefined) await life.checkAlive();
       const kernels = await kernelsFor(device, subgroupSizeFor(device, options.subgroups));
       life.checkStillAlive();
-      return new CrossEntropy(device, options.device === undefined, kernels, options.poisonOutputs === true, life);
+      return new CrossEntropy(CREATE, device, options.device === undefined, kernels, options.poisonOutputs === true, life);
     } catch (error) {
       if (options.device === undefined) device.destroy();
       throw error;
@@ -307,7 +313,7 @@ export class CrossEntropy {
    * @example
    * const a = await ce.rowStatistics({ data: left, shape: [N, 500] }, target, { classOffset: 0 });
    * const b = await ce.rowStatistics({ data: right, shape: [N, 500] }, target, { classOffset: 500 });
-   * const loss = lossFromRowStatistics(mergeRowStatistics([a, b]), { classes: 1000 });
+   * const loss = lossFromRowStatistics(mergeRowStatistics([a, b]), { reduction: 'mean' });
    */
   async rowStatistics(logits: LogitsInput, target: TargetInput, options: RowStatisticsOptions = {}): Promise<RowStatistics> {
     this.#life.check('rowStatistics');

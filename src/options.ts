@@ -195,11 +195,12 @@ function readScalarOptions(options: ForwardOptionsIn, targetKind: TargetKind) {
   if (!(labelSmoothing >= 0 && labelSmoothing <= 1)) {
     fail('range', `options.labelSmoothing must be in [0, 1], got ${labelSmoothing}`);
   }
+  const grad = readBoolean('options.grad', options.grad, DEFAULTS.grad);
+  const gradInPlace = readBoolean('options.gradInPlace', options.gradInPlace, DEFAULTS.gradInPlace);
+  if (gradInPlace && !grad) fail('range', 'options.gradInPlace needs options.grad: true');
   return {
     reduction: reduction as Reduction, input: input as InputKind, ignoreIndex, labelSmoothing,
-    ...readLogitTransforms(options, input as InputKind),
-    grad: readBoolean('options.grad', options.grad, DEFAULTS.grad),
-    gradInPlace: readBoolean('options.gradInPlace', options.gradInPlace, DEFAULTS.gradInPlace),
+    ...readLogitTransforms(options, input as InputKind), grad, gradInPlace,
   };
 }
 
@@ -334,16 +335,22 @@ export function checkUnitInterval(name: string, values: unknown, shape: readonly
 
 /** Checks `CrossEntropy.create`'s options: names, a device that looks like a GPUDevice, a boolean. */
 export function checkCreateOptions(options: unknown): void {
+  if (isDeviceLike(options)) {
+    fail('type', 'CrossEntropy.create: pass the device inside the options, as create({ device }), not as create(device)');
+  }
   const { device, poisonOutputs, subgroups } = readOptionNames(options, 'CrossEntropy.create') as {
     device?: unknown; poisonOutputs?: unknown; subgroups?: unknown;
   };
-  const looksLikeDevice = typeof device === 'object' && device !== null
-    && typeof (device as Partial<GPUDevice>).createBuffer === 'function' && 'queue' in device;
-  if (device !== undefined && !looksLikeDevice) {
+  if (device !== undefined && !isDeviceLike(device)) {
     fail('type', `CrossEntropy.create: options.device must be a GPUDevice, got ${describeKind(device)}`);
   }
   readBoolean('CrossEntropy.create: options.poisonOutputs', poisonOutputs, false);
   if (subgroups !== undefined) readBoolean('CrossEntropy.create: options.subgroups', subgroups, false);
+}
+
+function isDeviceLike(value: unknown): boolean {
+  return typeof value === 'object' && value !== null
+    && typeof (value as Partial<GPUDevice>).createBuffer === 'function' && 'queue' in value;
 }
 
 /** Checks that `options.encoder` is a GPUCommandEncoder (that forwardGpu can encode a pass into). */

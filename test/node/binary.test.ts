@@ -107,4 +107,9 @@ describe.skipIf(!device)('CrossEntropy.binary on the GPU', () => {
     expect((loss as Float32Array)[1]).toBeCloseTo(100, 4);
     expect((loss as Float32Array)[2]).toBeCloseTo(100, 4);
   });
+
+  it('rejects gradInPlace without grad before any GPU work', async () => {
+    const x = { data: new Float32Array([0.5, 1]), shape: [2] };
+    await expect(ce.binary(x, x, { gradInPlace: true })).rejects.toThrow(/^options\.gradInPlace needs options\.grad: true$/);
+  });
 });

@@ -161,6 +161,8 @@ const BAD_CALLS: BadCall[] = [
     error: TypeError, message: /options\.grad must be a boolean, got number 1/ },
   { name: 'gradInPlace that is not a boolean', logits: logits23, target: target2, options: { gradInPlace: 'yes' },
     error: TypeError, message: /options\.gradInPlace must be a boolean, got string "yes"/, gpuOnly: true },
+  { name: 'gradInPlace without grad', logits: logits23, target: target2, options: { gradInPlace: true },
+    error: RangeError, message: /options\.gradInPlace needs options\.grad: true/, gpuOnly: true },
   { name: "gradOutput without reduction 'none'", logits: logits23, target: target2,
     options: { grad: true, gradOutput: new Float32Array(2) },
     error: RangeError, message: /options\.gradOutput applies to reduction 'none' only, got reduction 'mean'/ },
@@ -298,6 +300,18 @@ describe.skipIf(!device)('CrossEntropy.create on a device that is gone', () => {
     await expect(ce.forwardGpu(logits23, target2)).rejects.toThrow(lost('forwardGpu'));
     await expect(ce.rowStatistics(logits23, target2)).rejects.toThrow(lost('rowStatistics'));
     ce.destroy();
+  });
+});
+
+describe.skipIf(!device)('CrossEntropy made wrongly from plain JavaScript', () => {
+  it('rejects create(device) without the braces, saying how to pass it', async () => {
+    await expect(CrossEntropy.create(device as never)).rejects.toThrow(
+      /^CrossEntropy\.create: pass the device inside the options, as create\(\{ device \}\), not as create\(device\)$/);
+  });
+
+  it('rejects new CrossEntropy(), which would make an instance without kernels', () => {
+    const Constructor = CrossEntropy as unknown as new (...args: unknown[]) => CrossEntropy;
+    expect(() => new Constructor(device)).toThrow(/^CrossEntropy: use await CrossEntropy\.create\(\) or create\(\{ device \}\), not new$/);
   });
 });
 
