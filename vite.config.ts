@@ -14,7 +14,8 @@ export default defineConfig({
     },
     outDir: 'dist',
     emptyOutDir: true,
-    sourcemap: true,
+    // No source maps: the tarball ships dist/ without them, and a map URL to a missing file warns.
+    sourcemap: false,
     minify: false,
     target: 'es2022',
   },

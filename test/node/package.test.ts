@@ -87,6 +87,9 @@ describe('the packed package, installed', () => {
     expect(files).toContain('dist/index.d.ts');
     const other = files.filter((path) => !/^dist\/(.+\/)?[\w-]+\.d\.ts$/.test(path) && path !== 'dist/index.js');
     expect(other).toEqual(['LICENSE', 'README.md', 'package.json']);
+    // Nor a pointer to one: a source map URL to a missing file makes tools warn.
+    const code = readFileSync(join(folder, 'node_modules', 'webgpu-cross-entropy', 'dist', 'index.js'), 'utf8');
+    expect(code).not.toMatch(/sourceMappingURL/);
   });
 
   it('depends on @webgpu/types, which its declarations name, and takes webgpu as an optional peer', () => {
