@@ -9,7 +9,7 @@
  */
 const NODE_WEBGPU = 'webgpu';
 
-/** Where to point the Vulkan loader on Linux without a GPU (Debian's and Ubuntu's `chromium`). */
+/** Where to point the Vulkan loader on Linux without a GPU (Debian's `chromium` package installs it). */
 const SWIFTSHADER_ICD = '/usr/lib/chromium/vk_swiftshader_icd.json';
 
 /**
