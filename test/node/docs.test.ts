@@ -7,14 +7,14 @@
  * a plain file server. Each must print what its `// prints:` comments say.
  */
 import { execFile } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import puppeteer, { type Browser } from 'puppeteer';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CHROMIUM_ARGS, chromiumPath } from '../helpers/browser.js';
+import { installedProject } from '../helpers/installed-project.js';
 import { headingAnchors, markdownLinks, runnableBlocks, type RunnableBlock } from '../helpers/markdown.js';
 import { serveFolder, type ServedFolder } from '../helpers/serve-folder.js';
 import { inCI, requireDevice } from '../helpers/webgpu-node.js';
@@ -102,23 +102,11 @@ const BLOCKS: NamedBlock[] = PAGES.flatMap((page) =>
 const nodeBlocks = BLOCKS.filter((b) => b.kind === 'node');
 const browserBlocks = BLOCKS.filter((b) => b.kind === 'browser');
 
-/**
- * A folder laid out as a project that ran `npm install webgpu-cross-entropy webgpu`: its
- * node_modules links the package to this repository (package.json "exports" → dist/) and `webgpu`
- * to the installed one.
- */
-function makeProject(): string {
-  const folder = mkdtempSync(join(tmpdir(), 'docs-examples-'));
-  mkdirSync(join(folder, 'node_modules'));
-  symlinkSync(root, join(folder, 'node_modules', 'webgpu-cross-entropy'), 'dir');
-  symlinkSync(join(root, 'node_modules', 'webgpu'), join(folder, 'node_modules', 'webgpu'), 'dir');
-  return folder;
-}
 
 describe('runnable examples', () => {
   let project: string;
   beforeAll(() => {
-    project = makeProject();
+    project = installedProject('docs-examples-');
   });
   afterAll(() => rmSync(project, { recursive: true, force: true }));
 

@@ -6,12 +6,13 @@
  * install or set when there is no `webgpu` package or no adapter.
  */
 import { execFile } from 'node:child_process';
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { compareWithReference, describeComparison } from '../../src/index.js';
+import { installedProject } from '../helpers/installed-project.js';
 import { runnableBlocks } from '../helpers/markdown.js';
 import { requireDevice } from '../helpers/webgpu-node.js';
 
@@ -62,24 +63,13 @@ function withCollections(code: string): string {
     + '  await new Promise((resolve) => setTimeout(resolve, 10));\n}\n';
 }
 
-/**
- * A folder laid out as a project that ran `npm install webgpu-cross-entropy webgpu`: node_modules
- * links this repository (package.json "exports" → dist/) and the installed `webgpu`.
- */
-function makeProject(): string {
-  const folder = mkdtempSync(join(tmpdir(), 'node-create-'));
-  mkdirSync(join(folder, 'node_modules'));
-  symlinkSync(root, join(folder, 'node_modules', 'webgpu-cross-entropy'), 'dir');
-  symlinkSync(join(root, 'node_modules', 'webgpu'), join(folder, 'node_modules', 'webgpu'), 'dir');
-  return folder;
-}
 
 const readmeNode = runnableBlocks(readFileSync(join(root, 'README.md'), 'utf8')).filter((b) => b.kind === 'node');
 
 describe('CrossEntropy.create() without a device, in plain Node', () => {
   let project: string;
   beforeAll(() => {
-    project = makeProject();
+    project = installedProject('node-create-');
   });
   afterAll(() => rmSync(project, { recursive: true, force: true }));
 
