@@ -268,7 +268,8 @@ export class CrossEntropy {
       }
       const ready = frame!;
       const result = new GpuForward<R>(device, ready.buffers, ready.prepared.encoded, problem,
-        () => this.#frames.release(ready), <T>(read: () => Promise<T>) => this.#life.guard(operation, read), staged);
+        () => this.#frames.release(ready), <T>(read: () => Promise<T>) => this.#life.guard(operation, read), staged,
+        operation === 'forward' ? 'forward' : 'forwardGpu result read', callerBuffers(logits, target, options));
       // The result has a gradient exactly when options.grad was true, which is what G says.
       return result as GpuForwardResult<R> as GpuForwardResult<R, G>;
     });

@@ -3,7 +3,7 @@
  * so nothing leaks whether the call succeeds or throws.
  */
 import { BufferUsage, ELEMENT_BYTES, MapMode } from './constants.js';
-import { inErrorScopes } from './error-scopes.js';
+import { inErrorScopes, type CallerBuffers } from './error-scopes.js';
 import type { GpuMemoryLedger } from './memory-ledger.js';
 
 /** `bytes` bytes of `buffer` from `offset` (default 0), to read back. */
@@ -88,15 +88,17 @@ export class CallBuffers {
   /**
    * Copies byte ranges of GPU buffers to the host through this call's staging buffer (made once,
    * grown when a read needs more), submitting `encoder` with the copies appended. One read at a time.
+   * A WebGPU error names `operation`, and the caller's argument when it is one of `callerBuffers`.
    */
-  async read(encoder: GPUCommandEncoder, ranges: readonly ReadRange[]): Promise<ArrayBuffer[]> {
+  async read(encoder: GPUCommandEncoder, ranges: readonly ReadRange[], operation = 'read',
+    callerBuffers: CallerBuffers = {}): Promise<ArrayBuffer[]> {
     // A copy from a buffer destroyed meanwhile, or a staging buffer that cannot be allocated, must
     // not read as a result: the scopes turn either into a WebGpuError naming the object.
-    const { value: staged, reported } = inErrorScopes(this.#device, 'read', () => {
+    const { value: staged, reported } = inErrorScopes(this.#device, operation, () => {
       const staged = this.stage(encoder, ranges);
       this.#device.queue.submit([encoder.finish()]);
       return staged;
-    });
+    }, callerBuffers);
     const [scoped, mapping] = await Promise.allSettled([reported, this.#map(staged)]);
     if (scoped.status === 'rejected') {
       if (mapping.status === 'fulfilled') staged.staging.unmap();

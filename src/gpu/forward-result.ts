@@ -6,6 +6,7 @@ import type { Problem } from '../options.js';
 import { formatPosition } from '../shape.js';
 import type { ForwardResult, GpuForwardResult, LossOf, Reduction } from '../types.js';
 import type { CallBuffers, ReadRange, StagedRead } from './buffers.js';
+import type { CallerBuffers } from './error-scopes.js';
 import { ELEMENT_BYTES } from './constants.js';
 import { NOT_RUN, type EncodedCrossEntropy } from './encode-cross-entropy.js';
 import { STATUS } from './shader-structs.js';
@@ -36,16 +37,20 @@ export class GpuForward<R extends Reduction> implements GpuForwardResult<R> {
   readonly #problem: Problem;
   readonly #release: () => void;
   readonly #guard: <T>(read: () => Promise<T>) => Promise<T>;
+  readonly #operation: string;
+  readonly #callers: CallerBuffers;
   #staged: StagedResult | undefined;
   #released = false;
 
   /**
    * `release` hands the call's buffers back (to the frame pool) when the result is destroyed;
    * `guard` runs each read so that one failing because the instance or device is gone says so;
-   * `staged`, copies of the result submitted with the computation, serves the first read.
+   * `staged`, copies of the result submitted with the computation, serves the first read. A WebGPU
+   * error while reading names `operation` and, for one of `callers`, the caller's argument.
    */
   constructor(device: GPUDevice, buffers: CallBuffers, encoded: EncodedCrossEntropy, problem: Problem,
-    release: () => void, guard: <T>(read: () => Promise<T>) => Promise<T>, staged?: StagedResult) {
+    release: () => void, guard: <T>(read: () => Promise<T>) => Promise<T>, staged: StagedResult | undefined,
+    operation: string, callers: CallerBuffers) {
     this.#device = device;
     this.#buffers = buffers;
     this.#encoded = encoded;
@@ -53,6 +58,8 @@ export class GpuForward<R extends Reduction> implements GpuForwardResult<R> {
     this.#release = release;
     this.#guard = guard;
     this.#staged = staged;
+    this.#operation = operation;
+    this.#callers = callers;
   }
 
   get loss(): GPUBuffer {
@@ -68,7 +75,7 @@ export class GpuForward<R extends Reduction> implements GpuForwardResult<R> {
       this.#checkNotDestroyed();
       const staged = this.#takeStaged(false);
       const [status] = staged ? await this.#buffers.readStaged(staged)
-        : await this.#buffers.read(this.#encoder(), [{ buffer: this.#encoded.status, bytes: STATUS.byteSize }]);
+        : await this.#copyBack([{ buffer: this.#encoded.status, bytes: STATUS.byteSize }]);
       await this.#throwIfBad(status!);
     });
   }
@@ -89,7 +96,7 @@ export class GpuForward<R extends Reduction> implements GpuForwardResult<R> {
     this.#checkNotDestroyed();
     const staged = this.#takeStaged(withGrad);
     const [status, loss, grad] = staged ? await this.#buffers.readStaged(staged)
-      : await this.#buffers.read(this.#encoder(), resultRanges(this.#encoded, this.#problem, withGrad));
+      : await this.#copyBack(resultRanges(this.#encoded, this.#problem, withGrad));
     await this.#throwIfBad(status!);
     const values = new Float32Array(loss!);
     const result = { loss: (this.#problem.reduction === 'none' ? values : values[0]!) as LossOf<R> };
@@ -113,8 +120,9 @@ export class GpuForward<R extends Reduction> implements GpuForwardResult<R> {
     this.#release();
   }
 
-  #encoder(): GPUCommandEncoder {
-    return this.#device.createCommandEncoder({ label: 'cross-entropy:read' });
+  #copyBack(ranges: readonly ReadRange[]): Promise<ArrayBuffer[]> {
+    return this.#buffers.read(this.#device.createCommandEncoder({ label: 'cross-entropy:read' }), ranges,
+      this.#operation, this.#callers);
   }
 
   async #throwIfBad(status: ArrayBuffer): Promise<void> {
@@ -126,7 +134,7 @@ export class GpuForward<R extends Reduction> implements GpuForwardResult<R> {
         + 'given as options.encoder (device.queue.submit([encoder.finish()])) before read(), readLoss() or check()');
     }
     // row-loss leaves the offending index's bits in that row's loss slot.
-    const [bits] = await this.#buffers.read(this.#encoder(),
+    const [bits] = await this.#copyBack(
       [{ buffer: this.#encoded.rowLoss, offset: firstBadRow! * ELEMENT_BYTES, bytes: ELEMENT_BYTES }]);
     const problem = this.#problem;
     throw new RangeError(`target has ${badCount} class ${badCount === 1 ? 'index' : 'indices'} out of bounds; the first is `

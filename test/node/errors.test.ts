@@ -241,6 +241,20 @@ describe.skipIf(!device)('forward rejects bad input and keeps working', () => {
     }
   });
 
+  it("names the result's read and the caller's argument when forwardGpu's in-place gradient cannot be read back", async () => {
+    const buffer = device!.createBuffer({ label: 'my-logits', size: 24, usage: 0x80 | 0x8 });
+    try {
+      device!.queue.writeBuffer(buffer, 0, logits23.data);
+      const run = await ce.forwardGpu({ data: buffer, shape: [2, 3] }, target2, { grad: true, gradInPlace: true });
+      await expect(run.read()).rejects.toThrow(
+        /^CrossEntropy\.forwardGpu result read: WebGPU validation error on Buffer "my-logits" \(the caller's logits\.data\): /);
+      run.destroy();
+      await expectStillWorks();
+    } finally {
+      buffer.destroy();
+    }
+  });
+
   it('rejects use after destroy(), naming the method called', async () => {
     const other = await CrossEntropy.create({ device: device! });
     other.destroy();
