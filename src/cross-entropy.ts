@@ -9,7 +9,7 @@ import { CallBuffers } from './gpu/buffers.js';
 import { inErrorScopes } from './gpu/error-scopes.js';
 import { GpuMemoryLedger, type GpuMemory } from './gpu/memory-ledger.js';
 import {
-  compileKernels, prepareCrossEntropy, type CrossEntropyInputs,
+  compileKernels, prepareCrossEntropy, type CompiledKernels, type CrossEntropyInputs,
   type PreparedCrossEntropy,
 } from './gpu/encode-cross-entropy.js';
 import { FramePool, type Frame } from './gpu/frame-pool.js';
@@ -27,7 +27,7 @@ import {
 } from './options.js';
 import { readOptionNames } from './option-names.js';
 import { planWork } from './plan.js';
-import { planPasses } from './passes.js';
+import { planPasses, type CrossEntropyPasses } from './passes.js';
 import { ROW_SUMMARY } from './gpu/shader-structs.js';
 import { readRowStatistics, type RowStatistics, type RowStatisticsOptions } from './row-statistics.js';
 import { isGpuBuffer } from './tensor-data.js';
@@ -60,6 +60,9 @@ export interface CreateOptions {
 
 /** A prepared forward call (see FramePool): its buffers, its work, and where host inputs go. */
 interface ForwardFrame extends Frame {
+  /** The call's passes and their kernels: the same for every frame of a key. */
+  readonly passes: CrossEntropyPasses;
+  readonly kernels: CompiledKernels;
   readonly buffers: CallBuffers;
   readonly prepared: PreparedCrossEntropy;
   readonly inputs: CrossEntropyInputs;
@@ -222,13 +225,15 @@ export class CrossEntropy {
     return this.#life.guard(operation, async () => {
       // Host logits are a private copy: the gradient goes over it, with no second N×C buffer.
       const gradInPlace = problem.gradInPlace || !isGpuBuffer(logits.data);
-      const passes = planPasses(problem, plan, { hasWeight: options.weight !== undefined,
-        hasGradOutput: options.gradOutput !== undefined, gradInPlace, subgroupSize: this.#kernels.subgroupSize });
-      const kernels = await compileKernels(this.#kernels, passes);
-      // destroy() may have come while the kernels were being made: nothing must be created after it.
-      this.#life.check(operation, true);
       const key = JSON.stringify([problem, identity(logits.data), identity(target.data), identity(options.weight),
         identity(options.gradOutput), gradInPlace]);
+      // A call like one before takes its passes and kernels: planning is for new shapes only.
+      const known = this.#frames.peek(key);
+      const passes = known?.passes ?? planPasses(problem, plan, { hasWeight: options.weight !== undefined,
+        hasGradOutput: options.gradOutput !== undefined, gradInPlace, subgroupSize: this.#kernels.subgroupSize });
+      const kernels = known?.kernels ?? await compileKernels(this.#kernels, passes);
+      // destroy() may have come while the kernels were being made: nothing must be created after it.
+      this.#life.check(operation, true);
       const device = this.#device;
       let frame: ForwardFrame | undefined;
       let staged: StagedResult | undefined;
@@ -239,7 +244,7 @@ export class CrossEntropy {
             try {
               const inputs = inputBuffers(buffers, problem, plan, logits, target, options);
               const prepared = prepareCrossEntropy(device, kernels, buffers, passes, inputs);
-              return { key, buffers, prepared, inputs, destroy: () => buffers.destroy() };
+              return { key, passes, kernels, buffers, prepared, inputs, destroy: () => buffers.destroy() };
             } catch (error) {
               buffers.destroy();
               throw error;

@@ -43,6 +43,11 @@ export class FramePool<F extends Frame> {
     return frame;
   }
 
+  /** A frame kept for `key`, idle or not (what its calls share can be taken from it), or undefined. */
+  peek(key: string): F | undefined {
+    return this.#slots.get(key)?.[0]?.frame;
+  }
+
   /** Returns a frame after its call; a temporary or evicted one is destroyed. */
   release(frame: F): void {
     if (this.#temporary.delete(frame)) {
