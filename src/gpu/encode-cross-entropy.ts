@@ -66,6 +66,9 @@ export interface PreparedCrossEntropy {
 
 export function prepareCrossEntropy(device: GPUDevice, kernels: CompiledKernels, buffers: CallBuffers,
   plan: CrossEntropyPasses, inputs: CrossEntropyInputs): PreparedCrossEntropy {
+  if (plan.work.streamed && plan.passes.some((pass) => pass.stage !== 'rows' && pass.stage !== 'reduce')) {
+    throw new Error('cross-entropy: streamed logits take row and reduce passes only');
+  }
   const named = new Map<string, GPUBuffer>([['logits', inputs.logits], ['target', inputs.target],
     ['absent', buffers.placeholder()]]);
   if (inputs.weight) named.set('weight', inputs.weight);
@@ -137,8 +140,5 @@ export function prepareCrossEntropy(device: GPUDevice, kernels: CompiledKernels,
       device.queue.submit([encoder.finish()]);
     },
   };
-  if (work.streamed && plan.passes.some((pass) => pass.stage !== 'rows' && pass.stage !== 'reduce')) {
-    throw new Error('cross-entropy: streamed logits take row and reduce passes only');
-  }
   return prepared;
 }
