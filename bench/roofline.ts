@@ -11,6 +11,7 @@
 import readSource from './roofline-read.wgsl?raw';
 import copySource from './roofline-copy.wgsl?raw';
 import softmaxSource from './floor-softmax.wgsl?raw';
+import { BufferUsage, MapMode } from '../src/gpu/constants.js';
 import { foldWorkgroups } from '../src/plan.js';
 
 /**
@@ -31,11 +32,7 @@ const INVOCATION_TARGETS = [2048, 8192, 32768, 131072];
 const MIN_CHUNK = 16;
 /** Timed runs of each candidate pass when tuning (after one untimed run): the fastest run counts. */
 const TUNING_RUNS = 2;
-const STORAGE = 0x80;
-const COPY_SRC = 0x04;
-const COPY_DST = 0x08;
-const UNIFORM = 0x40;
-const MAP_READ = 0x01;
+const { STORAGE, COPY_SRC, COPY_DST, UNIFORM, MAP_READ } = BufferUsage;
 
 /** A pass ready to run, and the buffers made for it alone (freed if the tuner passes it over). */
 interface Candidate {
@@ -310,7 +307,7 @@ export class Roofline {
     this.#device.queue.submit([encoder.finish()]);
     const error = awaitScope ? await this.#device.popErrorScope() : null;
     if (error) throw new Error(error.message);
-    await this.#staging.mapAsync(MAP_READ);
+    await this.#staging.mapAsync(MapMode.READ);
     const [a, b, c, d] = new Float32Array(this.#staging.getMappedRange(0, 16));
     const value = a! + b! + c! + d!;
     this.#staging.unmap();

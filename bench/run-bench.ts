@@ -5,6 +5,7 @@
  * from the call to the loss read back on the host. Each implementation's loss is checked against
  * the float64 reference.
  */
+import { BufferUsage } from '../src/gpu/constants.js';
 import { afterErrorScopes, WebGpuError } from '../src/gpu/error-scopes.js';
 import { CrossEntropy, crossEntropyReference } from '../src/index.js';
 import { initJaxjs, initTfjs, prepareJaxjs, prepareTfjs, type Prepared } from './peers.js';
@@ -29,9 +30,7 @@ export interface BenchProgress {
   readonly fraction: number;
 }
 
-const STORAGE = 0x80;
-const COPY_DST = 0x08;
-const COPY_SRC = 0x04;
+const { STORAGE, COPY_DST, COPY_SRC } = BufferUsage;
 
 /** The first line of what a failed call threw: WebGPU's own message for a WebGPU error. */
 function failure(error: unknown): string {
