@@ -81,9 +81,3 @@ export const KERNELS = {
 } as const satisfies Record<string, KernelDescription>;
 
 export type KernelName = keyof typeof KERNELS;
-
-/** The names of kernel K's bindings. */
-export type BindingName<K extends KernelName> = keyof (typeof KERNELS)[K]['bindings'] & string;
-
-/** The row kernels: those specialised by a RowVariant. */
-export type RowKernelName = { [K in KernelName]: (typeof KERNELS)[K]['overrides'] extends readonly [] ? never : K }[KernelName];

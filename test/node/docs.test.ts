@@ -102,7 +102,6 @@ const BLOCKS: NamedBlock[] = PAGES.flatMap((page) =>
 const nodeBlocks = BLOCKS.filter((b) => b.kind === 'node');
 const browserBlocks = BLOCKS.filter((b) => b.kind === 'browser');
 
-
 describe('runnable examples', () => {
   let project: string;
   beforeAll(() => {

@@ -63,7 +63,6 @@ function withCollections(code: string): string {
     + '  await new Promise((resolve) => setTimeout(resolve, 10));\n}\n';
 }
 
-
 const readmeNode = runnableBlocks(readFileSync(join(root, 'README.md'), 'utf8')).filter((b) => b.kind === 'node');
 
 describe('CrossEntropy.create() without a device, in plain Node', () => {
