@@ -4,12 +4,16 @@
  * 4-byte readback the loss needs; their exp floors, the same passes taking exp of every value (the
  * least arithmetic of any softmax); and their softmax floors, an online log-sum-exp of every value
  * (the least a one-pass softmax does) and, for the copy, exp(value - log-sum-exp) written after it.
+ * The rooflines also read 16-bit values (float16, bfloat16), packed two per 32-bit word as the
+ * library takes them: 2 bytes a value.
  * Pipelines, bind groups and buffers are made once per source, and each pass is tuned to the
  * adapter: of a few ways to share the values among invocations, the one that runs fastest there is
  * kept (a CPU adapter wants few long runs, a GPU many).
  */
 import readSource from './roofline-read.wgsl?raw';
 import copySource from './roofline-copy.wgsl?raw';
+import read16Source from './roofline-read-16bit.wgsl?raw';
+import copy16Source from './roofline-copy-16bit.wgsl?raw';
 import softmaxSource from './floor-softmax.wgsl?raw';
 import { BufferUsage, MapMode } from '../src/gpu/constants.js';
 import { foldWorkgroups } from '../src/plan.js';
@@ -21,6 +25,19 @@ import { foldWorkgroups } from '../src/plan.js';
  * the softmax floor with ours' exact bookkeeping (floor-softmax.wgsl).
  */
 export type PassKind = 'roofline' | 'exp' | 'softmax' | 'exact';
+
+/**
+ * How the values a pass reads are stored: f32, or 16-bit, two to a 32-bit word. Only the rooflines
+ * (kind `'roofline'`) read 16-bit values.
+ */
+export type ValueDtype = 'float32' | 'float16' | 'bfloat16';
+type HalfDtype = Exclude<ValueDtype, 'float32'>;
+
+/**
+ * What a pass's 16-byte result reads back as: the sum of its four f32 values, or, for a 16-bit
+ * copy, the sum of its eight 16-bit patterns as integers (an exact checksum of the bits copied).
+ */
+type Readback = 'f32' | 'u16';
 
 const WORKGROUP = 64;
 /**
@@ -87,6 +104,9 @@ export class Roofline {
   readonly #device: GPUDevice;
   readonly #read: Record<PassKind, ReadPipelines>;
   readonly #copy: Record<PassKind, GPUComputePipeline>;
+  readonly #read16: Record<HalfDtype, ReadPipelines>;
+  /** The 16-bit copy: words copied as they are, whatever the dtype. */
+  readonly #copy16: GPUComputePipeline;
   /** The pipelines that write one partial per invocation (the others one value per value). */
   readonly #reducing: Set<GPUComputePipeline>;
   readonly #staging: GPUBuffer;
@@ -120,7 +140,14 @@ export class Roofline {
       softmax: writeSoftmax,
       exact: writeSoftmax,
     };
-    this.#reducing = new Set([sum, expSum, ...[this.#read.softmax, this.#read.exact].flatMap((p) => [p.partials, p.merge])]);
+    // A 16-bit read's partials are f32: the f32 read sums them.
+    this.#read16 = {
+      float16: { partials: make(read16Source, 'roofline-read-float16', 'main', { BFLOAT16: 0 }), merge: sum },
+      bfloat16: { partials: make(read16Source, 'roofline-read-bfloat16', 'main', { BFLOAT16: 1 }), merge: sum },
+    };
+    this.#copy16 = make(copy16Source, 'roofline-copy-16bit');
+    this.#reducing = new Set([sum, expSum, this.#read16.float16.partials, this.#read16.bfloat16.partials,
+      ...[this.#read.softmax, this.#read.exact].flatMap((p) => [p.partials, p.merge])]);
     this.#staging = this.#buffer(16, MAP_READ | COPY_DST);
     this.#tiny = this.#buffer(16, STORAGE | COPY_SRC);
   }
@@ -157,27 +184,33 @@ export class Roofline {
   /**
    * A prepared read of a GPU buffer of `bytes` bytes, tuned: resolves to a function that runs it
    * once and returns the sum of the values (of their exps for `'exp'`; their log-sum-exp for
-   * `'softmax'` and `'exact'`).
+   * `'softmax'` and `'exact'`). `dtype`: how the values are stored (16-bit: the roofline only).
    */
-  prepareRead(source: GPUBuffer, bytes: number, kind: PassKind = 'roofline'): Promise<() => Promise<number>> {
-    return this.#fastest(this.#readCandidates(source, bytes, kind));
+  prepareRead(source: GPUBuffer, bytes: number, kind: PassKind = 'roofline', dtype: ValueDtype = 'float32'): Promise<() => Promise<number>> {
+    return this.#fastest(this.#readCandidates(source, bytes, kind, dtype));
   }
 
   /** The read passes prepareRead chooses from, one per way of sharing the values among invocations. */
-  readCandidates(source: GPUBuffer, bytes: number, kind: PassKind = 'roofline'): (() => Promise<number>)[] {
-    return this.#readCandidates(source, bytes, kind).map((c) => c.run);
+  readCandidates(source: GPUBuffer, bytes: number, kind: PassKind = 'roofline', dtype: ValueDtype = 'float32'): (() => Promise<number>)[] {
+    return this.#readCandidates(source, bytes, kind, dtype).map((c) => c.run);
   }
 
-  #readCandidates(source: GPUBuffer, bytes: number, kind: PassKind): Candidate[] {
+  #readCandidates(source: GPUBuffer, bytes: number, kind: PassKind, dtype: ValueDtype): Candidate[] {
+    const pipelines = this.#readPipelines(kind, dtype);
     return distinctTargets(bytes).map((target) => this.#candidate(() => {
-      const { passes, total } = this.#readPasses(source, bytes, kind, target);
+      const { passes, total } = this.#readPasses(source, bytes, pipelines, target);
       return () => this.#run(passes, total);
     }));
   }
 
+  #readPipelines(kind: PassKind, dtype: ValueDtype): ReadPipelines {
+    if (dtype === 'float32') return this.#read[kind];
+    if (kind !== 'roofline') throw new RangeError(`the ${kind} floor reads f32 values only, not ${dtype}`);
+    return this.#read16[dtype];
+  }
+
   /** The passes of a read with about `target` invocations per binding piece. */
-  #readPasses(source: GPUBuffer, bytes: number, kind: PassKind, target: number): ReadPasses {
-    const pipelines = this.#read[kind];
+  #readPasses(source: GPUBuffer, bytes: number, pipelines: ReadPipelines, target: number): ReadPasses {
     const limits = this.#device.limits;
     const pieces = bindingPieces(bytes, limits.maxStorageBufferBindingSize, limits.minStorageBufferOffsetAlignment);
     // Each piece writes its partial sums; one invocation then sums all partials of all pieces.
@@ -205,26 +238,32 @@ export class Roofline {
   /**
    * A prepared copy of a GPU buffer into another of the same size, tuned: of the values (of their
    * exps for `'exp'`; for `'softmax'` and `'exact'`, of exp(value - log-sum-exp), after a read of
-   * the log-sum-exp).
+   * the log-sum-exp). It returns the sum of the first four values written; a copy of 16-bit values
+   * (`dtype`, the roofline only) the sum of the first eight values' bit patterns, as integers.
    */
-  prepareCopy(source: GPUBuffer, destination: GPUBuffer, bytes: number, kind: PassKind = 'roofline'): Promise<() => Promise<number>> {
-    return this.#fastest(this.#copyCandidates(source, destination, bytes, kind));
+  prepareCopy(source: GPUBuffer, destination: GPUBuffer, bytes: number, kind: PassKind = 'roofline',
+    dtype: ValueDtype = 'float32'): Promise<() => Promise<number>> {
+    return this.#fastest(this.#copyCandidates(source, destination, bytes, kind, dtype));
   }
 
   /** The copy passes prepareCopy chooses from. */
-  copyCandidates(source: GPUBuffer, destination: GPUBuffer, bytes: number, kind: PassKind = 'roofline'): (() => Promise<number>)[] {
-    return this.#copyCandidates(source, destination, bytes, kind).map((c) => c.run);
+  copyCandidates(source: GPUBuffer, destination: GPUBuffer, bytes: number, kind: PassKind = 'roofline',
+    dtype: ValueDtype = 'float32'): (() => Promise<number>)[] {
+    return this.#copyCandidates(source, destination, bytes, kind, dtype).map((c) => c.run);
   }
 
-  #copyCandidates(source: GPUBuffer, destination: GPUBuffer, bytes: number, kind: PassKind): Candidate[] {
+  #copyCandidates(source: GPUBuffer, destination: GPUBuffer, bytes: number, kind: PassKind, dtype: ValueDtype): Candidate[] {
+    if (dtype !== 'float32' && kind !== 'roofline') throw new RangeError(`the ${kind} floor copies f32 values only, not ${dtype}`);
+    const pipeline = dtype === 'float32' ? this.#copy[kind] : this.#copy16;
+    const readback: Readback = dtype === 'float32' ? 'f32' : 'u16';
     const limits = this.#device.limits;
     const pieces = bindingPieces(bytes, limits.maxStorageBufferBindingSize, limits.minStorageBufferOffsetAlignment);
     return distinctTargets(bytes).map((target) => this.#candidate(() => {
       // The softmax floor's statistics first: the same read as its read floor, in the same submit.
-      const statistics = kind === 'softmax' || kind === 'exact' ? this.#readPasses(source, bytes, kind, target) : null;
-      const passes = pieces.map((piece) => this.#pass(this.#copy[kind], { buffer: source, ...piece }, destination,
+      const statistics = kind === 'softmax' || kind === 'exact' ? this.#readPasses(source, bytes, this.#read[kind], target) : null;
+      const passes = pieces.map((piece) => this.#pass(pipeline, { buffer: source, ...piece }, destination,
         piece.offset, chunkFor(piece.size, target), statistics?.total));
-      return () => this.#run([...(statistics?.passes ?? []), ...passes], destination);
+      return () => this.#run([...(statistics?.passes ?? []), ...passes], destination, readback);
     }));
   }
 
@@ -286,13 +325,14 @@ export class Roofline {
   }
 
   /**
-   * Runs the passes and reads back the sum of the result's first four values. Where there are
-   * passes, the map is requested once an error scope around the submit has resolved (as ours
-   * does): in Chromium a map requested while a short dispatch is pending is answered only on the
-   * GPU process's next poll, which made short rooflines slower than ours and flattered it
-   * (docs/performance.md, rooflines and floors). With no passes, mapping at once is the faster.
+   * Runs the passes and reads back the sum of the result's first 16 bytes, read as `readback`
+   * says. Where there are passes, the map is requested once an error scope around the submit has
+   * resolved (as ours does): in Chromium a map requested while a short dispatch is pending is
+   * answered only on the GPU process's next poll, which made short rooflines slower than ours and
+   * flattered it (docs/performance.md, rooflines and floors). With no passes, mapping at once is
+   * the faster.
    */
-  async #run(passes: readonly Pass[], result: GPUBuffer): Promise<number> {
+  async #run(passes: readonly Pass[], result: GPUBuffer, readback: Readback = 'f32'): Promise<number> {
     const encoder = this.#device.createCommandEncoder();
     const compute = encoder.beginComputePass();
     for (const pass of passes) {
@@ -308,8 +348,9 @@ export class Roofline {
     const error = awaitScope ? await this.#device.popErrorScope() : null;
     if (error) throw new Error(error.message);
     await this.#staging.mapAsync(MapMode.READ);
-    const [a, b, c, d] = new Float32Array(this.#staging.getMappedRange(0, 16));
-    const value = a! + b! + c! + d!;
+    const mapped = this.#staging.getMappedRange(0, 16);
+    let value = 0;
+    for (const x of readback === 'f32' ? new Float32Array(mapped) : new Uint16Array(mapped)) value += x;
     this.#staging.unmap();
     return value;
   }
