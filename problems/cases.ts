@@ -3,7 +3,7 @@
  * distribution, targets of a chosen kind, options. The same spec always builds the same arrays, so
  * a case seen anywhere is replayed from its name.
  */
-import type { InputKind, Reduction } from '../src/index.js';
+import { encodeHalf, type HalfDtype, type InputKind, type Reduction } from '../src/index.js';
 import { Random } from './random.js';
 
 /** How logits are drawn. */
@@ -122,6 +122,20 @@ export function buildCase(spec: CaseSpec): BuiltCase {
     target: { data: target, shape: spec.targetKind === 'classIndex' ? rowShape : [...spec.shape] },
     options,
   };
+}
+
+/** A built case whose logits are 16-bit. */
+export interface HalfCase extends Omit<BuiltCase, 'logits'> {
+  readonly logits: { data: Uint16Array; shape: number[]; dtype: HalfDtype };
+}
+
+/**
+ * The same case with its logits rounded to a 16-bit dtype (to nearest even; values beyond
+ * float16's ±65504 become ±inf). A probability input stays in [0, 1] when rounded; its row sums
+ * move by the rounding, which the loss takes as given (PyTorch does not renormalise either).
+ */
+export function toHalfCase(built: BuiltCase, dtype: HalfDtype): HalfCase {
+  return { ...built, logits: { data: encodeHalf(built.logits.data, dtype), shape: built.logits.shape, dtype } };
 }
 
 /** A short, replayable name for a spec. */

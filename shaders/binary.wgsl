@@ -3,9 +3,10 @@
 // evaluated without overflow or cancellation for any x (see main), or BCELoss on
 // probabilities: l = -w * [y max(log p, -100) + (1 - y) max(log(1 - p), -100)],
 //   dl/dp = w (p - y) / max(p (1 - p), 1e-12)  (PyTorch's backward).
-// The batch reduction of the element losses is batch-reduce's. (lib/precise-math.wgsl is joined
-// before it.)
-// Dispatch: one invocation per element, 2-D folded.
+// The batch reduction of the element losses is batch-reduce's. (lib/precise-math.wgsl, and for
+// main_half lib/input-half.wgsl, are joined before it.)
+// Dispatch: one invocation per element (per word of two elements for 16-bit inputs: main_half),
+// 2-D folded.
 //
 // Bindings:
 //   params      : count, input kind, weight / pos_weight broadcast lengths, gradient scale
@@ -16,6 +17,7 @@
 //   grad_output : upstream gradient per element (read when has_grad_output == 1)
 //   elem_loss   : out, the loss of each element
 //   grad        : out, dl/d(input) (read as the input too when in_place == 1)
+//   logits, grad_words : main_half's input and gradient, as 32-bit words (see main_half)
 
 const INPUT_LOGITS: u32 = 0u;
 const LOG_PROBABILITY_FLOOR: f32 = -100.0;
@@ -46,20 +48,13 @@ struct Params {
 
 override workgroup_size: u32 = 64u;
 
-@compute @workgroup_size(workgroup_size)
-fn main(@builtin(workgroup_id) group: vec3<u32>,
-        @builtin(num_workgroups) groups: vec3<u32>,
-        @builtin(local_invocation_index) lane: u32) {
-  let i = (group.y * groups.x + group.x) * workgroup_size + lane;
-  if (i >= params.count) {
-    return;
-  }
-  var x: f32;
-  if (params.in_place == 1u) {
-    x = grad[i];
-  } else {
-    x = prediction[i];
-  }
+// One element's loss and gradient (0 without one), for input value x.
+struct ElementResult {
+  loss: f32,
+  grad: f32,
+}
+
+fn binary_element(i: u32, x: f32) -> ElementResult {
   let y = label[i];
   let w = select(1.0, weight[i % max(params.weight_len, 1u)], params.has_weight == 1u);
   var loss: f32;
@@ -86,9 +81,75 @@ fn main(@builtin(workgroup_id) group: vec3<u32>,
     loss = -w * (y * log_p + (1.0 - y) * log_q);
     slope = w * (x - y) / max(x * (1.0 - x), BCE_GRAD_EPSILON);
   }
-  elem_loss[i] = loss;
+  var g = 0.0;
   if (params.want_grad == 1u) {
     let upstream = select(1.0, grad_output[i], params.has_grad_output == 1u);
-    grad[i] = params.grad_scale * upstream * slope;
+    g = params.grad_scale * upstream * slope;
+  }
+  return ElementResult(loss, g);
+}
+
+@compute @workgroup_size(workgroup_size)
+fn main(@builtin(workgroup_id) group: vec3<u32>,
+        @builtin(num_workgroups) groups: vec3<u32>,
+        @builtin(local_invocation_index) lane: u32) {
+  let i = (group.y * groups.x + group.x) * workgroup_size + lane;
+  if (i >= params.count) {
+    return;
+  }
+  var x: f32;
+  if (params.in_place == 1u) {
+    x = grad[i];
+  } else {
+    x = prediction[i];
+  }
+  let result = binary_element(i, x);
+  elem_loss[i] = result.loss;
+  if (params.want_grad == 1u) {
+    grad[i] = result.grad;
+  }
+}
+
+// 16-bit inputs (lib/input-half.wgsl's `logits`): one word, two elements, per invocation, so that
+// a 16-bit gradient's words each have one writer. HALF_GRAD: the gradient is written in the
+// input's format, two per word of `grad_words` (and read from there when in place); else as f32
+// bits, one per word.
+override HALF_GRAD: bool = true;
+@group(0) @binding(7) var<storage, read_write> grad_words: array<u32>;
+
+@compute @workgroup_size(workgroup_size)
+fn main_half(@builtin(workgroup_id) group: vec3<u32>,
+             @builtin(num_workgroups) groups: vec3<u32>,
+             @builtin(local_invocation_index) lane: u32) {
+  let k = (group.y * groups.x + group.x) * workgroup_size + lane;
+  let first = 2u * k;
+  if (first >= params.count) {
+    return;
+  }
+  var word: u32;
+  if (HALF_GRAD && params.in_place == 1u) {
+    word = grad_words[k];
+  } else {
+    word = logits[k];
+  }
+  let x = unpack_halves(word);
+  // An odd count ends in half a word: its high half is not an element.
+  let pair = first + 1u < params.count;
+  let a = binary_element(first, x.x);
+  var b = ElementResult(0.0, 0.0);
+  elem_loss[first] = a.loss;
+  if (pair) {
+    b = binary_element(first + 1u, x.y);
+    elem_loss[first + 1u] = b.loss;
+  }
+  if (params.want_grad == 1u) {
+    if (HALF_GRAD) {
+      grad_words[k] = half_bits(a.grad) | (select(word >> 16u, half_bits(b.grad), pair) << 16u);
+    } else {
+      grad_words[first] = bitcast<u32>(a.grad);
+      if (pair) {
+        grad_words[first + 1u] = bitcast<u32>(b.grad);
+      }
+    }
   }
 }

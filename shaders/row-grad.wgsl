@@ -20,12 +20,10 @@
 //   row_summary        : each row's merged statistics, from row-loss
 //   grad, scale_input  : (row-gradient) out, the gradient; the 'mean' denominator or grad_output
 
-@group(0) @binding(1) var<storage, read> logits: array<f32>;
 @group(0) @binding(2) var<storage, read> class_target: array<i32>;
 @group(0) @binding(3) var<storage, read> target_probability: array<f32>;
 @group(0) @binding(8) var<storage, read> row_summary: array<RowSummary>;
 // The same bindings seen as vec4s, for main_vec4 and main_unaligned only.
-@group(0) @binding(1) var<storage, read> logits4: array<vec4<f32>>;
 @group(0) @binding(3) var<storage, read> target_probability4: array<vec4<f32>>;
 @group(0) @binding(4) var<storage, read> weight4: array<vec4<f32>>;
 

@@ -36,11 +36,11 @@ override workgroup_size: u32 = 64u;
 
 // The scans read the input through these (row-loss-grad reads it where the gradient goes).
 fn input_at(at: u32) -> f32 {
-  return logits[at];
+  return stored_input(at);
 }
 
 fn input4_at(at: u32) -> vec4<f32> {
-  return logits4[at];
+  return stored_input4(at);
 }
 
 fn write_row(row: u32, finished: FinishedRow) {

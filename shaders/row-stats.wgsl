@@ -22,7 +22,7 @@ override workgroup_size: u32 = 64u;
 
 // The scan reads the input through this (see lib/row-scan.wgsl).
 fn input_at(at: u32) -> f32 {
-  return logits[at];
+  return stored_input(at);
 }
 
 @compute @workgroup_size(workgroup_size)

@@ -4,12 +4,14 @@
  * and, for `input: 'probabilities'`, `BCELoss` l = −w·[y·max(log p, −100) + (1 − y)·max(log(1 − p), −100)].
  */
 import {
-  checkFinite, checkFloatData, checkLength, checkUnitInterval, readBoolean, readTensor, type AcceptedData,
+  checkF32Tensor, checkFinite, checkFloatData, checkLength, checkLogitsData, checkUnitInterval, readBoolean, readDtype,
+  readGradDtype, readTensor, type AcceptedData,
 } from './options.js';
+import { logitValues } from './half-precision.js';
 import { readOptionNames } from './option-names.js';
 import { formatShape, product, sameShape } from './shape.js';
 import { describeKind, isGpuBuffer } from './tensor-data.js';
-import type { Reduction, Tensor } from './types.js';
+import type { Dtype, Float16ArrayLike, Reduction, Tensor } from './types.js';
 
 /** Options of `CrossEntropy.binary` and `binaryCrossEntropyReference`. */
 export interface BinaryOptions {
@@ -27,6 +29,8 @@ export interface BinaryOptions {
   readonly gradOutput?: Float32Array | Float64Array;
   /** Write the gradient over a GPUBuffer input instead of a new buffer (default false). */
   readonly gradInPlace?: boolean;
+  /** The gradient's dtype: the input's (default) or 'float32' (see CrossEntropyOptions.gradDtype). */
+  readonly gradDtype?: Dtype;
 }
 
 /** A validated binary cross-entropy call. */
@@ -37,6 +41,8 @@ export interface BinaryProblem {
   readonly reduction: Reduction;
   readonly grad: boolean;
   readonly gradInPlace: boolean;
+  readonly dtype: Dtype;
+  readonly gradDtype: Dtype;
 }
 
 const LOG_PROBABILITY_FLOOR = -100;
@@ -59,12 +65,14 @@ export function describeBinaryProblem(logitsIn: unknown, targetIn: unknown, opti
   const optionsIn = readOptionNames(options, method) as BinaryOptions;
   const logits = readTensor('logits', logitsIn);
   const target = readTensor('target', targetIn);
-  checkFloatData('logits.data', logits.data, accepted);
+  const dtype = readDtype('logits', logits);
+  checkF32Tensor('target', target);
+  checkLogitsData('logits.data', logits.data, dtype, accepted);
   checkFloatData('target.data', target.data, accepted);
   if (!sameShape(target.shape, logits.shape)) {
     throw new RangeError(`target.shape ${formatShape(target.shape)} must equal logits.shape ${formatShape(logits.shape)}`);
   }
-  checkLength('logits', logits);
+  checkLength('logits', logits, dtype);
   checkLength('target', target);
   const size = product(logits.shape);
   const input = optionsIn.input ?? 'logits';
@@ -76,7 +84,9 @@ export function describeBinaryProblem(logitsIn: unknown, targetIn: unknown, opti
     throw new RangeError(`options.reduction must be one of mean, sum, none, got ${describeKind(reduction)}`);
   }
   checkUnitInterval('target', target.data, target.shape);
-  if (input === 'probabilities') checkUnitInterval('logits', logits.data, logits.shape);
+  if (input === 'probabilities' && !isGpuBuffer(logits.data)) {
+    checkUnitInterval('logits', logitValues(logits.data as Float32Array | Uint16Array, dtype), logits.shape);
+  }
   if (optionsIn.weight !== undefined) {
     checkFloatData('options.weight', optionsIn.weight, hostArraysOnly(accepted));
     checkFinite('options.weight', optionsIn.weight);
@@ -105,7 +115,8 @@ export function describeBinaryProblem(logitsIn: unknown, targetIn: unknown, opti
   }
   const gradInPlace = readBoolean('options.gradInPlace', optionsIn.gradInPlace, false);
   if (gradInPlace && !grad) throw new RangeError('options.gradInPlace needs options.grad: true');
-  return { shape: logits.shape, size, input, reduction, grad, gradInPlace };
+  const gradDtype = readGradDtype(optionsIn, dtype, grad, gradInPlace);
+  return { shape: logits.shape, size, input, reduction, grad, gradInPlace, dtype, gradDtype };
 }
 
 /** log(1 + e^−x) for any x, without overflow. */
@@ -126,17 +137,19 @@ function sigmoid(x: number): number {
  *   { data: new Float64Array([1]), shape: [1] }).loss; // log 2
  */
 export function binaryCrossEntropyReference(
-  logits: Tensor<Float32Array | Float64Array>, target: Tensor<Float32Array | Float64Array>,
-  options: Omit<BinaryOptions, 'gradInPlace'> = {},
-): { loss: number | Float64Array; grad?: Float64Array } {
+  logits: Tensor<Float32Array | Float64Array | Uint16Array | Float16ArrayLike> & { readonly dtype?: Dtype },
+  target: Tensor<Float32Array | Float64Array>, options: Omit<BinaryOptions, 'gradInPlace'> = {},
+): { loss: number | Float64Array; grad?: Float64Array; gradDtype: Dtype } {
   const problem = describeBinaryProblem(logits, target, options,
     { floatArrays: [Float32Array, Float64Array], gpuBuffers: false }, 'binaryCrossEntropyReference');
-  const { size } = problem;
+  const { size, gradDtype } = problem;
+  // 16-bit logits are read as their exact values.
+  const values = logitValues(logits.data, problem.dtype);
   const last = problem.shape.at(-1) ?? 1;
   const losses = new Float64Array(size);
   const slopes = new Float64Array(size);
   for (let i = 0; i < size; i++) {
-    const x = logits.data[i]!;
+    const x = values[i]!;
     const y = target.data[i]!;
     const w = options.weight ? options.weight[i % options.weight.length]! : 1;
     if (problem.input === 'logits') {
@@ -153,8 +166,8 @@ export function binaryCrossEntropyReference(
   }
   const sum = losses.reduce((a, b) => a + b, 0);
   const loss = problem.reduction === 'none' ? losses : problem.reduction === 'sum' ? sum : sum / size;
-  if (!problem.grad) return { loss };
+  if (!problem.grad) return { loss, gradDtype };
   const scale = problem.reduction === 'mean' ? 1 / size : 1;
   const grad = slopes.map((s, i) => scale * s * (options.gradOutput ? options.gradOutput[i]! : 1));
-  return { loss, grad };
+  return { loss, grad, gradDtype };
 }

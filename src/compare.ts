@@ -2,12 +2,18 @@
  * Comparing a GPU result with the float64 reference: |actual - expected| <= atol + rtol * |expected|
  * elementwise, with NaN matching NaN and an infinity matching the same infinity.
  */
-import type { ReferenceResult } from './types.js';
+import { decodeHalf, halfUlp } from './half-precision.js';
+import type { Dtype, ReferenceResult } from './types.js';
 
 /** An elementwise tolerance. */
 export interface Tolerance {
   readonly atol: number;
   readonly rtol: number;
+  /**
+   * The dtype the actual values were rounded to: half an ulp of it at the expected value is
+   * allowed on top (none for 'float32', the default).
+   */
+  readonly dtype?: Dtype;
 }
 
 /** What an f32 GPU result must meet against the float64 reference (docs/accuracy.md). */
@@ -85,7 +91,8 @@ export function compareArrays(
     const abs = Math.abs(got - want);
     maxAbsError = Math.max(maxAbsError, abs);
     if (want !== 0) maxRelError = Math.max(maxRelError, abs / Math.abs(want));
-    if (!(abs <= tolerance.atol + tolerance.rtol * Math.abs(want))) record(i);
+    const rounding = tolerance.dtype === undefined ? 0 : halfUlp(want, tolerance.dtype);
+    if (!(abs <= tolerance.atol + tolerance.rtol * Math.abs(want) + rounding)) record(i);
   }
   return { ok: mismatchCount === 0, count: a.length, maxAbsError, maxRelError, mismatches, mismatchCount };
 }
@@ -98,7 +105,9 @@ export interface ResultComparison {
 }
 
 /**
- * Checks a GPU result against `crossEntropyReference` with the tolerances of `TOLERANCES`.
+ * Checks a GPU result against `crossEntropyReference` with the tolerances of `TOLERANCES`. A
+ * 16-bit gradient (a Uint16Array of bit patterns, in the reference's `gradDtype`) is decoded and
+ * allowed half an ulp of its dtype on top.
  *
  * @example
  * const gpu = await ce.forward(logits, target);
@@ -106,14 +115,21 @@ export interface ResultComparison {
  * if (!check.ok) console.table(check.loss.mismatches);
  */
 export function compareWithReference(
-  result: { readonly loss: number | Float32Array; readonly grad?: Float32Array },
+  result: { readonly loss: number | Float32Array; readonly grad?: Float32Array | Uint16Array },
   reference: ReferenceResult,
 ): ResultComparison {
   const loss = typeof reference.loss === 'number'
     ? compareArrays(result.loss, reference.loss, { atol: reducedLossTolerance(reference), rtol: 0 })
     : compareArrays(result.loss, reference.loss, TOLERANCES.rowLoss);
   if (result.grad === undefined || reference.grad === undefined) return { ok: loss.ok, loss };
-  const grad = compareArrays(result.grad, reference.grad, TOLERANCES.grad);
+  const { gradDtype } = reference;
+  if ((result.grad instanceof Uint16Array) !== (gradDtype !== 'float32')) {
+    throw new TypeError(`compareWithReference: result.grad is a ${result.grad.constructor.name} but the reference's `
+      + `gradient is ${gradDtype} (a ${gradDtype === 'float32' ? 'Float32Array' : 'Uint16Array of bit patterns'}): `
+      + 'give the reference the logits\' dtype and options.gradDtype of the GPU call');
+  }
+  const gradValues = gradDtype === 'float32' ? result.grad : decodeHalf(result.grad as Uint16Array, gradDtype);
+  const grad = compareArrays(gradValues, reference.grad, { ...TOLERANCES.grad, dtype: gradDtype });
   return { ok: loss.ok && grad.ok, loss, grad };
 }
 

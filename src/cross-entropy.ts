@@ -22,8 +22,8 @@ import { subgroupSizeFor } from './gpu/subgroups.js';
 import { kernelsFor, type Kernels } from './gpu/pipelines.js';
 import { describeBinaryProblem, type BinaryOptions } from './binary.js';
 import {
-  checkCreateOptions, checkEncoder, checkGradOutput, checkHostValues, checkWeight, describeProblem, type AcceptedData,
-  type Problem,
+  checkCreateOptions, checkEncoder, checkGradOutput, checkHostValues, checkWeight, dataBytes, describeProblem,
+  type AcceptedData, type Problem,
 } from './options.js';
 import { readOptionNames } from './option-names.js';
 import { planWork } from './plan.js';
@@ -31,11 +31,18 @@ import { planPasses, type CrossEntropyPasses } from './passes.js';
 import { ROW_SUMMARY } from './gpu/shader-structs.js';
 import { readRowStatistics, type RowStatistics, type RowStatisticsOptions } from './row-statistics.js';
 import { isGpuBuffer } from './tensor-data.js';
+import { logitValues, uploadedLogits } from './half-precision.js';
 import type {
-  CrossEntropyOptions, ForwardResult, GpuForwardOptions, GpuForwardResult, LogitsInput, Reduction, TargetInput,
+  CrossEntropyOptions, Dtype, ForwardResult, GradDtypeOf, GpuForwardOptions, GpuForwardResult, LogitsData, LogitsInput, Reduction,
+  TargetInput,
 } from './types.js';
 
 const GPU_DATA: AcceptedData = { floatArrays: [Float32Array], gpuBuffers: true };
+
+/** Logits as a prepared call submits them: a GPUBuffer, or the host array as uploaded. */
+function hostOrGpu(data: LogitsData): GPUBuffer | Float32Array | Uint16Array {
+  return isGpuBuffer(data) ? data : uploadedLogits(data);
+}
 
 /** Options of `CrossEntropy.create`. */
 export interface CreateOptions {
@@ -160,14 +167,15 @@ export class CrossEntropy {
    *   { reduction: 'mean', labelSmoothing: 0.1, grad: true },
    * );
    */
-  async forward<R extends Reduction = 'mean', G extends boolean = false>(
-    logits: LogitsInput, target: TargetInput, options: CrossEntropyOptions & { reduction?: R; grad?: G } = {},
-  ): Promise<ForwardResult<R, G>> {
+  async forward<R extends Reduction = 'mean', G extends boolean = false, D extends Dtype = 'float32', GD extends Dtype = D>(
+    logits: LogitsInput<D>, target: TargetInput,
+    options: CrossEntropyOptions & { reduction?: R; grad?: G; gradDtype?: GD } = {},
+  ): Promise<ForwardResult<R, G, GradDtypeOf<D, GD>>> {
     // The copies to the host (the gradient's too) go in the computation's command buffer, and are
     // mapped once its error scopes have resolved: in Chromium a map requested while the work is
     // pending waits for the GPU process's next poll, and a second submit for the copies costs more
     // than copying with the computation (docs/performance.md).
-    const run = await this.#forwardGpu<R, G>(logits, target, options, 'forward');
+    const run = await this.#forwardGpu<R, G, GradDtypeOf<D, GD>>(logits, target, options, 'forward');
     try {
       return await run.read();
     } finally {
@@ -191,18 +199,19 @@ export class CrossEntropy {
    * await run.check(); // RangeError if a class index was out of range
    * run.destroy();
    */
-  async forwardGpu<R extends Reduction = 'mean', G extends boolean = false>(
-    logits: LogitsInput, target: TargetInput, options: GpuForwardOptions & { reduction?: R; grad?: G } = {},
-  ): Promise<GpuForwardResult<R, G>> {
-    return this.#forwardGpu<R, G>(logits, target, options, 'forwardGpu');
+  async forwardGpu<R extends Reduction = 'mean', G extends boolean = false, D extends Dtype = 'float32', GD extends Dtype = D>(
+    logits: LogitsInput<D>, target: TargetInput,
+    options: GpuForwardOptions & { reduction?: R; grad?: G; gradDtype?: GD } = {},
+  ): Promise<GpuForwardResult<R, G, GradDtypeOf<D, GD>>> {
+    return this.#forwardGpu<R, G, GradDtypeOf<D, GD>>(logits, target, options, 'forwardGpu');
   }
 
   /**
    * forwardGpu, called as `operation` (the name its errors give). forward() reads the gradient
    * back, so its copy for `read()` is submitted with the computation too.
    */
-  async #forwardGpu<R extends Reduction, G extends boolean>(logits: LogitsInput, target: TargetInput,
-    options: GpuForwardOptions, operation: 'forward' | 'forwardGpu'): Promise<GpuForwardResult<R, G>> {
+  async #forwardGpu<R extends Reduction, G extends boolean, GD extends Dtype>(logits: LogitsInput<Dtype>, target: TargetInput,
+    options: GpuForwardOptions, operation: 'forward' | 'forwardGpu'): Promise<GpuForwardResult<R, G, GD>> {
     this.#life.check(operation);
     readOptionNames(options, `CrossEntropy.${operation}`);
     const stageGrad = operation === 'forward';
@@ -215,16 +224,17 @@ export class CrossEntropy {
     if (options.encoder !== undefined) checkEncoder(options.encoder);
     if (options.weight !== undefined) checkWeight(options.weight, problem.layout.classes, GPU_DATA);
     if (options.gradOutput !== undefined) checkGradOutput(options.gradOutput, problem, GPU_DATA);
-    checkHostValues(problem, logits.data, target.data);
+    checkHostValues(problem, isGpuBuffer(logits.data) ? logits.data : logitValues(logits.data, problem.dtype), target.data);
     const plan = planWork(problem, this.#device.limits, !isGpuBuffer(logits.data));
     if (plan.streamed && (problem.grad || options.encoder !== undefined)) {
-      throw new RangeError(`logits of ${problem.layout.rows * problem.layout.classes * 4} bytes exceed this device's `
+      throw new RangeError(`logits of ${dataBytes(problem.layout.rows * problem.layout.classes, problem.dtype)} bytes exceed this device's `
         + `maxBufferSize (${this.#device.limits.maxBufferSize}): they are streamed from the host for the loss, `
         + `which supports neither ${problem.grad ? 'grad: true' : 'a caller\'s encoder'} nor leaving them on the GPU`);
     }
     return this.#life.guard(operation, async () => {
-      // Host logits are a private copy: the gradient goes over it, with no second N×C buffer.
-      const gradInPlace = problem.gradInPlace || !isGpuBuffer(logits.data);
+      // Host logits are a private copy: the gradient goes over it, with no second N×C buffer (unless
+      // it is f32 over 16-bit logits).
+      const gradInPlace = problem.gradInPlace || (!isGpuBuffer(logits.data) && problem.gradDtype === problem.dtype);
       const key = JSON.stringify([problem, identity(logits.data), identity(target.data), identity(options.weight),
         identity(options.gradOutput), gradInPlace]);
       // A call like one before takes its passes and kernels: planning is for new shapes only.
@@ -259,7 +269,7 @@ export class CrossEntropy {
             // the computation's last command buffer: the first read maps them without a submit of
             // its own.
             const { buffers, prepared } = frame;
-            prepared.submit(logits.data, (encoder) => {
+            prepared.submit(hostOrGpu(logits.data), (encoder) => {
               staged = { withGrad: stageGrad, read: buffers.stage(encoder, resultRanges(prepared.encoded, problem, stageGrad)) };
             });
           }
@@ -276,7 +286,7 @@ export class CrossEntropy {
         () => this.#frames.release(ready), <T>(read: () => Promise<T>) => this.#life.guard(operation, read), staged,
         operation === 'forward' ? 'forward' : 'forwardGpu result read', callerBuffers(logits, target, options));
       // The result has a gradient exactly when options.grad was true, which is what G says.
-      return result as GpuForwardResult<R> as GpuForwardResult<R, G>;
+      return result as GpuForwardResult<R> as GpuForwardResult<R, G, GD>;
     });
   }
 
@@ -288,23 +298,27 @@ export class CrossEntropy {
    * const { loss, grad } = await ce.binary({ data: logits, shape: [N, K] }, { data: labels, shape: [N, K] },
    *   { posWeight: new Float32Array(K).fill(3), grad: true });
    */
-  async binary<R extends Reduction = 'mean', G extends boolean = false>(logits: LogitsInput, target: TargetInput,
-    options: BinaryOptions & { reduction?: R; grad?: G } = {}): Promise<ForwardResult<R, G>> {
+  async binary<R extends Reduction = 'mean', G extends boolean = false, D extends Dtype = 'float32', GD extends Dtype = D>(
+    logits: LogitsInput<D>, target: TargetInput,
+    options: BinaryOptions & { reduction?: R; grad?: G; gradDtype?: GD } = {}): Promise<ForwardResult<R, G, GradDtypeOf<D, GD>>> {
     this.#life.check('binary');
     const problem = describeBinaryProblem(logits, target, options, GPU_DATA, 'CrossEntropy.binary');
-    checkBinaryBindings(this.#device.limits, problem, logits);
-    const buffers = new CallBuffers(this.#device, this.#ledger, this.#poison);
+    checkBinaryBindings(this.#device.limits, problem, logits as LogitsInput<Dtype>);
     return this.#life.guard('binary', async () => {
+      const kernels = { batchReduce: this.#kernels.batchReduce, elementwise: problem.dtype === 'float32'
+        ? this.#kernels.binary : await this.#kernels.get('binaryHalf', { dtype: problem.dtype, gradDtype: problem.gradDtype }) };
+      this.#life.check('binary', true);
+      const buffers = new CallBuffers(this.#device, this.#ledger, this.#poison);
       try {
         const { value: run, reported } = inErrorScopes(this.#device, 'binary', () => {
           const encoder = this.#device.createCommandEncoder({ label: 'cross-entropy:binary' });
-          const encoded = encodeBinary(this.#device, this.#kernels, buffers, encoder, problem, logits, target, options);
+          const encoded = encodeBinary(this.#device, kernels, buffers, encoder, problem, logits, target, options);
           this.#device.queue.submit([encoder.finish()]);
           return encoded;
         }, callerBuffers(logits, target, options));
         await reported;
         // The result has a gradient exactly when options.grad was true, and a loss per element for 'none'.
-        return await run.read() as ForwardResult as ForwardResult<R, G>;
+        return await run.read() as ForwardResult as ForwardResult<R, G, GradDtypeOf<D, GD>>;
       } finally {
         buffers.destroy();
       }
@@ -321,7 +335,7 @@ export class CrossEntropy {
    * const b = await ce.rowStatistics({ data: right, shape: [N, 500] }, target, { classOffset: 500 });
    * const loss = lossFromRowStatistics(mergeRowStatistics([a, b]), { reduction: 'mean' });
    */
-  async rowStatistics(logits: LogitsInput, target: TargetInput, options: RowStatisticsOptions = {}): Promise<RowStatistics> {
+  async rowStatistics(logits: LogitsInput<Dtype>, target: TargetInput, options: RowStatisticsOptions = {}): Promise<RowStatistics> {
     this.#life.check('rowStatistics');
     if (typeof options === 'object' && options !== null && 'labelSmoothing' in options) {
       // The statistics carry the smoothing sums whatever the smoothing: it applies when they become a loss.
@@ -352,7 +366,7 @@ export class CrossEntropy {
           writeHostData(this.#device, inputs, plan, logits, target, forwardOptions);
           const prepared = prepareCrossEntropy(this.#device, kernels, buffers, passes, inputs);
           prepared.reset();
-          prepared.submit(logits.data);
+          prepared.submit(hostOrGpu(logits.data));
           return prepared.encoded;
         }, callerBuffers(logits, target, forwardOptions));
         await reported;

@@ -6,6 +6,7 @@
  */
 export { CrossEntropy, type CreateOptions } from './cross-entropy.js';
 export { crossEntropyReference } from './reference.js';
+export { decodeHalf, encodeHalf, type HalfDtype } from './half-precision.js';
 export { binaryCrossEntropyReference, type BinaryOptions } from './binary.js';
 export {
   lossFromRowStatistics, mergeRowStatistics, RowTarget,
@@ -20,6 +21,6 @@ export { WebGpuError, type GpuErrorKind } from './gpu/error-scopes.js';
 export type { GpuMemory } from './gpu/memory-ledger.js';
 export { DEFAULTS } from './options.js';
 export type {
-  CrossEntropyOptions, ForwardResult, GpuForwardOptions, GpuForwardResult, InputKind, LogitsInput, LossOf, Reduction, ReferenceOptions,
+  CrossEntropyOptions, Dtype, Float16ArrayLike, ForwardResult, GradData, GradDtypeOf, LogitsData, GpuForwardOptions, GpuForwardResult, InputKind, LogitsInput, LossOf, Reduction, ReferenceOptions,
   ReferenceResult, TargetInput, Tensor,
 } from './types.js';

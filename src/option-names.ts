@@ -7,9 +7,9 @@ import { describeKind } from './tensor-data.js';
 
 const FORWARD = [
   'reduction', 'weight', 'ignoreIndex', 'labelSmoothing', 'input', 'zLoss', 'softcap', 'grad', 'gradOutput',
-  'gradInPlace',
+  'gradInPlace', 'gradDtype',
 ] as const;
-const BINARY = ['reduction', 'input', 'weight', 'posWeight', 'grad', 'gradOutput', 'gradInPlace'] as const;
+const BINARY = ['reduction', 'input', 'weight', 'posWeight', 'grad', 'gradOutput', 'gradInPlace', 'gradDtype'] as const;
 
 /** The options of every public function that takes an options object, by the name users call it by. */
 export const OPTIONS_OF = {

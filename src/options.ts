@@ -3,7 +3,8 @@
  * TypeError / RangeError that names the argument, the position and the value. Shared by the GPU
  * path and the float64 reference so that both accept and reject exactly the same calls.
  */
-import type { InputKind, Reduction } from './types.js';
+import type { Dtype, InputKind, Reduction } from './types.js';
+import { DTYPES, dtypeBytes, isFloat16Array } from './half-precision.js';
 import { formatPosition, formatShape, product, rowLayout, sameShape, type RowLayout } from './shape.js';
 import { readOptionNames } from './option-names.js';
 import { describeKind, isDetached, isGpuBuffer } from './tensor-data.js';
@@ -47,6 +48,10 @@ export interface Problem {
   readonly softcap: number;
   readonly grad: boolean;
   readonly gradInPlace: boolean;
+  /** How the logits are stored. */
+  readonly dtype: Dtype;
+  /** How the gradient is stored: the logits' dtype, or 'float32'. */
+  readonly gradDtype: Dtype;
 }
 
 /** Which data kinds a caller accepts (the GPU path takes f32; the reference also takes f64). */
@@ -56,7 +61,7 @@ export interface AcceptedData {
 }
 
 type Data = unknown;
-export interface TensorLike { readonly data: Data; readonly shape: readonly number[] }
+export interface TensorLike { readonly data: Data; readonly shape: readonly number[]; readonly dtype?: unknown }
 
 function fail(kind: 'type' | 'range', message: string): never {
   throw kind === 'type' ? new TypeError(message) : new RangeError(message);
@@ -67,7 +72,7 @@ export function readTensor(name: string, value: unknown): TensorLike {
   if (typeof value !== 'object' || value === null || !('data' in value) || !('shape' in value)) {
     fail('type', `${name} must be an object { data, shape }, got ${describeKind(value)}`);
   }
-  const { data, shape } = value as { data: unknown; shape: unknown };
+  const { data, shape, dtype } = value as { data: unknown; shape: unknown; dtype?: unknown };
   if (!Array.isArray(shape)) {
     fail('type', `${name}.shape must be an array of dimensions, got ${describeKind(shape)}`);
   }
@@ -80,7 +85,52 @@ export function readTensor(name: string, value: unknown): TensorLike {
   if (!Number.isSafeInteger(product(shape as number[]))) {
     fail('range', `${name}.shape ${formatShape(shape)} has more elements than can be indexed`);
   }
-  return { data, shape: shape as number[] };
+  return { data, shape: shape as number[], dtype };
+}
+
+/** Reads `${name}.dtype`: absent is 'float32'. */
+export function readDtype(name: string, tensor: TensorLike): Dtype {
+  const { dtype } = tensor;
+  if (dtype === undefined) return 'float32';
+  if (!DTYPES.includes(dtype as Dtype)) {
+    fail('type', `${name}.dtype must be one of ${DTYPES.map((d) => `'${d}'`).join(', ')}, got ${describeKind(dtype)}`);
+  }
+  return dtype as Dtype;
+}
+
+/** Checks that an input other than the logits (targets) has no dtype but f32's. */
+export function checkF32Tensor(name: string, tensor: TensorLike): void {
+  if (tensor.dtype !== undefined && tensor.dtype !== 'float32') {
+    fail('type', `${name}.dtype must be 'float32' or absent, got ${describeKind(tensor.dtype)}: only the logits may `
+      + 'be 16-bit');
+  }
+}
+
+/**
+ * Checks the logits' data against their dtype: f32 data (or a GPUBuffer) for 'float32', 16-bit
+ * bit patterns (a Uint16Array, a Float16Array for 'float16', or a GPUBuffer) otherwise.
+ */
+export function checkLogitsData(name: string, data: Data, dtype: Dtype, accepted: AcceptedData): void {
+  if (dtype === 'float32') {
+    if (data instanceof Uint16Array || isFloat16Array(data)) {
+      fail('type', `${name} is a ${describeKind(data)} but ${name.replace('.data', '.dtype')} is 'float32' (or `
+        + `absent): say how its 16 bits are read, with dtype 'float16' or 'bfloat16'`);
+    }
+    checkFloatData(name, data, accepted);
+    return;
+  }
+  if (accepted.gpuBuffers && isGpuBuffer(data)) return;
+  if (!(data instanceof Uint16Array) && !(dtype === 'float16' && isFloat16Array(data))) {
+    fail('type', `${name} must be a Uint16Array of ${dtype} bit patterns${dtype === 'float16' ? ', a Float16Array' : ''}`
+      + `${accepted.gpuBuffers ? ' or a GPUBuffer' : ''} for ${name.replace('.data', '.dtype')} '${dtype}', got `
+      + `${describeKind(data)}${data instanceof Float32Array ? ' (encodeHalf rounds f32 values to 16 bits; or drop dtype)' : ''}`);
+  }
+  checkAttached(name, data);
+}
+
+/** Bytes a GPUBuffer of `count` values of `dtype` needs: 16-bit values fill whole 32-bit words. */
+export function dataBytes(count: number, dtype: Dtype): number {
+  return Math.ceil((count * dtypeBytes(dtype)) / 4) * 4;
 }
 
 /**
@@ -105,10 +155,11 @@ function checkAttached(name: string, data: Data): void {
 }
 
 /** Checks that the data holds exactly the shape's elements (a GPUBuffer: at least). */
-export function checkLength(name: string, tensor: TensorLike, elementBytes = 4): void {
+export function checkLength(name: string, tensor: TensorLike, dtype: Dtype = 'float32'): void {
   const needed = product(tensor.shape);
   if (isGpuBuffer(tensor.data)) {
-    checkGpuBuffer(`${name}.data`, tensor.data, needed * elementBytes, `${name}.shape ${formatShape(tensor.shape)} needs`);
+    checkGpuBuffer(`${name}.data`, tensor.data, dataBytes(needed, dtype),
+      `${name}.shape ${formatShape(tensor.shape)}${dtype === 'float32' ? '' : ` of ${dtype} (packed two per word)`} needs`);
     return;
   }
   const length = (tensor.data as ArrayLike<number>).length;
@@ -130,7 +181,8 @@ export function checkFloatData(name: string, data: Data, accepted: AcceptedData)
   if (accepted.gpuBuffers && isGpuBuffer(data)) return;
   if (!isOneOf(data, accepted.floatArrays)) {
     const kinds = [...accepted.floatArrays.map((k) => k.name), ...(accepted.gpuBuffers ? ['GPUBuffer'] : [])];
-    fail('type', `${name} must be a ${kinds.join(' or ')}, got ${describeKind(data)}`);
+    const hint = data instanceof Uint16Array || isFloat16Array(data) ? ' (only the logits may be 16-bit)' : '';
+    fail('type', `${name} must be a ${kinds.join(' or ')}, got ${describeKind(data)}${hint}`);
   }
   checkAttached(name, data);
 }
@@ -144,6 +196,7 @@ interface ForwardOptionsIn {
   readonly softcap?: unknown;
   readonly grad?: unknown;
   readonly gradInPlace?: unknown;
+  readonly gradDtype?: unknown;
 }
 
 export function readBoolean(name: string, value: unknown, fallback: boolean): boolean {
@@ -167,6 +220,23 @@ function readLogitTransforms(options: ForwardOptionsIn, input: InputKind) {
     fail('range', `options.${zLoss !== 0 ? 'zLoss' : 'softcap'} applies to input 'logits' only, got input '${input}'`);
   }
   return { zLoss, softcap };
+}
+
+/** The gradient's dtype: the logits' own, or 'float32' (not written in place, then). */
+export function readGradDtype(options: ForwardOptionsIn, dtype: Dtype, grad: boolean, gradInPlace: boolean): Dtype {
+  const gradDtype = options.gradDtype ?? dtype;
+  if (!DTYPES.includes(gradDtype as Dtype)) {
+    fail('type', `options.gradDtype must be one of ${DTYPES.map((d) => `'${d}'`).join(', ')}, got ${describeKind(gradDtype)}`);
+  }
+  if (options.gradDtype !== undefined && !grad) fail('range', 'options.gradDtype needs options.grad: true');
+  if (gradDtype !== dtype && gradDtype !== 'float32') {
+    fail('range', `options.gradDtype must be the logits' dtype ('${dtype}') or 'float32', got '${gradDtype}'`);
+  }
+  if (gradInPlace && gradDtype !== dtype) {
+    fail('range', `options.gradInPlace writes the gradient over the logits, in their dtype ('${dtype}'): it cannot `
+      + `be options.gradDtype '${gradDtype}'`);
+  }
+  return gradDtype as Dtype;
 }
 
 function readScalarOptions(options: ForwardOptionsIn, targetKind: TargetKind) {
@@ -213,6 +283,8 @@ export function describeProblem(
 ): Problem {
   const logits = readTensor('logits', logitsIn);
   const target = readTensor('target', targetIn);
+  const dtype = readDtype('logits', logits);
+  checkF32Tensor('target', target);
   if (optionsIn !== undefined && (typeof optionsIn !== 'object' || optionsIn === null)) {
     fail('type', `options must be an object, got ${describeKind(optionsIn)}`);
   }
@@ -230,8 +302,8 @@ export function describeProblem(
     fail('range', `logits.shape ${formatShape(logits.shape)} has ${layout.rows} rows; the GPU indexes rows with `
       + `32 bits (at most ${MAX_ROWS})`);
   }
-  checkFloatData('logits.data', logits.data, accepted);
-  checkLength('logits', logits);
+  checkLogitsData('logits.data', logits.data, dtype, accepted);
+  checkLength('logits', logits, dtype);
 
   let targetKind: TargetKind;
   if (sameShape(target.shape, logits.shape)) {
@@ -251,12 +323,15 @@ export function describeProblem(
   }
   checkLength('target', target);
 
+  const scalars = readScalarOptions(options, targetKind);
   return {
     logitsShape: logits.shape,
     targetShape: target.shape,
     layout,
     targetKind,
-    ...readScalarOptions(options, targetKind),
+    ...scalars,
+    dtype,
+    gradDtype: readGradDtype(options, dtype, scalars.grad, scalars.gradInPlace),
   };
 }
 

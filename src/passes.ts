@@ -9,12 +9,16 @@ import type { KernelName } from './gpu/kernels.js';
 import type { RowVariant } from './gpu/pipelines.js';
 import { REDUCE_PARAMS, ROW_PARAMS, ROW_STATE, ROW_SUMMARY, STATUS } from './gpu/shader-structs.js';
 import { uniformBlock, type UniformBlock } from './gpu/uniforms.js';
-import type { Problem } from './options.js';
+import { dataBytes, type Problem } from './options.js';
+import { dtypeBytes } from './half-precision.js';
+import type { Dtype } from './types.js';
 import { reductionInputBytes, type Piece, type ReduceLevel, type WorkPlan } from './plan.js';
 
 const ELEMENT_BYTES = 4;
 /** Rows one invocation of a lanes kernel takes (plan.lanes): the four lanes of a vec4. */
 const LANES = 4;
+/** Elements one invocation of rowGradHalf writes: row-grad-half.wgsl's RUN_GROUPS groups of 4. */
+export const HALF_GRAD_RUN = 16;
 const REDUCTION_CODES = { mean: 0, sum: 1, none: 2 } as const;
 /** batch-reduce's `divide`: keep the sum, divide by the summed weights, or by a fixed count. */
 export const Divide = { none: 0, byWeight: 1, byCount: 2 } as const;
@@ -110,12 +114,22 @@ export function rowVariant(problem: Problem, call: CallShape): RowVariant {
     hasSoftcap: problem.softcap > 0,
     writeSummary: problem.grad || sharded,
     gradInPlace: problem.grad && call.gradInPlace,
+    dtype: problem.dtype,
   };
 }
 
 /** Bytes [firstRow, +rows) × bytesPerRow of a buffer: a piece's slice of a per-row array. */
 function rowRange(buffer: BufferName, piece: Piece, bytesPerRow: number): BufferSlice {
   return { buffer, offset: piece.firstRow * bytesPerRow, size: Math.max(ELEMENT_BYTES, piece.rows * bytesPerRow) };
+}
+
+/**
+ * A piece's slice of an [N, C, ...] tensor of `dtype`: 16-bit values end on a whole word (a piece
+ * starts on an aligned byte offset, so only the tensor's last word may be half inside it).
+ */
+function tensorRange(buffer: BufferName, piece: Piece, classes: number, dtype: Dtype): BufferSlice {
+  return { buffer, offset: piece.firstRow * classes * dtypeBytes(dtype),
+    size: Math.max(ELEMENT_BYTES, dataBytes(piece.rows * classes, dtype)) };
 }
 
 /**
@@ -136,7 +150,9 @@ interface RowKernels {
  * through memory). Other rows take a statistics pass (scalar, vec4, unaligned vec4 or subgroup), a
  * merge into each row's loss and summary, and, with a gradient, a gradient pass from the summaries.
  */
-function rowKernels(work: WorkPlan, grad: boolean, subgroupSize: number): RowKernels {
+function rowKernels(work: WorkPlan, grad: boolean, subgroupSize: number, halfGrad: boolean): RowKernels {
+  // A 16-bit gradient: the rows' passes as without one (keeping the summaries), then rowGradHalf.
+  if (grad && halfGrad) return { ...rowKernels(work, false, subgroupSize, false), grad: 'rowGradHalf' };
   const lanesOr = <K extends KernelName>(scan: K, lanes: K): K => (work.lanes ? lanes : scan);
   if (work.chunks === 1 && !work.vec4 && !work.unaligned) {
     return grad ? { stats: null, loss: lanesOr('rowLossGradScan', 'rowLossGradLanes'), grad: null, fused: true }
@@ -154,10 +170,12 @@ function rowKernels(work: WorkPlan, grad: boolean, subgroupSize: number): RowKer
  */
 export function planPasses(problem: Problem, work: WorkPlan, call: CallShape): CrossEntropyPasses {
   const variant = rowVariant(problem, call);
-  const kernels = rowKernels(work, problem.grad, call.subgroupSize);
+  const halfGrad = problem.gradDtype !== 'float32';
+  const kernels = rowKernels(work, problem.grad, call.subgroupSize, halfGrad);
   const { fused } = kernels;
   const scanInLoss = kernels.stats === null;
   const denominatorFirst = fused && problem.reduction === 'mean';
+  // Targets and weights are f32 whatever the logits' dtype.
   const rowBytes = work.classes * ELEMENT_BYTES;
 
   const uniforms: UniformBlock[] = work.pieces.map((piece) => uniformBlock(ROW_PARAMS, {
@@ -179,7 +197,9 @@ export function planPasses(problem: Problem, work: WorkPlan, call: CallShape): C
   const rowWeight = own('row-weight', reductionInputBytes(work.rows));
   const rowSummary = fused ? null : own('row-summary', work.rows * ROW_SUMMARY.byteSize);
   const status = own('status', STATUS.byteSize);
-  const grad = !problem.grad ? null : call.gradInPlace ? 'logits' : own('grad', work.rows * rowBytes);
+  const grad = !problem.grad ? null : call.gradInPlace ? 'logits'
+    : own('grad', dataBytes(work.rows * work.classes, problem.gradDtype));
+  const gradRange = (piece: Piece) => tensorRange(grad!, piece, work.classes, problem.gradDtype);
 
   const passes: Pass[] = [];
   // The batch reduction: levels of (loss, weight) partial sums, the last one dividing for 'mean'.
@@ -202,8 +222,8 @@ export function planPasses(problem: Problem, work: WorkPlan, call: CallShape): C
 
   // What each piece's row kernels read: its slices, the absent buffer for what the problem lacks.
   const inputsOf = (piece: Piece) => {
-    const logits: BufferSlice = work.streamed ? { buffer: 'logits', offset: 0, size: Math.max(ELEMENT_BYTES, piece.rows * rowBytes) }
-      : rowRange('logits', piece, rowBytes);
+    const logits: BufferSlice = work.streamed ? { ...tensorRange('logits', piece, work.classes, problem.dtype), offset: 0 }
+      : tensorRange('logits', piece, work.classes, problem.dtype);
     return {
       logits,
       // The gradient kernels read the input from `grad` when it is written in place.
@@ -245,7 +265,7 @@ export function planPasses(problem: Problem, work: WorkPlan, call: CallShape): C
     const invocations = work.lanes ? piece.rows / LANES : piece.rows;
     if (fused) {
       passes.push({ kernel: loss, stage: 'rows', piece: p, invocations, uniforms: p, resources: { logits: gradInput,
-        class_target, target_probability, weight, ...rows, grad: rowRange(grad!, piece, rowBytes),
+        class_target, target_probability, weight, ...rows, grad: gradRange(piece),
         scale_input: scaleInput(piece) } });
     } else {
       const summaries = { row_weight: rowRange(rowWeight, piece, ELEMENT_BYTES),
@@ -260,10 +280,13 @@ export function planPasses(problem: Problem, work: WorkPlan, call: CallShape): C
   if (gradKernel !== null) {
     work.pieces.forEach((piece, p) => {
       const { gradInput, class_target, target_probability, weight } = inputsOf(piece);
-      passes.push({ kernel: gradKernel, stage: 'grad', piece: p, invocations: piece.rows * work.chunks, uniforms: p,
-        resources: { logits: gradInput, class_target, target_probability, weight,
-          row_summary: rowRange(rowSummary!, piece, ROW_SUMMARY.byteSize), grad: rowRange(grad!, piece, rowBytes),
-          scale_input: scaleInput(piece) } });
+      const read = { logits: gradInput, class_target, target_probability, weight,
+        row_summary: rowRange(rowSummary!, piece, ROW_SUMMARY.byteSize), scale_input: scaleInput(piece) };
+      passes.push(gradKernel === 'rowGradHalf'
+        ? { kernel: gradKernel, stage: 'grad', piece: p, uniforms: p,
+          invocations: Math.ceil((piece.rows * work.classes) / HALF_GRAD_RUN), resources: { ...read, grad_words: gradRange(piece) } }
+        : { kernel: gradKernel, stage: 'grad', piece: p, invocations: piece.rows * work.chunks, uniforms: p,
+          resources: { ...read, grad: gradRange(piece) } });
     });
   }
 

@@ -2,6 +2,7 @@
  * How a validated problem is laid out as GPU work: how rows are cut into chunks of classes, how
  * many levels the batch reduction takes, and how workgroup counts fold into a 2-D grid.
  */
+import { dtypeBytes } from './half-precision.js';
 import type { Problem } from './options.js';
 
 /**
@@ -91,6 +92,10 @@ function gcd(a: number, b: number): number {
   return b === 0 ? a : gcd(b, a % b);
 }
 
+function lcm(a: number, b: number): number {
+  return (a / gcd(a, b)) * b;
+}
+
 /**
  * Cuts the rows into pieces whose N·C slice of the logits fits `limitBytes`. A piece holds whole
  * samples (K-dim rows of one sample interleave) and starts at a row whose offset, in the logits
@@ -99,11 +104,12 @@ function gcd(a: number, b: number): number {
 export function planPieces(problem: Problem, limitBytes: number, alignment: number): Piece[] {
   const { rows, classes, inner } = problem.layout;
   const samples = rows / inner;
-  const sampleBytes = classes * inner * 4;
+  const sampleBytes = classes * inner * dtypeBytes(problem.dtype);
   if (rows === 0 || samples * sampleBytes <= limitBytes) return [{ firstRow: 0, rows }];
-  // Row offsets times 4 bytes (and times each per-row record size) must be aligned: step in rows.
+  // Row offsets times 4 bytes (each per-row record, and f32 logits) must be aligned, and sample
+  // offsets times a sample's bytes (16-bit logits): step in rows, then in samples.
   const rowStep = alignment / gcd(alignment, 4);
-  const sampleStep = rowStep / gcd(rowStep, inner);
+  const sampleStep = lcm(rowStep / gcd(rowStep, inner), alignment / gcd(alignment, sampleBytes));
   const samplesPerPiece = Math.floor(limitBytes / sampleBytes / sampleStep) * sampleStep;
   if (samplesPerPiece === 0) {
     throw new RangeError(`one piece of ${sampleStep} samples of logits (${sampleStep * sampleBytes} bytes) exceeds `
@@ -127,7 +133,7 @@ export function planWork(problem: Problem, limits: PlanLimits, hostLogits = fals
   const balanced = Math.ceil(classes / chunks);
   const chunkLen = vec4 ? Math.ceil(balanced / 4) * 4 : balanced;
   const reduceLevels = problem.reduction === 'none' ? [] : planReduction(rows);
-  const logitsBytes = rows * classes * 4;
+  const logitsBytes = rows * classes * dtypeBytes(problem.dtype);
   const streamed = hostLogits && logitsBytes > limits.maxBufferSize;
   const pieceLimit = streamed ? Math.min(STREAM_PIECE_BYTES, limits.maxStorageBufferBindingSize)
     : limits.maxStorageBufferBindingSize;

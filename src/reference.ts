@@ -6,7 +6,8 @@ import {
   checkGradOutput, checkHostValues, checkWeight, describeProblem, type AcceptedData, type Problem,
 } from './options.js';
 import { readOptionNames } from './option-names.js';
-import type { ReferenceOptions, ReferenceResult, Tensor } from './types.js';
+import { logitValues } from './half-precision.js';
+import type { Dtype, Float16ArrayLike, ReferenceOptions, ReferenceResult, Tensor } from './types.js';
 
 const REFERENCE_DATA: AcceptedData = { floatArrays: [Float32Array, Float64Array], gpuBuffers: false };
 /** PyTorch's BCELoss rule, also used for `input: 'probabilities'`: log p is clamped below at -100. */
@@ -112,17 +113,19 @@ function rowLoss(problem: Problem, target: Values | Int32Array, row: number, log
  * ); // 0.35667494393873245
  */
 export function crossEntropyReference(
-  logitsIn: Tensor<Values>, targetIn: Tensor<Values | Int32Array>, options: ReferenceOptions = {},
+  logitsIn: Tensor<Values | Uint16Array | Float16ArrayLike> & { readonly dtype?: Dtype },
+  targetIn: Tensor<Values | Int32Array>, options: ReferenceOptions = {},
 ): ReferenceResult {
   readOptionNames(options, 'crossEntropyReference');
   const problem = describeProblem(logitsIn, targetIn, options, REFERENCE_DATA);
   const { rows, classes } = problem.layout;
   if (options.weight !== undefined) checkWeight(options.weight, classes, REFERENCE_DATA);
-  checkHostValues(problem, logitsIn.data, targetIn.data);
+  // 16-bit logits are read as their exact values (every float16 and bfloat16 value is an f32).
+  const x = logitValues(logitsIn.data as Values | Uint16Array, problem.dtype) as Values;
+  checkHostValues(problem, x, targetIn.data);
   if (options.gradOutput !== undefined) checkGradOutput(options.gradOutput, problem, REFERENCE_DATA);
   const gradOutput = options.gradOutput;
 
-  const x = logitsIn.data;
   const target = targetIn.data;
   const weights = options.weight;
   const weight = (c: number): number => (weights === undefined ? 1 : weights[c]!);
@@ -146,7 +149,8 @@ export function crossEntropyReference(
     absLoss: reduce(perRow.reduce((acc, v) => acc + Math.abs(v), 0)),
     rows: reduce(usedRows),
   };
-  if (!problem.grad) return { loss, magnitude };
+  const { gradDtype } = problem;
+  if (!problem.grad) return { loss, magnitude, gradDtype };
 
   const grad = new Float64Array(x.length);
   for (let row = 0; row < rows; row++) {
@@ -160,7 +164,7 @@ export function crossEntropyReference(
     const coef = logProbabilityCoefficients(problem, target, row, view, weight);
     writeRowGradient(problem, x, view, rowLogp, coef, scale, grad);
   }
-  return { loss, grad, magnitude };
+  return { loss, grad, magnitude, gradDtype };
 }
 
 /**

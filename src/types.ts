@@ -16,8 +16,31 @@ export interface Tensor<Data> {
   readonly shape: readonly number[];
 }
 
-/** Logits [C], [N, C] or [N, C, d1, ..., dk]: f32 values on the host or in a GPU storage buffer. */
-export type LogitsInput = Tensor<Float32Array | GPUBuffer>;
+/**
+ * How the logits' values are stored: f32, or one of two 16-bit formats, IEEE binary16 ('float16')
+ * and bfloat16 (the top half of an f32). The arithmetic is f32 either way.
+ */
+export type Dtype = 'float32' | 'float16' | 'bfloat16';
+
+/**
+ * Logits [C], [N, C] or [N, C, d1, ..., dk], on the host or in a GPU storage buffer:
+ * - 'float32' (the default): a Float32Array, or a GPUBuffer of f32 values;
+ * - 'float16' or 'bfloat16': a Uint16Array of the values' bit patterns (for 'float16' also a
+ *   Float16Array, where the runtime has one), or a GPUBuffer holding them packed two per 32-bit
+ *   word, row-major, rows not padded (a row of odd length shares a word with the next).
+ */
+export interface LogitsInput<D extends Dtype = 'float32'> extends Tensor<LogitsData> {
+  readonly dtype?: D;
+}
+
+/** What logits' data may be: see LogitsInput. */
+export type LogitsData = Float32Array | Uint16Array | Float16ArrayLike | GPUBuffer;
+
+/** A Float16Array (ES2025), by the tag that tells it from other typed arrays, for older TypeScript libs. */
+export interface Float16ArrayLike extends ArrayBufferView {
+  readonly [Symbol.toStringTag]: 'Float16Array';
+  readonly length: number;
+}
 
 /**
  * Targets: class indices (Int32Array or i32 GPUBuffer) with the logits' shape minus the class
@@ -51,6 +74,11 @@ export interface CrossEntropyOptions {
    * which then holds the gradient, so no second N×C buffer is ever made for them.
    */
   readonly gradInPlace?: boolean;
+  /**
+   * The gradient's dtype: the logits' own (the default; a 16-bit gradient is rounded to nearest
+   * even from its f32 value), or 'float32' for 16-bit logits whose gradient should stay f32.
+   */
+  readonly gradDtype?: Dtype;
 }
 
 /** Options of `forwardGpu`: the forward options, plus where to encode. */
@@ -82,8 +110,20 @@ export type GradOf<G extends boolean, Data> = [G] extends [true] ? { readonly gr
  * const { loss, grad } = await ce.forward(logits, target, { grad: true }); // loss: number, grad: Float32Array
  * const rows = await ce.forward(logits, target, { reduction: 'none' });    // rows.loss: Float32Array
  */
-export type ForwardResult<R extends Reduction = Reduction, G extends boolean = boolean> =
-  { readonly loss: LossOf<R> } & GradOf<G, Float32Array>;
+export type ForwardResult<R extends Reduction = Reduction, G extends boolean = boolean, GD extends Dtype = 'float32'> =
+  { readonly loss: LossOf<R> } & GradOf<G, GradData<GD>>;
+
+/**
+ * A host gradient of dtype `GD`: a Float32Array, or for 16-bit gradients a Uint16Array of their
+ * bit patterns (`decodeHalf` gives their values; a Float16Array can view the same bytes).
+ */
+export type GradData<GD extends Dtype> = GD extends 'float32' ? Float32Array : Uint16Array;
+
+/**
+ * The gradient's dtype for logits of dtype D and options.gradDtype GD: f32 logits always have an
+ * f32 gradient, whatever an options object's type says.
+ */
+export type GradDtypeOf<D extends Dtype, GD extends Dtype> = [D] extends ['float32'] ? 'float32' : GD;
 
 /**
  * The result of `forwardGpu`, left on the GPU. It owns `loss`, `grad` (unless the gradient was
@@ -95,11 +135,11 @@ export type ForwardResult<R extends Reduction = Reduction, G extends boolean = b
  * @example
  * const run = await ce.forwardGpu(logits, target, { grad: true }); // run.grad: GPUBuffer
  */
-export type GpuForwardResult<R extends Reduction = Reduction, G extends boolean = boolean> =
-  GpuForwardReads<R, G> & GradOf<G, GPUBuffer>;
+export type GpuForwardResult<R extends Reduction = Reduction, G extends boolean = boolean, GD extends Dtype = 'float32'> =
+  GpuForwardReads<R, G, GD> & GradOf<G, GPUBuffer>;
 
 /** What a `GpuForwardResult` holds besides its gradient. */
-export interface GpuForwardReads<R extends Reduction = Reduction, G extends boolean = boolean> {
+export interface GpuForwardReads<R extends Reduction = Reduction, G extends boolean = boolean, GD extends Dtype = 'float32'> {
   /**
    * f32: one value for 'mean' / 'sum', one per row for 'none', from byte 0. The buffer is padded
    * to whole 16 bytes (the batch reduction reads vec4s): copy 4 or rows * 4 bytes, not its size.
@@ -109,7 +149,7 @@ export interface GpuForwardReads<R extends Reduction = Reduction, G extends bool
    * Reads loss (and gradient) back. Rejects with a RangeError if the GPU found out-of-range class
    * indices (their count, the first position and its value).
    */
-  read(): Promise<ForwardResult<R, G>>;
+  read(): Promise<ForwardResult<R, G, GD>>;
   /** Reads back the loss only (the gradient stays on the GPU), checking validation as `read()`. */
   readLoss(): Promise<ForwardResult<R>>;
   /** Reads back only the GPU-side validation (8 bytes) and rejects as `read()` would. */
@@ -134,4 +174,9 @@ export interface ReferenceResult {
    * denominator). They size the rounding error a reduced loss may carry: see `compareWithReference`.
    */
   readonly magnitude: { readonly absLoss: number; readonly rows: number };
+  /**
+   * The dtype a GPU gradient of the same call comes in (the logits' dtype, or options.gradDtype):
+   * `compareWithReference` reads a 16-bit gradient with it and allows the half ulp of its rounding.
+   */
+  readonly gradDtype: Dtype;
 }

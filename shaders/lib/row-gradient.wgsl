@@ -3,7 +3,7 @@
 // row-loss-grad (which has them in registers, having just scanned the row).
 //
 // Needs from its includer: lib/row-common.wgsl, lib/precise-math.wgsl and lib/class-weight.wgsl,
-// joined before it, and the input bindings: `logits` (f32) and `logits4` (its vec4 view),
+// joined before it, and the input: an input library (lib/input-float32.wgsl or lib/input-half.wgsl),
 // `class_target` and `target_probability` (declared by lib/row-scan.wgsl and lib/row-scan-lanes.wgsl,
 // or by row-grad.wgsl itself). It defines `input_at` and `input4_at` for them, which read `grad`
 // when the gradient overwrites the input.
@@ -260,14 +260,14 @@ fn input_at(at: u32) -> f32 {
   if (GRAD_IN_PLACE) {
     return grad[at];
   }
-  return logits[at];
+  return stored_input(at);
 }
 
 fn input4_at(at: u32) -> vec4<f32> {
   if (GRAD_IN_PLACE) {
     return grad4[at];
   }
-  return logits4[at];
+  return stored_input4(at);
 }
 
 // The target class y of a used row, when it lies in classes [first, end): its input value is read

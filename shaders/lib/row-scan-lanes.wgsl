@@ -6,8 +6,8 @@
 // row-loss and row-loss-grad for rows one chunk long.
 //
 // Needs from its includer: lib/row-scan.wgsl (and what it needs), joined before it, and
-// `fn input4_at(at: u32) -> vec4<f32>`, the input's vec4 at index `at` (from `logits4`, or from
-// the gradient's vec4 view when the gradient overwrites the input).
+// `fn input4_at(at: u32) -> vec4<f32>`, the input's vec4 at index `at` (the input library's
+// stored_input4, or the gradient's vec4 view when the gradient overwrites the input).
 //
 // Four rows per invocation read 16 bytes per class instead of 4, and pay the loop and the
 // addressing once for the four. Unlike row-scan-vec4's walk, it takes one class a step: in blocks
@@ -15,10 +15,8 @@
 // per block, which did not pay (docs/performance.md, kernel design choices).
 //
 // Bindings (of the kernels this file is part of), besides lib/row-scan.wgsl's:
-//   logits4             : the input [N, C, d1..dk] as vec4s of four neighbouring positions
 //   target_probability4 : class probabilities, likewise (read when TARGET_KIND == 1)
 
-@group(0) @binding(1) var<storage, read> logits4: array<vec4<f32>>;
 @group(0) @binding(3) var<storage, read> target_probability4: array<vec4<f32>>;
 
 // RowState (lib/row-common.wgsl) of four rows, a lane each.

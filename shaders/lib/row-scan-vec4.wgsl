@@ -2,8 +2,9 @@
 // softmax states: shared by row-stats-vec4 (one invocation walks its chunk) and row-stats-subgroup
 // (the invocations of a subgroup walk one chunk together, interleaved).
 //
-// Needs from its includer: lib/row-common.wgsl, joined before it. It declares the bindings below
-// for the kernels it is part of.
+// Needs from its includer: lib/row-common.wgsl and an input library (lib/input-float32.wgsl or
+// lib/input-half.wgsl, whose stored_input4 it reads the input through), joined before it. It
+// declares the other bindings below for the kernels it is part of.
 //
 // Each step takes a vec4 of classes: the max moves at most once per step (to the largest of the
 // four), and the four exponentials and distances are one vector operation, which halves the work
@@ -11,13 +12,12 @@
 //
 // Bindings:
 //   params             : (row-common) shapes and options of this call
-//   logits             : the input [N, C] as vec4s
+//   logits             : (the input library) the input [N, C]
 //   class_target       : class indices [N] (read when TARGET_KIND == 0)
 //   target_probability : class probabilities [N, C] as vec4s (read when TARGET_KIND == 1)
 //   weight             : per-class weight [C] as vec4s (read when HAS_WEIGHT)
 //   partials           : out, one RowState per (chunk, row), at chunk * rows + row
 
-@group(0) @binding(1) var<storage, read> logits: array<vec4<f32>>;
 @group(0) @binding(2) var<storage, read> class_target: array<i32>;
 @group(0) @binding(3) var<storage, read> target_probability: array<vec4<f32>>;
 @group(0) @binding(4) var<storage, read> weight: array<vec4<f32>>;
@@ -138,7 +138,7 @@ struct Step4 {
 fn read_step4(walk: ChunkWalk, q: u32) -> Step4 {
   var step = Step4(vec4<f32>(0.0), vec4<f32>(1.0), vec4<f32>(0.0));
   let at = walk.row_base + q;
-  step.v = log_space4(logits[at]);
+  step.v = log_space4(stored_input4(at));
   if (HAS_WEIGHT) {
     step.w = weight[q];
   }
@@ -184,8 +184,8 @@ fn scan_vec4s(walk: ChunkWalk, start: u32, end: u32, stride: u32) -> RowState {
     let span = BLOCK_VEC4S * stride;
     for (; q + span <= end; q += span) {
       let at = walk.row_base + q;
-      absorb_block(&state, &errors, log_space4(logits[at]), log_space4(logits[at + stride]),
-                   log_space4(logits[at + 2u * stride]), log_space4(logits[at + 3u * stride]));
+      absorb_block(&state, &errors, log_space4(stored_input4(at)), log_space4(stored_input4(at + stride)),
+                   log_space4(stored_input4(at + 2u * stride)), log_space4(stored_input4(at + 3u * stride)));
     }
   }
   for (; q < end; q += stride) {
@@ -222,7 +222,7 @@ fn absorb_unaligned(state: ptr<function, RowState>, errors: ptr<function, SumErr
   if (TARGET_KIND == TARGET_PROBABILITIES) {
     t = target_probability[q];
   }
-  absorb4(state, errors, run.walk, log_space4(logits[q]), w, t, valid);
+  absorb4(state, errors, run.walk, log_space4(stored_input4(q)), w, t, valid);
 }
 
 fn scan_unaligned(row: u32, first: u32, end: u32) -> RowState {
@@ -240,8 +240,8 @@ fn scan_unaligned(row: u32, first: u32, end: u32) -> RowState {
     q++;
     // Whole vec4s, up to the last (masked) one.
     for (; q + BLOCK_VEC4S < end_vec4; q += BLOCK_VEC4S) {
-      absorb_block(&state, &errors, log_space4(logits[q]), log_space4(logits[q + 1u]),
-                   log_space4(logits[q + 2u]), log_space4(logits[q + 3u]));
+      absorb_block(&state, &errors, log_space4(stored_input4(q)), log_space4(stored_input4(q + 1u)),
+                   log_space4(stored_input4(q + 2u)), log_space4(stored_input4(q + 3u)));
     }
   }
   for (; q < end_vec4; q++) {
@@ -258,7 +258,7 @@ fn target_logit4(row: u32, row_start: u32, first: u32, end: u32) -> f32 {
     let y = local_class(class_target[row]);
     if (y >= i32(first) && y < i32(end)) {
       let element = row_start + u32(y);
-      return log_space(logits[element / 4u][element % 4u]);
+      return log_space(stored_input4(element / 4u)[element % 4u]);
     }
   }
   return 0.0;

@@ -4,14 +4,13 @@
 //
 // Needs from its includer: lib/row-common.wgsl and lib/class-weight.wgsl, joined before it, and
 // `fn input_at(at: u32) -> f32`, the input value at flat element `at` (the kernel says where the
-// input is read from: `logits`, or `grad` when the gradient overwrites it).
+// input is read from: the input library's stored_input, or `grad` when the gradient overwrites it).
 //
-// Bindings (of the kernels this file is part of):
-//   logits             : the input, row-major [N, C, d1..dk]
+// Bindings (of the kernels this file is part of), besides the input's (lib/input-float32.wgsl or
+// lib/input-half.wgsl):
 //   class_target       : class indices [N, d1..dk] (read when TARGET_KIND == 0)
 //   target_probability : class probabilities with the logits' layout (read when TARGET_KIND == 1)
 
-@group(0) @binding(1) var<storage, read> logits: array<f32>;
 @group(0) @binding(2) var<storage, read> class_target: array<i32>;
 @group(0) @binding(3) var<storage, read> target_probability: array<f32>;
 

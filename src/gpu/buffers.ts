@@ -20,8 +20,11 @@ export interface StagedRead {
   readonly total: number;
 }
 
-/** The bit pattern of a quiet NaN, written over outputs when poisoning is on. */
-const POISON_BITS = 0x7fc00000;
+/**
+ * The bit pattern written over outputs when poisoning is on: a NaN as one f32, and as each half
+ * read as a float16 or bfloat16 (a 16-bit gradient's words hold two values).
+ */
+const POISON_BITS = 0xffffffff;
 
 export class CallBuffers {
   readonly #device: GPUDevice;

@@ -6,17 +6,20 @@ import type { BinaryOptions, BinaryProblem } from '../binary.js';
 import { Divide } from '../passes.js';
 import { planReduction, reductionInputBytes } from '../plan.js';
 import { isGpuBuffer } from '../tensor-data.js';
-import type { ForwardResult, LogitsInput, TargetInput } from '../types.js';
+import type { ForwardResult, LogitsInput, Reduction, TargetInput, Dtype } from '../types.js';
 import type { CallBuffers } from './buffers.js';
 import { BufferUsage, ELEMENT_BYTES } from './constants.js';
 import { encodeDispatches, prepareDispatch, type PreparedDispatch } from './dispatch.js';
-import type { Kernels } from './pipelines.js';
+import type { Kernel } from './pipelines.js';
+import { dataBytes } from '../options.js';
+import { uploadedLogits } from '../half-precision.js';
+import { writeArray } from './host-data.js';
 import { BINARY_PARAMS, REDUCE_PARAMS } from './shader-structs.js';
 import { uniformBlock, uniformBlocks, type UniformBlock } from './uniforms.js';
 
 /** A binary run's buffers, read back once. */
 export interface BinaryRun {
-  read(): Promise<ForwardResult>;
+  read(): Promise<ForwardResult<Reduction, boolean, Dtype>>;
   destroy(): void;
 }
 
@@ -24,7 +27,7 @@ export interface BinaryRun {
  * Throws a RangeError, before any GPU work, where a binding of the call would exceed the device's
  * maxStorageBufferBindingSize: binary cross-entropy binds its input and its element losses whole.
  */
-export function checkBinaryBindings(limits: GPUSupportedLimits, problem: BinaryProblem, logits: LogitsInput): void {
+export function checkBinaryBindings(limits: GPUSupportedLimits, problem: BinaryProblem, logits: LogitsInput<Dtype>): void {
   const check = (name: string, bytes: number) => {
     const limit = limits.maxStorageBufferBindingSize;
     if (bytes > limit) {
@@ -52,14 +55,29 @@ function binaryParams(problem: BinaryProblem, options: BinaryOptions, inPlace: b
   });
 }
 
-export function encodeBinary(device: GPUDevice, kernels: Kernels, buffers: CallBuffers, encoder: GPUCommandEncoder,
-  problem: BinaryProblem, logits: LogitsInput, target: TargetInput, options: BinaryOptions): BinaryRun {
+/** The kernels a binary call runs: `binary` (f32 inputs) or `binaryHalf` (16-bit), and batchReduce. */
+export interface BinaryKernels {
+  readonly elementwise: Kernel;
+  readonly batchReduce: Kernel;
+}
+
+export function encodeBinary(device: GPUDevice, kernels: BinaryKernels, buffers: CallBuffers, encoder: GPUCommandEncoder,
+  problem: BinaryProblem, logits: LogitsInput<Dtype>, target: TargetInput, options: BinaryOptions): BinaryRun {
   const placeholder = buffers.placeholder();
   const upload = (label: string, data: Float32Array | Float64Array | Int32Array | GPUBuffer, extraUsage = 0) =>
     (isGpuBuffer(data) ? data : buffers.upload(label, data as Float32Array, extraUsage));
-  // A host input is a private copy, so the gradient may always go over it.
-  const inPlace = problem.grad && (problem.gradInPlace || !isGpuBuffer(logits.data));
-  const input = upload('logits', logits.data, inPlace ? BufferUsage.COPY_SRC : 0);
+  const half = problem.dtype !== 'float32';
+  // A host input is a private copy, so the gradient may go over it (when it has the input's dtype).
+  const inPlace = problem.grad && (problem.gradInPlace || (!isGpuBuffer(logits.data) && problem.gradDtype === problem.dtype));
+  const inputUsage = inPlace ? BufferUsage.COPY_SRC : 0;
+  let input: GPUBuffer;
+  if (isGpuBuffer(logits.data)) {
+    input = logits.data;
+  } else {
+    const data = uploadedLogits(logits.data);
+    input = buffers.storage('logits', Math.max(4, Math.ceil(data.byteLength / 4) * 4), inputUsage);
+    if (data.byteLength > 0) writeArray(device, input, data);
+  }
   const levels = problem.reduction === 'none' ? [] : planReduction(problem.size);
   const lastLevel = levels.length - 1;
   const divide = problem.reduction === 'mean' ? Divide.byCount : Divide.none;
@@ -73,17 +91,18 @@ export function encodeBinary(device: GPUDevice, kernels: Kernels, buffers: CallB
   // Without a gradient the kernel still binds a writable `grad`: a buffer of its own (a read-only
   // placeholder may not also be bound writable in the same dispatch).
   const grad = !problem.grad ? buffers.output('no-grad', ELEMENT_BYTES)
-    : inPlace ? input : buffers.output('grad', problem.size * ELEMENT_BYTES);
+    : inPlace ? input : buffers.output('grad', Math.max(ELEMENT_BYTES, dataBytes(problem.size, problem.gradDtype)));
 
-  const dispatches: (PreparedDispatch | null)[] = [prepareDispatch(device, kernels.binary, problem.size, {
+  const dispatches: (PreparedDispatch | null)[] = [prepareDispatch(device, kernels.elementwise,
+    half ? Math.ceil(problem.size / 2) : problem.size, {
     params: params!,
-    prediction: inPlace ? placeholder : input,
+    [half ? 'logits' : 'prediction']: inPlace ? placeholder : input,
     label: upload('target', target.data),
     weight: options.weight ? upload('weight', options.weight) : placeholder,
     pos_weight: options.posWeight ? upload('pos-weight', options.posWeight) : placeholder,
     grad_output: options.gradOutput ? upload('grad-output', options.gradOutput) : placeholder,
     elem_loss: elemLoss,
-    grad,
+    [half ? 'grad_words' : 'grad']: grad,
   })];
   let loss = elemLoss;
   levels.forEach((level, i) => {
@@ -102,11 +121,14 @@ export function encodeBinary(device: GPUDevice, kernels: Kernels, buffers: CallB
   return {
     read: async () => {
       const ranges = [{ buffer: loss, bytes: (problem.reduction === 'none' ? problem.size : 1) * ELEMENT_BYTES }];
-      if (problem.grad) ranges.push({ buffer: grad, bytes: problem.size * ELEMENT_BYTES });
+      if (problem.grad) ranges.push({ buffer: grad, bytes: dataBytes(problem.size, problem.gradDtype) });
       const [lossBytes, gradBytes] = await buffers.read(device.createCommandEncoder({ label: 'cross-entropy:read' }), ranges);
       const values = new Float32Array(lossBytes!);
       const result = { loss: problem.reduction === 'none' ? values : values[0]! };
-      return gradBytes ? { ...result, grad: new Float32Array(gradBytes) } : result;
+      if (!gradBytes) return result;
+      // A 16-bit gradient fills whole words: the last half-word of an odd count is not the result's.
+      return { ...result, grad: problem.gradDtype === 'float32' ? new Float32Array(gradBytes)
+        : new Uint16Array(gradBytes, 0, problem.size) };
     },
     destroy: () => buffers.destroy(),
   };

@@ -10,6 +10,7 @@ import { encodeDispatches, prepareDispatch, type PreparedDispatch, type Resource
 import type { KernelName } from './kernels.js';
 import type { Kernel, Kernels } from './pipelines.js';
 import { uniformBlocks } from './uniforms.js';
+import { writeArray } from './host-data.js';
 
 /** The first bad row of a status block when there is none. */
 const NO_BAD_ROW = 0xffffffff;
@@ -61,7 +62,7 @@ export interface PreparedCrossEntropy {
    * everything encoded at once. `finish`, if given, appends its commands to the last command
    * buffer (after all the work).
    */
-  submit(logits: Float32Array | GPUBuffer, finish?: (encoder: GPUCommandEncoder) => void): void;
+  submit(logits: Float32Array | Uint16Array | GPUBuffer, finish?: (encoder: GPUCommandEncoder) => void): void;
 }
 
 export function prepareCrossEntropy(device: GPUDevice, kernels: CompiledKernels, buffers: CallBuffers,
@@ -123,12 +124,11 @@ export function prepareCrossEntropy(device: GPUDevice, kernels: CompiledKernels,
         device.queue.submit([encoder.finish()]);
         return;
       }
-      const hostLogits = logits as Float32Array;
+      const hostLogits = logits as Float32Array | Uint16Array;
       work.pieces.forEach((piece, p) => {
         // Queue order: this write lands after the previous piece's submitted work has read the buffer.
         const from = piece.firstRow * work.classes;
-        const slice = hostLogits.subarray(from, from + piece.rows * work.classes);
-        device.queue.writeBuffer(inputs.logits, 0, slice.buffer, slice.byteOffset, slice.byteLength);
+        writeArray(device, inputs.logits, hostLogits.subarray(from, from + piece.rows * work.classes));
         const encoder = device.createCommandEncoder({ label: 'cross-entropy:piece' });
         if (p === 0) markRun(encoder);
         encodeDispatches(encoder, 'cross-entropy:piece', stage((pass) => pass.stage === 'rows' && pass.piece === p));

@@ -2,9 +2,9 @@
  * The result of a forward pass left on the GPU: reads it back on demand, turns the GPU-side
  * validation status into a RangeError, and frees what the call made.
  */
-import type { Problem } from '../options.js';
+import { dataBytes, type Problem } from '../options.js';
 import { formatPosition } from '../shape.js';
-import type { ForwardResult, GpuForwardResult, LossOf, Reduction } from '../types.js';
+import type { Dtype, ForwardResult, GpuForwardResult, LossOf, Reduction } from '../types.js';
 import type { CallBuffers, ReadRange, StagedRead } from './buffers.js';
 import type { CallerBuffers } from './error-scopes.js';
 import { ELEMENT_BYTES } from './constants.js';
@@ -20,7 +20,7 @@ export function resultRanges(encoded: EncodedCrossEntropy, problem: Problem, wit
     { buffer: encoded.status, bytes: STATUS.byteSize },
     { buffer: encoded.loss, bytes: lossBytes },
   ];
-  if (withGrad && encoded.grad) ranges.push({ buffer: encoded.grad, bytes: rows * classes * ELEMENT_BYTES });
+  if (withGrad && encoded.grad) ranges.push({ buffer: encoded.grad, bytes: dataBytes(rows * classes, problem.gradDtype) });
   return ranges;
 }
 
@@ -30,7 +30,7 @@ export interface StagedResult {
   readonly read: StagedRead;
 }
 
-export class GpuForward<R extends Reduction> implements GpuForwardResult<R> {
+export class GpuForward<R extends Reduction> implements GpuForwardResult<R, boolean, Dtype> {
   readonly #device: GPUDevice;
   readonly #buffers: CallBuffers;
   readonly #encoded: EncodedCrossEntropy;
@@ -80,19 +80,19 @@ export class GpuForward<R extends Reduction> implements GpuForwardResult<R> {
     });
   }
 
-  read(): Promise<ForwardResult<R>> {
+  read(): Promise<ForwardResult<R, boolean, Dtype>> {
     return this.#guard(() => this.#read(true));
   }
 
   readLoss(): Promise<ForwardResult<R>> {
-    return this.#guard(() => this.#read(false));
+    return this.#guard(() => this.#read(false) as Promise<ForwardResult<R>>);
   }
 
   #checkNotDestroyed(): void {
     if (this.#released) throw new Error('GpuForwardResult: read after destroy(); its buffers are gone');
   }
 
-  async #read(withGrad: boolean): Promise<ForwardResult<R>> {
+  async #read(withGrad: boolean): Promise<ForwardResult<R, boolean, Dtype>> {
     this.#checkNotDestroyed();
     const staged = this.#takeStaged(withGrad);
     const [status, loss, grad] = staged ? await this.#buffers.readStaged(staged)
@@ -100,7 +100,11 @@ export class GpuForward<R extends Reduction> implements GpuForwardResult<R> {
     await this.#throwIfBad(status!);
     const values = new Float32Array(loss!);
     const result = { loss: (this.#problem.reduction === 'none' ? values : values[0]!) as LossOf<R> };
-    return withGrad && grad ? { ...result, grad: new Float32Array(grad) } : result;
+    if (!withGrad || !grad) return result;
+    // A 16-bit gradient fills whole words: the last half-word of an odd count is not the result's.
+    const { rows, classes } = this.#problem.layout;
+    return { ...result, grad: this.#problem.gradDtype === 'float32' ? new Float32Array(grad)
+      : new Uint16Array(grad, 0, rows * classes) };
   }
 
   /**

@@ -2,7 +2,8 @@
 import type { CrossEntropyInputs } from './encode-cross-entropy.js';
 import type { WorkPlan } from '../plan.js';
 import { isGpuBuffer } from '../tensor-data.js';
-import type { CrossEntropyOptions, LogitsInput, TargetInput } from '../types.js';
+import { uploadedLogits } from '../half-precision.js';
+import type { CrossEntropyOptions, LogitsData, LogitsInput, TargetInput, Dtype } from '../types.js';
 
 /** Small stable ids for GPU buffers, so a frame key can say which buffers a call binds. */
 const bufferIds = new WeakMap<GPUBuffer, number>();
@@ -14,12 +15,22 @@ export function identity(data: unknown): string {
   return `gpu${id}`;
 }
 
+/**
+ * Writes a host array at byte 0 of `buffer`. 16-bit data of odd length ends in half a word: its
+ * last value goes in a word of its own, zero above it (writeBuffer copies whole words).
+ */
+export function writeArray(device: GPUDevice, buffer: GPUBuffer, data: Float32Array | Int32Array | Uint16Array): void {
+  const whole = data.byteLength - (data.byteLength % 4);
+  if (whole > 0) device.queue.writeBuffer(buffer, 0, data.buffer, data.byteOffset, whole);
+  if (whole < data.byteLength) device.queue.writeBuffer(buffer, whole, new Uint16Array([(data as Uint16Array).at(-1)!, 0]));
+}
+
 /** Copies a call's host arrays into the buffers its frame made for them. */
-export function writeHostData(device: GPUDevice, inputs: CrossEntropyInputs, plan: WorkPlan, logits: LogitsInput,
+export function writeHostData(device: GPUDevice, inputs: CrossEntropyInputs, plan: WorkPlan, logits: LogitsInput<Dtype>,
   target: TargetInput, options: CrossEntropyOptions): void {
-  const write = (buffer: GPUBuffer | undefined, data: Float32Array | Int32Array | GPUBuffer | undefined) => {
+  const write = (buffer: GPUBuffer | undefined, data: LogitsData | Int32Array | undefined) => {
     if (buffer === undefined || data === undefined || isGpuBuffer(data) || data.byteLength === 0) return;
-    device.queue.writeBuffer(buffer, 0, data.buffer, data.byteOffset, data.byteLength);
+    writeArray(device, buffer, data instanceof Int32Array ? data : uploadedLogits(data));
   };
   if (!plan.streamed) write(inputs.logits, logits.data);
   write(inputs.target, target.data);

@@ -9,18 +9,19 @@ import type { CrossEntropyInputs } from './encode-cross-entropy.js';
 import type { Problem } from '../options.js';
 import type { WorkPlan } from '../plan.js';
 import { isGpuBuffer } from '../tensor-data.js';
-import type { CrossEntropyOptions, LogitsInput, TargetInput } from '../types.js';
+import type { CrossEntropyOptions, LogitsData, LogitsInput, TargetInput, Dtype } from '../types.js';
+import { dataBytes } from '../options.js';
 
 /**
  * The caller's GPUBuffers as they are, and for host arrays buffers of their size (filled by
  * `writeHostData` before each run).
  */
-export function inputBuffers(buffers: CallBuffers, problem: Problem, plan: WorkPlan, logits: LogitsInput,
+export function inputBuffers(buffers: CallBuffers, problem: Problem, plan: WorkPlan, logits: LogitsInput<Dtype>,
   target: TargetInput, options: CrossEntropyOptions): CrossEntropyInputs {
-  const bind = (label: string, data: Float32Array | Int32Array | GPUBuffer, extraUsage = 0) =>
-    (isGpuBuffer(data) ? data : buffers.storage(label, data.byteLength, extraUsage));
+  const bind = (label: string, data: LogitsData | Int32Array, extraUsage = 0) =>
+    (isGpuBuffer(data) ? data : buffers.storage(label, Math.ceil(data.byteLength / 4) * 4, extraUsage));
   // Streamed logits go through one buffer the size of the largest piece.
-  const pieceBytes = Math.max(...plan.pieces.map((p) => p.rows)) * plan.classes * 4;
+  const pieceBytes = dataBytes(Math.max(...plan.pieces.map((p) => p.rows)) * plan.classes, problem.dtype);
   return {
     // An uploaded copy of the logits may receive the gradient, which read() copies out.
     logits: plan.streamed ? buffers.storage('logits-piece', pieceBytes)
@@ -32,7 +33,7 @@ export function inputBuffers(buffers: CallBuffers, problem: Problem, plan: WorkP
 }
 
 /** The caller's GPUBuffers of a call, by argument. */
-export function callerBuffers(logits: LogitsInput, target: TargetInput, options: object): CallerBuffers {
+export function callerBuffers(logits: LogitsInput<Dtype>, target: TargetInput, options: object): CallerBuffers {
   const named: Record<string, unknown> = {
     'logits.data': logits.data, 'target.data': target.data, ...Object.fromEntries(Object.entries(options)
       .filter(([name]) => name === 'weight' || name === 'gradOutput' || name === 'posWeight')

@@ -11,14 +11,17 @@ export type BindingKind = 'uniform' | 'read-only-storage' | 'storage';
 /**
  * Which override constants a kernel takes beyond `workgroup_size`:
  * - `row`: the problem kind of lib/row-common.wgsl (INPUT_KIND, TARGET_KIND, HAS_WEIGHT,
- *   NEED_SMOOTHING_SUM, HAS_SOFTCAP, WRITE_SUMMARY), from the call's RowVariant;
+ *   NEED_SMOOTHING_SUM, HAS_SOFTCAP, WRITE_SUMMARY), from the call's RowVariant, and for 16-bit
+ *   inputs lib/input-half.wgsl's HALF_FORMAT (the module then joins that library instead of
+ *   lib/input-float32.wgsl);
  * - `gradInPlace`: lib/row-gradient.wgsl's GRAD_IN_PLACE, from the RowVariant too.
+ * - `half`: lib/input-half.wgsl's HALF_FORMAT and binary.wgsl's HALF_GRAD, from a HalfVariant.
  * `constants` are fixed values of others (lib/row-scan-vec4.wgsl's MASKED_WALK).
  */
 export interface KernelDescription {
   readonly module: ShaderModuleName;
   readonly entryPoint: string;
-  readonly overrides: readonly ('row' | 'gradInPlace')[];
+  readonly overrides: readonly ('row' | 'gradInPlace' | 'half')[];
   readonly constants?: Readonly<Record<string, number>>;
   /** One workgroup is one subgroup: `workgroup_size` is the device's subgroup size. */
   readonly subgroupWorkgroup?: boolean;
@@ -33,6 +36,8 @@ const W = 'storage';
 const STATS = { params: U, logits: R, class_target: R, target_probability: R, weight: R, partials: W } as const;
 const GRAD = { params: U, logits: R, class_target: R, target_probability: R, weight: R, row_summary: R, grad: W,
   scale_input: R } as const;
+const GRAD_HALF = { params: U, logits: R, class_target: R, target_probability: R, weight: R, row_summary: R,
+  grad_words: W, scale_input: R } as const;
 const LOSS_GRAD = { params: U, logits: R, class_target: R, target_probability: R, weight: R, row_loss: W, status: W,
   grad: W, scale_input: R } as const;
 const LOSS_SCAN = { params: U, logits: R, class_target: R, target_probability: R, weight: R, row_loss: W,
@@ -50,11 +55,13 @@ const ROW_GRAD = ['row', 'gradInPlace'] as const;
  *   one-chunk row itself (no statistics pass before it); rowLossLanes: the same for four
  *   neighbouring rows of a K-dimensional layout per invocation (vec4 lanes);
  * - rowGrad, rowGradVec4, rowGradUnaligned: the gradient from the rows' summaries, with the loads
- *   of the statistics kernels of the same name;
+ *   of the statistics kernels of the same name; rowGradHalf: the same written as 16-bit values,
+ *   whole words per invocation (any layout);
  * - rowLossGradScan, rowLossGradLanes: rowLossScan and rowLossLanes that also write the gradient of
  *   the rows they scan; rowWeights: each row's 'mean' denominator weight from its target alone,
  *   which they need reduced before they run;
- * - batchReduce: one level of the fixed-order batch sum; binary: binary cross-entropy, elementwise.
+ * - batchReduce: one level of the fixed-order batch sum; binary: binary cross-entropy, elementwise;
+ *   binaryHalf: the same for 16-bit inputs, a word of two elements per invocation.
  */
 export const KERNELS = {
   rowStats: { module: 'rowStats', entryPoint: 'main', overrides: ROW, bindings: STATS },
@@ -70,6 +77,7 @@ export const KERNELS = {
   rowGrad: { module: 'rowGrad', entryPoint: 'main', overrides: ROW_GRAD, bindings: GRAD },
   rowGradVec4: { module: 'rowGrad', entryPoint: 'main_vec4', overrides: ROW_GRAD, bindings: GRAD },
   rowGradUnaligned: { module: 'rowGrad', entryPoint: 'main_unaligned', overrides: ROW_GRAD, bindings: GRAD },
+  rowGradHalf: { module: 'rowGradHalf', entryPoint: 'main', overrides: ROW_GRAD, bindings: GRAD_HALF },
   rowLossGradScan: { module: 'rowLossGrad', entryPoint: 'main_scan', overrides: ROW_GRAD, bindings: LOSS_GRAD },
   rowLossGradLanes: { module: 'rowLossGrad', entryPoint: 'main_lanes', overrides: ROW_GRAD, bindings: LOSS_GRAD },
   rowWeights: { module: 'rowLossGrad', entryPoint: 'main_weights', overrides: ROW, bindings: { params: U,
@@ -78,6 +86,8 @@ export const KERNELS = {
     in_weight: R, out_loss: W, out_weight: W } },
   binary: { module: 'binary', entryPoint: 'main', overrides: [], bindings: { params: U, prediction: R, label: R,
     weight: R, pos_weight: R, grad_output: R, elem_loss: W, grad: W } },
+  binaryHalf: { module: 'binary', entryPoint: 'main_half', overrides: ['half'], bindings: { params: U, logits: R,
+    label: R, weight: R, pos_weight: R, grad_output: R, elem_loss: W, grad_words: W } },
 } as const satisfies Record<string, KernelDescription>;
 
 export type KernelName = keyof typeof KERNELS;

@@ -7,8 +7,9 @@
 import { ShaderStage } from './constants.js';
 import { KERNELS, type BindingKind, type KernelDescription, type KernelName } from './kernels.js';
 import {
-  declaredBindings, locate, mainFile, moduleSource, SHADER_MODULES, type ShaderFile,
+  declaredBindings, locate, mainFile, moduleFiles, moduleSource, type ShaderFile,
 } from './shader-modules.js';
+import type { Dtype } from '../types.js';
 
 /** Invocations per workgroup: a multiple of every common SIMD width, and within every device's limit. */
 export const WORKGROUP_SIZE = 64;
@@ -35,18 +36,32 @@ export interface RowVariant {
   readonly writeSummary: boolean;
   /** The gradient kernels overwrite the input with the gradient (lib/row-gradient.wgsl's GRAD_IN_PLACE). */
   readonly gradInPlace: boolean;
+  /** How the input is stored (lib/input-float32.wgsl, or lib/input-half.wgsl and its HALF_FORMAT). */
+  readonly dtype: Dtype;
+}
+
+/** What fixes the override constants of a 16-bit kernel that is not a row kernel (binaryHalf). */
+export interface HalfVariant {
+  readonly dtype: 'float16' | 'bfloat16';
+  readonly gradDtype: Dtype;
 }
 
 const INPUT_KIND_CODES = { logits: 0, probabilities: 1, logProbabilities: 2 } as const;
 const TARGET_KIND_CODES = { classIndex: 0, probabilities: 1 } as const;
+const HALF_FORMAT_CODES = { float16: 1, bfloat16: 2 } as const;
 
 /** The override constants a kernel is made with, for a problem of `variant` (absent for kernels without). */
-export function overrideConstants(description: KernelDescription, variant: RowVariant | undefined,
+export function overrideConstants(description: KernelDescription, variant: RowVariant | HalfVariant | undefined,
   subgroupSize: number): Record<string, number> {
   const constants: Record<string, number> = { workgroup_size: description.subgroupWorkgroup ? subgroupSize : WORKGROUP_SIZE };
   for (const group of description.overrides) {
     if (variant === undefined) throw new Error(`${description.module}:${description.entryPoint} needs a row variant`);
-    if (group === 'row') {
+    if (group === 'half') {
+      constants.HALF_FORMAT = HALF_FORMAT_CODES[variant.dtype as HalfVariant['dtype']];
+      constants.HALF_GRAD = Number((variant as HalfVariant).gradDtype !== 'float32');
+    } else if (!('input' in variant)) {
+      throw new Error(`${description.module}:${description.entryPoint} needs a row variant`);
+    } else if (group === 'row') {
       Object.assign(constants, {
         INPUT_KIND: INPUT_KIND_CODES[variant.input],
         TARGET_KIND: TARGET_KIND_CODES[variant.targetKind],
@@ -55,6 +70,7 @@ export function overrideConstants(description: KernelDescription, variant: RowVa
         HAS_SOFTCAP: Number(variant.hasSoftcap),
         WRITE_SUMMARY: Number(variant.writeSummary),
       });
+      if (variant.dtype !== 'float32') constants.HALF_FORMAT = HALF_FORMAT_CODES[variant.dtype];
     } else {
       constants.GRAD_IN_PLACE = Number(variant.gradInPlace);
     }
@@ -70,7 +86,7 @@ export interface Kernels {
   readonly batchReduce: Kernel;
   readonly binary: Kernel;
   /** Kernel `name`, specialised for a problem of `variant` (row kernels) or not. */
-  get(name: KernelName, variant?: RowVariant): Promise<Kernel>;
+  get(name: KernelName, variant?: RowVariant | HalfVariant): Promise<Kernel>;
 }
 
 /** A shader that failed to compile: names the file, line and column of each error. */
@@ -108,7 +124,7 @@ export function kernelsFor(device: GPUDevice, subgroupSize = 0): Promise<Kernels
 
 async function createKernels(device: GPUDevice, subgroupSize: number): Promise<Kernels> {
   const made = new Map<string, Promise<Kernel>>();
-  const get = (name: KernelName, variant?: RowVariant): Promise<Kernel> => {
+  const get = (name: KernelName, variant?: RowVariant | HalfVariant): Promise<Kernel> => {
     const description: KernelDescription = KERNELS[name];
     if (description.subgroupWorkgroup && subgroupSize === 0) {
       return Promise.reject(new Error(`${name}: these kernels were made without subgroups`));
@@ -117,8 +133,8 @@ async function createKernels(device: GPUDevice, subgroupSize: number): Promise<K
     const key = JSON.stringify([name, constants]);
     let kernel = made.get(key);
     if (kernel === undefined) {
-      kernel = createKernel(device, SHADER_MODULES[description.module], description.bindings, constants,
-        description.entryPoint);
+      const files = moduleFiles(description.module, variant !== undefined && variant.dtype !== 'float32' ? 'half' : 'float32');
+      kernel = createKernel(device, files, description.bindings, constants, description.entryPoint);
       made.set(key, kernel);
       kernel.catch(() => made.delete(key));
     }

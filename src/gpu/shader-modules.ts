@@ -12,11 +12,14 @@ import rowScanVec4 from '../../shaders/lib/row-scan-vec4.wgsl?raw';
 import rowScanLanes from '../../shaders/lib/row-scan-lanes.wgsl?raw';
 import rowFinish from '../../shaders/lib/row-finish.wgsl?raw';
 import rowGradient from '../../shaders/lib/row-gradient.wgsl?raw';
+import inputFloat32 from '../../shaders/lib/input-float32.wgsl?raw';
+import inputHalf from '../../shaders/lib/input-half.wgsl?raw';
 import rowStats from '../../shaders/row-stats.wgsl?raw';
 import rowStatsVec4 from '../../shaders/row-stats-vec4.wgsl?raw';
 import rowStatsSubgroup from '../../shaders/row-stats-subgroup.wgsl?raw';
 import rowLoss from '../../shaders/row-loss.wgsl?raw';
 import rowGrad from '../../shaders/row-grad.wgsl?raw';
+import rowGradHalf from '../../shaders/row-grad-half.wgsl?raw';
 import rowLossGrad from '../../shaders/row-loss-grad.wgsl?raw';
 import batchReduce from '../../shaders/batch-reduce.wgsl?raw';
 import binary from '../../shaders/binary.wgsl?raw';
@@ -38,10 +41,15 @@ const lib = {
   rowScanLanes: { name: 'lib/row-scan-lanes', code: rowScanLanes },
   rowFinish: { name: 'lib/row-finish', code: rowFinish },
   rowGradient: { name: 'lib/row-gradient', code: rowGradient },
+  inputFloat32: { name: 'lib/input-float32', code: inputFloat32 },
+  inputHalf: { name: 'lib/input-half', code: inputHalf },
 } satisfies Record<string, ShaderFile>;
 
-/** What every row kernel starts with: the special values, compensated sums, and row-common. */
-const ROW = [lib.floatBits, lib.compensatedSum, lib.rowCommon] as const;
+/**
+ * What every row kernel starts with: the special values, compensated sums, row-common, and the
+ * input library, f32 here (`moduleFiles` swaps in lib/input-half for 16-bit inputs).
+ */
+const ROW = [lib.floatBits, lib.compensatedSum, lib.rowCommon, lib.inputFloat32] as const;
 
 /** Each module's files, in the order they are joined (a library after what it needs). */
 export const SHADER_MODULES = {
@@ -49,16 +57,28 @@ export const SHADER_MODULES = {
   rowStatsVec4: [...ROW, lib.rowScanVec4, { name: 'row-stats-vec4', code: rowStatsVec4 }],
   // `enable subgroups` must open the module: the kernel's own file goes first.
   rowStatsSubgroup: [{ name: 'row-stats-subgroup', code: rowStatsSubgroup }, ...ROW, lib.rowScanVec4],
+  // Only for 16-bit inputs: its input library is lib/input-half whatever moduleFiles is asked.
+  rowGradHalf: [lib.floatBits, lib.compensatedSum, lib.rowCommon, lib.inputHalf, lib.preciseMath, lib.classWeight,
+    lib.rowGradient, { name: 'row-grad-half', code: rowGradHalf }],
   rowLoss: [...ROW, lib.preciseMath, lib.classWeight, lib.rowScan, lib.rowScanLanes, lib.rowFinish,
     { name: 'row-loss', code: rowLoss }],
   rowGrad: [...ROW, lib.preciseMath, lib.classWeight, lib.rowGradient, { name: 'row-grad', code: rowGrad }],
   rowLossGrad: [...ROW, lib.preciseMath, lib.classWeight, lib.rowScan, lib.rowScanLanes, lib.rowFinish,
     lib.rowGradient, { name: 'row-loss-grad', code: rowLossGrad }],
   batchReduce: [lib.floatBits, lib.compensatedSum, { name: 'batch-reduce', code: batchReduce }],
-  binary: [lib.floatBits, lib.preciseMath, { name: 'binary', code: binary }],
+  binary: [lib.floatBits, lib.preciseMath, lib.inputHalf, { name: 'binary', code: binary }],
 } as const satisfies Record<string, readonly ShaderFile[]>;
 
 export type ShaderModuleName = keyof typeof SHADER_MODULES;
+
+/** Whether the input is stored as f32 or as 16-bit values (lib/input-float32 or lib/input-half). */
+export type InputStorage = 'float32' | 'half';
+
+/** A module's files for an input stored as `storage`. */
+export function moduleFiles(name: ShaderModuleName, storage: InputStorage): readonly ShaderFile[] {
+  const files: readonly ShaderFile[] = SHADER_MODULES[name];
+  return storage === 'float32' ? files : files.map((file) => (file === lib.inputFloat32 ? lib.inputHalf : file));
+}
 
 /** The file a program is named after: its last file outside shaders/lib/ (else its last). */
 export function mainFile(files: readonly ShaderFile[]): ShaderFile {

@@ -3,7 +3,7 @@ import { expect } from 'vitest';
 import { compareWithReference, describeComparison, type ReferenceResult } from '../../src/index.js';
 
 export function expectMatchesReference(
-  gpu: { loss: number | Float32Array; grad?: Float32Array }, reference: ReferenceResult, label = '',
+  gpu: { loss: number | Float32Array; grad?: Float32Array | Uint16Array }, reference: ReferenceResult, label = '',
 ): void {
   const check = compareWithReference(gpu, reference);
   const details = [`loss ${describeComparison(check.loss)}`];

@@ -15,7 +15,7 @@ import type { StructLayout } from '../../src/gpu/wgsl-struct.js';
 
 const ACCESS_OF_KIND = { 'uniform': 'uniform', 'read-only-storage': 'read', 'storage': 'read_write' } as const;
 const VARIANT: RowVariant = { input: 'logits', targetKind: 'classIndex', hasWeight: true, needSmoothingSum: true,
-  hasSoftcap: false, writeSummary: true, gradInPlace: false };
+  hasSoftcap: false, writeSummary: true, gradInPlace: false, dtype: 'float32' };
 
 /** The source of a module without its comments. */
 function codeOf(files: readonly ShaderFile[]): string {

@@ -90,11 +90,11 @@ describe('host functions reject options they do not take', () => {
   it('names a misspelt option and what it may have meant', () => {
     expect(() => crossEntropyReference(logits, target, { label_smoothing: 0.1 } as never)).toThrow(new TypeError(
       'crossEntropyReference: unknown option "label_smoothing" (known: reduction, weight, ignoreIndex, labelSmoothing, '
-      + 'input, zLoss, softcap, grad, gradOutput); did you mean "labelSmoothing"?'));
+      + 'input, zLoss, softcap, grad, gradOutput, gradDtype); did you mean "labelSmoothing"?'));
     expect(() => lossFromRowStatistics(stats, { reductions: 'sum' } as never))
       .toThrow(/^lossFromRowStatistics: unknown option "reductions" \(known: .*\); did you mean "reduction"\?$/);
     expect(() => binaryCrossEntropyReference(logits, labels, { frobnicate: 1 } as never))
-      .toThrow(/^binaryCrossEntropyReference: unknown option "frobnicate" \(known: reduction, input, weight, posWeight, grad, gradOutput\)$/);
+      .toThrow(/^binaryCrossEntropyReference: unknown option "frobnicate" \(known: reduction, input, weight, posWeight, grad, gradOutput, gradDtype\)$/);
   });
 
   it('names the function when the options are not an object', () => {
@@ -123,7 +123,7 @@ describe.skipIf(!device)('CrossEntropy methods reject options they do not take, 
     const held = ce.gpuMemory();
     await expect(ce.forward(logits, target, { encoder } as never)).rejects.toThrow(new TypeError(
       'CrossEntropy.forward: unknown option "encoder" (known: reduction, weight, ignoreIndex, labelSmoothing, input, '
-      + 'zLoss, softcap, grad, gradOutput, gradInPlace); "encoder" is an option of CrossEntropy.forwardGpu'));
+      + 'zLoss, softcap, grad, gradOutput, gradInPlace, gradDtype); "encoder" is an option of CrossEntropy.forwardGpu'));
     expect(ce.gpuMemory()).toEqual(held);
     encoder.finish();
   });

@@ -20,7 +20,7 @@ function problemOf(shape: number[], options: Partial<Problem> = {}): Problem {
   return {
     logitsShape: shape, targetShape: [n, ...spatial], layout: { rows: n * inner, classes, inner, rowShape: [n, ...spatial] },
     targetKind: 'classIndex', reduction: 'mean', ignoreIndex: -100, labelSmoothing: 0, input: 'logits', zLoss: 0,
-    softcap: 0, grad: false, gradInPlace: false, ...options,
+    softcap: 0, grad: false, gradInPlace: false, dtype: 'float32', gradDtype: 'float32', ...options,
   };
 }
 
