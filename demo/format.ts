@@ -38,11 +38,21 @@ export function formatShape(shape: readonly number[]): string {
 
 const SUPERSCRIPT: Record<string, string> = { '-': '⁻', 0: '⁰', 1: '¹', 2: '²', 3: '³', 4: '⁴', 5: '⁵', 6: '⁶', 7: '⁷', 8: '⁸', 9: '⁹' };
 
+/** An integer in superscript digits (⁻¹¹), for exponents. */
+function superscript(n: number): string {
+  return [...String(n)].map((ch) => SUPERSCRIPT[ch]).join('');
+}
+
+/** A power of two as 2⁻¹¹. */
+export function formatPowerOfTwo(exponent: number): string {
+  return `2${superscript(exponent)}`;
+}
+
 /** A tolerance: an exact power of ten as 10⁻⁶, anything else as an error. */
 export function formatTolerance(value: number): string {
   const exponent = Math.round(Math.log10(value));
   if (value > 0 && Math.abs(value - 10 ** exponent) <= Number.EPSILON * value) {
-    return `10${[...String(exponent)].map((ch) => SUPERSCRIPT[ch]).join('')}`;
+    return `10${superscript(exponent)}`;
   }
   return formatError(value);
 }

@@ -1,18 +1,20 @@
 /**
  * The demo page (index.html) in headless Chromium: each view used as a person would (a logit
- * changed, a batch run, the recorded benchmark, a short benchmark), the numbers it shows read from the
- * DOM and checked here, in Node, against the float64 reference; the page without WebGPU; the static
- * build served from a sub-path. Screenshots (1280 px wide) go to test/artifacts/ and are checked not
- * to be blank.
+ * changed, batch runs in each dtype, the recorded benchmark, a short benchmark), the numbers it
+ * shows read from the DOM and checked here, in Node, against the float64 reference; the page without
+ * WebGPU; the static build served from a sub-path. Screenshots (1280 px wide) go to test/artifacts/
+ * and are checked not to be blank.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import type { Page } from 'puppeteer';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { IMPLS, ROOFLINES } from '../../bench/chart.js';
 import { ratioToRoofline, shapesOf, type BenchRow } from '../../bench/ratios.js';
-import { compareWithReference, crossEntropyReference, type InputKind, type ReferenceResult } from '../../src/index.js';
+import {
+  compareWithReference, crossEntropyReference, decodeHalf, type Dtype, type InputKind, type Reduction, type ReferenceResult,
+} from '../../src/index.js';
 import { chromiumPath, openBrowser, type BrowserSession } from '../helpers/browser.js';
-import { buildCase, type CaseSpec } from '../../problems/cases.js';
+import { buildCase, toHalfCase, type CaseSpec } from '../../problems/cases.js';
 import { inCI } from '../helpers/webgpu-node.js';
 import { checkedScreenshot, expectChartsDrawn, imageStats, looksBlank } from './screenshots.js';
 import { serveBuiltDemo, type StaticSite } from './static-site.js';
@@ -92,6 +94,24 @@ function powerOfTen(k: number): string {
   return k >= 0 ? `1${'0'.repeat(k)}` : `0.${'0'.repeat(-k - 1)}1`;
 }
 
+/** A batch problem as the test enters it in the form. */
+interface BatchRun {
+  name: string;
+  n: string;
+  c: string;
+  target: CaseSpec['targetKind'];
+  reduction: Reduction;
+  dtype: Dtype;
+  gradDtype: Dtype;
+  screenshot: string;
+}
+
+/**
+ * The largest gradient error a batch run here may show: float32's tolerances, and for a 16-bit
+ * gradient half an ulp of its dtype on top, at the gradients of these problems (|g| < 2).
+ */
+const GRAD_MAX_ABS: Record<Dtype, number> = { float32: 1e-5, float16: 1e-3, bfloat16: 1e-2 };
+
 async function setNumber(page: Page, selector: string, value: string): Promise<void> {
   await page.click(selector, { count: 3 });
   await page.keyboard.type(value);
@@ -169,15 +189,29 @@ describe.skipIf(!hasChromium)('the demo page (index.html)', () => {
   });
 
   it.for([
-    { name: 'class indices, weighted, smoothed, 10% ignored, mean, gradient', n: '64', c: '1000', target: 'classIndex', reduction: 'mean' },
-    { name: 'probability targets, none, gradient', n: '16', c: '300', target: 'probabilities', reduction: 'none' },
-  ])('batch: $name, on the GPU, checked in the page and here', async ({ n, c, target, reduction }, { skip }) => {
+    { name: 'class indices, weighted, smoothed, 10% ignored, mean, gradient', n: '64', c: '1000', target: 'classIndex', reduction: 'mean',
+      dtype: 'float32', gradDtype: 'float32', screenshot: 'demo-batch-mean' },
+    { name: 'probability targets, none, gradient', n: '16', c: '300', target: 'probabilities', reduction: 'none',
+      dtype: 'float32', gradDtype: 'float32', screenshot: 'demo-batch-none' },
+    { name: 'float16: class indices, mean, f16 grad', n: '64', c: '1000',
+      target: 'classIndex', reduction: 'mean', dtype: 'float16', gradDtype: 'float16', screenshot: 'demo-batch-float16' },
+    { name: 'bfloat16: probabilities, sum, bf16 grad', n: '32', c: '500', target: 'probabilities', reduction: 'sum',
+      dtype: 'bfloat16', gradDtype: 'bfloat16', screenshot: 'demo-batch-bfloat16' },
+    { name: 'bfloat16: class indices, none, f32 grad', n: '16', c: '300', target: 'classIndex', reduction: 'none',
+      dtype: 'bfloat16', gradDtype: 'float32', screenshot: 'demo-batch-bfloat16-f32-grad' },
+  ] satisfies BatchRun[])('batch: $name, on the GPU, checked in the page and here', async (run, { skip }) => {
     if (!hasWebGpu && !inCI) skip('no WebGPU adapter in this Chromium');
+    const { n, c, target, reduction, dtype, gradDtype } = run;
     await page.click('#tab-batch');
     await setNumber(page, '#batch-n', n);
     await setNumber(page, '#batch-c', c);
     await page.select('#batch-target', target);
     await page.select('#batch-reduction', reduction);
+    await page.select('#batch-dtype', dtype);
+    // The gradient's dtype is a choice for 16-bit logits only; float32 logits disable it.
+    expect(await page.$eval('#batch-grad-dtype', (e) => (e as HTMLSelectElement).disabled)).toBe(dtype === 'float32');
+    if (dtype !== 'float32') await page.select('#batch-grad-dtype', gradDtype === dtype ? '' : gradDtype);
+    expect(await page.$eval('#batch-size', (e) => e.textContent)).toContain(`of ${dtype}`);
     await page.click('#batch-run');
     await page.waitForFunction(() => ['done', 'error'].includes(document.getElementById('batch-result')!.dataset.state!), { timeout: LOAD_TIMEOUT_MS });
     const d = await page.$eval('#batch-result', (e) => ({ ...(e as HTMLElement).dataset }));
@@ -190,19 +224,46 @@ describe.skipIf(!hasChromium)('the demo page (index.html)', () => {
     const rows = await page.$$eval('.check-table tbody tr', (trs) => trs.map((tr) => tr.textContent));
     expect(rows).toHaveLength(2);
     rows.forEach((row) => expect(row).toMatch(/pass$/));
-    expect(Number(d.gradMaxAbs)).toBeLessThan(1e-5);
+    expect(Number(d.gradMaxAbs)).toBeLessThan(GRAD_MAX_ABS[gradDtype]);
     expect(Number(d.gpuMs)).toBeGreaterThan(0);
-    // The same seeded problem, rebuilt here: the shown loss agrees with the reference.
+
+    // What ran is said: the dtypes, the bytes uploaded (2 a value for 16 bits), the same values in the check.
+    expect(d).toMatchObject({ dtype, gradDtype, logitBytes: String(Number(n) * Number(c) * (dtype === 'float32' ? 4 : 2)) });
+    const storage = await page.$eval('#batch-storage', (e) => e.textContent!);
+    expect(storage).toContain(`${dtype}, ${dtype === 'float32' ? 4 : 2} bytes a value`);
+    expect(storage).toContain(`${gradDtype}, ${gradDtype === 'float32' ? 4 : 2} bytes a value`);
+    expect(await page.$eval('.check-table caption', (e) => e.textContent)).toContain(`the same ${dtype} logits`);
+    const halfUlpNote = await page.$eval('#batch-result', (e) => e.querySelector('#batch-half-ulp-note')?.textContent ?? null);
+    if (gradDtype === 'float32') {
+      expect(halfUlpNote).toBeNull();
+    } else {
+      expect(halfUlpNote).toContain(`half an ulp of ${gradDtype}`);
+      expect(rows[1]).toContain(`½ ulp of ${gradDtype}`);
+    }
+
+    // The same seeded problem, rebuilt and stored as the dtype here: the shown loss agrees with the
+    // reference on those values, and the page's reference loss is that reference's, to the bit.
     const built = buildCase(spec);
-    const reference = crossEntropyReference(built.logits, built.target, built.options);
+    const { logits } = dtype === 'float32' ? built : toHalfCase(built, dtype);
+    if (dtype !== 'float32') {
+      const stored = decodeHalf(logits.data as Uint16Array, dtype);
+      const change = stored.reduce((max, v, i) => Math.max(max, Math.abs(v - built.logits.data[i]!)), 0);
+      expect(Number(d.roundingMaxAbs)).toBe(change);
+      expect(change).toBeGreaterThan(0);
+    }
+    const reference = crossEntropyReference(logits, built.target, built.options);
     if (reduction === 'none') {
       expect(d.loss).toBe('');
       expect(Number(d.lossMaxAbs)).toBeLessThan(1e-5);
     } else {
       expect(Number(d.referenceLoss)).toBe(reference.loss);
       expect(compareWithReference({ loss: Number(d.loss) }, reference).ok).toBe(true);
+      if (dtype !== 'float32') {
+        // Rounding to 16 bits moves the loss by more than the tolerance: the page did not check against the f32 draw.
+        expect(reference.loss).not.toBe(crossEntropyReference(built.logits, built.target, built.options).loss);
+      }
     }
-    await checkedScreenshot(page, `demo-batch-${reduction}`);
+    await checkedScreenshot(page, run.screenshot);
   });
 
   it('benchmark: opens on the recorded run; log axes read as written; floors keyed apart from implementations; the table fits 1280 px', async () => {
