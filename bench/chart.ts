@@ -1,6 +1,8 @@
 // The benchmark's ratios as an SVG chart: one group per shape, one bar per implementation, the
-// bar's length its median time over its roofline's (log scale; 1 is the roofline itself).
-import { ratioToRoofline, shapesOf, type BenchRow } from './ratios.js';
+// bar's length its median time over its roofline's (log scale; 1 is the roofline itself); ours with
+// 16-bit logits, where a run has them, over the 16-bit roofline.
+import type { Dtype, HalfDtype } from '../src/index.js';
+import { dtypesOf, ratioToRoofline, shapesOf, type BenchRow } from './ratios.js';
 
 /** A benchmark row's name, what it is (a floor to compare against, or an implementation) and what it measures. */
 export interface BenchEntry {
@@ -60,6 +62,35 @@ export const IMPLS: readonly (BenchEntry & { readonly color: string })[] = [
     about: "This library's float64 reference in plain JavaScript on the CPU, which every loss is checked against; "
       + 'with no GPU round trip it can beat the floors on tiny inputs.' },
 ];
+/**
+ * Ours with 16-bit logits, as the SVG chart draws it after the float32 rows (the demo page shows
+ * float32 only): each over the roofline that reads the same 16-bit values.
+ */
+export const HALF_IMPLS: readonly { readonly impl: string; readonly dtype: HalfDtype; readonly color: string }[] = [
+  { impl: 'ours-forward', dtype: 'float16', color: '#2f855a' },
+  { impl: 'ours-forward-grad', dtype: 'float16', color: '#68d391' },
+  { impl: 'ours-forward', dtype: 'bfloat16', color: '#b7791f' },
+  { impl: 'ours-forward-grad', dtype: 'bfloat16', color: '#f6e05e' },
+];
+
+/** A bar of each group: an implementation in a dtype, its colour and its legend label. */
+interface Series {
+  readonly impl: string;
+  readonly dtype: Dtype;
+  readonly color: string;
+  readonly label: string;
+}
+
+/** The bars of a run's chart: every float32 row, then the 16-bit ones of the dtypes it timed. */
+function seriesOf(rows: readonly BenchRow[]): Series[] {
+  const dtypes = dtypesOf(rows);
+  return [
+    ...IMPLS.map(({ impl, color }) => ({ impl, dtype: 'float32' as const, color, label: impl })),
+    ...HALF_IMPLS.filter(({ dtype }) => dtypes.includes(dtype))
+      .map(({ impl, dtype, color }) => ({ impl, dtype, color, label: `${impl} (${dtype})` })),
+  ];
+}
+
 const WIDTH = 960;
 const LEFT = 170;
 const BAR = 9;
@@ -75,17 +106,17 @@ function escape(text: unknown): string {
 }
 
 /** The legend's entries, wrapped onto as many lines as the width needs; `bottom` is below the last. */
-function legend(): { svg: string; bottom: number } {
+function legend(series: readonly Series[]): { svg: string; bottom: number } {
   let x = LEFT;
   let y = 28;
-  const entries = IMPLS.map(({ impl, color }) => {
-    const width = 14 + impl.length * LEGEND_CHAR + LEGEND_SPACING;
+  const entries = series.map(({ label, color }) => {
+    const width = 14 + label.length * LEGEND_CHAR + LEGEND_SPACING;
     if (x + width > WIDTH && x > LEFT) {
       x = LEFT;
       y += LEGEND_LINE;
     }
     const entry = `<rect x="${x}" y="${y}" width="10" height="10" fill="${color}"/>`
-      + `<text x="${x + 14}" y="${y + 9}" font-size="10">${impl}</text>`;
+      + `<text x="${x + 14}" y="${y + 9}" font-size="10">${label}</text>`;
     x += width;
     return entry;
   });
@@ -95,13 +126,14 @@ function legend(): { svg: string; bottom: number } {
 export function ratioChart({ adapter, rows }: { adapter: Record<string, unknown>; rows: readonly BenchRow[] }): string {
   const x = (ratio: number) => LEFT + ((WIDTH - LEFT - 40) * Math.log10(Math.max(ratio, 1))) / Math.log10(MAX_RATIO);
   const parts: string[] = [];
-  const key = legend();
+  const series = seriesOf(rows);
+  const key = legend(series);
   const top = key.bottom + 12;
   let y = top + 10;
   for (const shape of shapesOf(rows)) {
     parts.push(`<text x="10" y="${y + 12}" font-weight="600">[${escape(shape.join(', '))}]</text>`);
-    for (const { impl, color } of IMPLS) {
-      const ratio = ratioToRoofline(rows, shape, impl);
+    for (const { impl, dtype, color } of series) {
+      const ratio = ratioToRoofline(rows, shape, impl, dtype);
       if (ratio !== null) {
         parts.push(`<rect x="${LEFT}" y="${y}" width="${Math.max(1, x(ratio) - LEFT)}" height="${BAR}" fill="${color}"/>`);
         parts.push(`<text x="${x(ratio) + 4}" y="${y + 8}" font-size="9">${ratio.toFixed(ratio < 10 ? 2 : 0)}×</text>`);
@@ -116,7 +148,7 @@ export function ratioChart({ adapter, rows }: { adapter: Record<string, unknown>
   const height = y + 30;
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${WIDTH}" height="${height}" font-family="sans-serif" font-size="11">
 <rect width="100%" height="100%" fill="white"/>
-<text x="10" y="18" font-size="13" font-weight="600">Median time over the roofline (read for forward, copy for gradient), log scale; adapter ${escape(adapter.vendor)} ${escape(adapter.architecture)}</text>
+<text x="10" y="18" font-size="13" font-weight="600">Median time over the roofline (read for forward, copy for gradient; 16-bit over 16-bit), log scale; adapter ${escape(adapter.vendor)} ${escape(adapter.architecture)}</text>
 ${key.svg}${ticks}${parts.join('\n')}
 </svg>
 `;

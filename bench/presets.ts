@@ -1,8 +1,21 @@
-// The benchmark's runs, shared by the runner (bench/run.mjs) and the demo page's benchmark view.
+// The benchmark's runs, shared by the runner (bench/run.ts) and the demo page's benchmark view.
+import type { Dtype, HalfDtype } from '../src/index.js';
 
-/** A benchmark run: which shapes, how many timed rounds after how many warm-ups. */
+/**
+ * A benchmark run: which shapes, in which dtypes, how many timed rounds after how many warm-ups.
+ * Each dtype is a suite of its own; at a shape that several suites time, all their candidates are
+ * timed in the same rounds, interleaved, so their times compare.
+ */
 export interface BenchConfig {
+  /** The shapes timed with float32 logits, by every implementation (empty: that suite does not run). */
   readonly shapes: number[][];
+  /**
+   * The shapes timed with 16-bit logits, in each of `halfDtypes`: ours and the 16-bit rooflines
+   * only, as the peers have no 16-bit path. Absent (as the demo page's runs): none.
+   */
+  readonly halfShapes?: number[][];
+  /** The 16-bit dtypes timed at `halfShapes` (absent: both). */
+  readonly halfDtypes?: readonly HalfDtype[];
   readonly rounds: number;
   readonly warmup: number;
   /** A peer whose single warm-up call takes longer than this is reported as too slow, not timed. */
@@ -19,13 +32,28 @@ export const ALL_SHAPES: number[][] = [
 export const QUICK_SHAPES: number[][] = [[1, 3], [64, 1000], [4096, 1000], [8, 21, 32, 32]];
 
 /**
+ * The shapes a full run times with 16-bit logits, beside their float32 rows: a classifier, two
+ * language-model vocabularies, and [2048, 32000], whose float32 logits exceed one binding and
+ * whose 16-bit ones (131 MB) fit one.
+ */
+export const HALF_SHAPES: number[][] = [[4096, 1000], [256, 32000], [32, 128256], [1024, 32000], [2048, 32000]];
+
+/** Small shapes for a smoke run of the 16-bit suites; [1, 3] has an odd count of values, half a word at its end. */
+export const QUICK_HALF_SHAPES: number[][] = [[1, 3], [64, 1000], [4096, 1000]];
+
+export const HALF_DTYPES: readonly HalfDtype[] = ['float16', 'bfloat16'];
+export const DTYPES: readonly Dtype[] = ['float32', ...HALF_DTYPES];
+
+/**
  * A peer whose one call takes longer than slowLimitMs is reported with that call's time instead of
- * every timed round, which keeps a full run under 10 minutes.
+ * every timed round, which keeps a full run within minutes.
  */
 const SLOW_LIMIT_MS = 2_500;
 
-/** A full run: 7 timed rounds after 2 warm-ups (at least 7, as docs/performance.md's method asks). */
-export const FULL_RUN: BenchConfig = { shapes: ALL_SHAPES, rounds: 7, warmup: 2, slowLimitMs: SLOW_LIMIT_MS };
+/** A full run: 7 timed rounds after 2 warm-ups (at least 7, as docs/performance.md's method asks), every suite. */
+export const FULL_RUN: BenchConfig = {
+  shapes: ALL_SHAPES, halfShapes: HALF_SHAPES, halfDtypes: HALF_DTYPES, rounds: 7, warmup: 2, slowLimitMs: SLOW_LIMIT_MS,
+};
 
 /** A short run for the demo page: small shapes, 3 timed rounds after 1 warm-up. Not for the README. */
 export const SHORT_RUN: BenchConfig = { shapes: QUICK_SHAPES, rounds: 3, warmup: 1, slowLimitMs: SLOW_LIMIT_MS };
@@ -38,5 +66,15 @@ export function parseShapes(text: string): number[][] {
       throw new RangeError(`shape "${entry}": expected positive integers joined by x, such as 64x1000`);
     }
     return shape;
+  });
+}
+
+/** Parses "float16,bfloat16" into dtypes; throws a RangeError naming an unknown one. */
+export function parseDtypes(text: string): Dtype[] {
+  const dtypes = text.split(',').map((s) => s.trim()).filter(Boolean);
+  if (dtypes.length === 0) throw new RangeError(`--dtypes: expected some of ${DTYPES.join(', ')}`);
+  return dtypes.map((dtype) => {
+    if (!(DTYPES as readonly string[]).includes(dtype)) throw new RangeError(`dtype "${dtype}": expected one of ${DTYPES.join(', ')}`);
+    return dtype as Dtype;
   });
 }

@@ -3,13 +3,14 @@
  * `npm run bench`) and the demo page's benchmark view. For each shape, every implementation is
  * prepared with its inputs already on the GPU, warmed up, then timed round by round, interleaved,
  * from the call to the loss read back on the host. Each implementation's loss is checked against
- * the float64 reference.
+ * the float64 reference. At a shape that 16-bit suites time too, their candidates (ours and the
+ * 16-bit rooflines) take their turns in the same rounds as the float32 ones.
  */
 import { BufferUsage } from '../src/gpu/constants.js';
 import { afterErrorScopes, WebGpuError } from '../src/gpu/error-scopes.js';
-import { CrossEntropy, crossEntropyReference } from '../src/index.js';
+import { CrossEntropy, crossEntropyReference, decodeHalf, encodeHalf, type Dtype, type HalfDtype } from '../src/index.js';
 import { initJaxjs, initTfjs, prepareJaxjs, prepareTfjs, type Prepared } from './peers.js';
-import type { BenchConfig } from './presets.js';
+import { HALF_DTYPES, type BenchConfig } from './presets.js';
 import { channelsLast, makeProblem, type BenchProblem } from './problem.js';
 import type { BenchRow } from './ratios.js';
 import { Roofline } from './roofline.js';
@@ -57,19 +58,42 @@ function median(values: number[]): number {
   return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }
 
-/** A shape's share of a run: its element count plus a fixed cost per shape (compiling, peers' set-up). */
+/** A shape of a run, with the dtypes of the suites that time it. */
+interface RunShape {
+  readonly shape: number[];
+  readonly dtypes: Dtype[];
+}
+
+/** Each shape of a run, in order (the float32 suite's first), with the suites that time it. */
+function runShapes(config: BenchConfig): RunShape[] {
+  const halfDtypes = config.halfDtypes ?? HALF_DTYPES;
+  const byShape = new Map<string, RunShape>();
+  const add = (shape: number[], dtype: Dtype) => {
+    const key = JSON.stringify(shape);
+    if (!byShape.has(key)) byShape.set(key, { shape, dtypes: [] });
+    const { dtypes } = byShape.get(key)!;
+    if (!dtypes.includes(dtype)) dtypes.push(dtype);
+  };
+  for (const shape of config.shapes) add(shape, 'float32');
+  for (const shape of config.halfShapes ?? []) halfDtypes.forEach((dtype) => add(shape, dtype));
+  return [...byShape.values()];
+}
+
+/** A shape's share of a run: its element count for each suite that times it, plus a fixed cost per shape (compiling, peers' set-up). */
 const FIXED_COST_ELEMENTS = 1e6;
 
-function shapeWeights(shapes: readonly number[][]): number[] {
-  const weights = shapes.map((shape) => shape.reduce((a, b) => a * b, 1) + FIXED_COST_ELEMENTS);
+function shapeWeights(shapes: readonly RunShape[]): number[] {
+  const weights = shapes.map(({ shape, dtypes }) => shape.reduce((a, b) => a * b, 1) * dtypes.length + FIXED_COST_ELEMENTS);
   const total = weights.reduce((a, b) => a + b, 0);
   return weights.map((w) => w / total);
 }
 
 interface Candidate {
   readonly name: string;
+  /** The dtype of the logits it reads. */
+  readonly dtype: Dtype;
   readonly run: () => Promise<number>;
-  /** Whether the result is a loss to check against the reference (rooflines return a checksum). */
+  /** Whether the result is a loss to check against the reference of its dtype (rooflines return a checksum). */
   readonly isLoss: boolean;
   /** For rooflines: the checksum a correct pass returns (computed on the host). */
   readonly checksum?: number;
@@ -144,13 +168,18 @@ interface ShapeCandidates {
   release(): void;
 }
 
-function skip(shape: number[], impl: string, note: string): BenchRow {
-  return { shape, impl, median_ms: null, gbps: null, rel_error: null, runs: 0, note };
+/** A candidate's name as progress shows it: the dtype named when it is 16-bit. */
+function displayName(candidate: Candidate): string {
+  return candidate.dtype === 'float32' ? candidate.name : `${candidate.name} (${candidate.dtype})`;
+}
+
+function skip(shape: number[], impl: string, note: string, dtype: Dtype = 'float32'): BenchRow {
+  return { shape, impl, dtype, median_ms: null, gbps: null, rel_error: null, runs: 0, note };
 }
 
 /**
- * Every implementation and floor at one shape, prepared with its inputs on the GPU; over one
- * buffer, only what streams the logits from the host.
+ * Every implementation and floor at one shape with float32 logits, prepared with its inputs on the
+ * GPU; over one buffer, only what streams the logits from the host.
  */
 async function prepareCandidates(session: BenchSession, shape: number[], problem: BenchProblem,
   progress: (message: string) => void): Promise<ShapeCandidates> {
@@ -158,7 +187,8 @@ async function prepareCandidates(session: BenchSession, shape: number[], problem
   const bytes = problem.logits.byteLength;
   const logitsInput = { data: problem.logits, shape };
   const targetInput = { data: problem.targets, shape: [shape[0]!, ...shape.slice(2)] };
-  const candidates: Candidate[] = [];
+  // Every candidate here reads float32 logits: the dtype is added on return.
+  const candidates: Omit<Candidate, 'dtype'>[] = [];
   const skipped: BenchRow[] = [];
   const prepared: Prepared[] = [];
   const owned: GPUBuffer[] = [];
@@ -259,15 +289,79 @@ async function prepareCandidates(session: BenchSession, shape: number[], problem
   if (shape.length === 2 && shape[0]! * shape[1]! <= 16) {
     candidates.push({ name: 'empty-roundtrip', run: () => roofline.emptyRoundTrip(), isLoss: false });
   }
-  return { candidates, skipped, release };
+  return { candidates: candidates.map((c) => ({ ...c, dtype: 'float32' })), skipped, release };
 }
 
-/** What timing a shape's candidates found, by candidate name. */
+/**
+ * Ours and the rooflines at one shape with 16-bit logits (`bits`, the problem's values rounded to
+ * `dtype`), packed two per word in a GPU buffer as the library takes them. The peers have no
+ * 16-bit path, and the float64 reference loop costs what it costs for float32 (after an upcast),
+ * so neither is timed.
+ */
+async function prepareHalfCandidates(session: BenchSession, shape: number[], problem: BenchProblem, bits: Uint16Array,
+  dtype: HalfDtype, progress: (message: string) => void): Promise<ShapeCandidates> {
+  const { device, roofline, ce } = session;
+  const owned: GPUBuffer[] = [];
+  const release = () => owned.forEach((b) => b.destroy());
+  const bytes = bits.byteLength;
+  // Padded to whole vec4s of words for the rooflines, which read them: zeros, 0 in both formats.
+  const padded = Math.max(16, Math.ceil(bytes / 16) * 16);
+  if (padded > device.limits.maxBufferSize) {
+    const note = `${dtype} logits (${bytes} bytes) exceed maxBufferSize; the 16-bit suites time logits on the GPU only`;
+    const skipped = ['roofline-read', 'roofline-copy', 'ours-forward', 'ours-forward-grad'].map((impl) => skip(shape, impl, note, dtype));
+    return { candidates: [], skipped, release };
+  }
+  try {
+    const buffer = (size: number, usage: number) => {
+      const b = device.createBuffer({ size, usage });
+      owned.push(b);
+      return b;
+    };
+    const logits = buffer(padded, STORAGE | COPY_DST | COPY_SRC);
+    const words = new Uint16Array(padded / 2);
+    words.set(bits);
+    device.queue.writeBuffer(logits, 0, words);
+    const targets = buffer(Math.max(16, Math.ceil(problem.targets.byteLength / 16) * 16), STORAGE | COPY_DST);
+    device.queue.writeBuffer(targets, 0, problem.targets);
+    const copy = buffer(padded, STORAGE | COPY_SRC);
+    progress(`tuning the ${dtype} rooflines to the adapter`);
+    const candidates: Candidate[] = [
+      { name: 'roofline-read', dtype, run: await roofline.prepareRead(logits, padded, 'roofline', dtype), isLoss: false,
+        checksum: hostSum(decodeHalf(bits, dtype)) },
+      // The copy's checksum: its first eight values' bit patterns, added as integers.
+      { name: 'roofline-copy', dtype, run: await roofline.prepareCopy(logits, copy, padded, 'roofline', dtype), isLoss: false,
+        checksum: words.subarray(0, 8).reduce((a, b) => a + b, 0) },
+    ];
+    const gpuLogits = { data: logits, shape, dtype };
+    const gpuTargets = { data: targets, shape: [shape[0]!, ...shape.slice(2)] };
+    candidates.push({ name: 'ours-forward', dtype, run: async () => (await ce.forward(gpuLogits, gpuTargets)).loss, isLoss: true });
+    candidates.push({
+      name: 'ours-forward-grad',
+      dtype,
+      // The gradient comes in the logits' dtype (the default): 16-bit values written, as the copy roofline writes them.
+      run: async () => {
+        const run = await ce.forwardGpu(gpuLogits, gpuTargets, { grad: true });
+        try {
+          return (await run.readLoss()).loss;
+        } finally {
+          run.destroy();
+        }
+      },
+      isLoss: true,
+    });
+    return { candidates, skipped: [], release };
+  } catch (error) {
+    release();
+    throw error;
+  }
+}
+
+/** What timing a shape's candidates found, by candidate (names repeat across dtypes). */
 interface Timings {
-  readonly times: Map<string, number[]>;
-  readonly results: Map<string, number>;
-  readonly firsts: Map<string, number>;
-  readonly failed: Map<string, string>;
+  readonly times: Map<Candidate, number[]>;
+  readonly results: Map<Candidate, number>;
+  readonly firsts: Map<Candidate, number>;
+  readonly failed: Map<Candidate, string>;
 }
 
 /** Candidates that are not ours, a floor or the reference: timed only when one call is fast enough. */
@@ -284,21 +378,21 @@ async function timeCandidates(device: GPUDevice, candidates: readonly Candidate[
   const timings: Timings = { times: new Map(), results: new Map(), firsts: new Map(), failed: new Map() };
   let step = 0;
   for (const candidate of candidates) {
-    progress(`warm-up ${candidate.name}`, step);
+    progress(`warm-up ${displayName(candidate)}`, step);
     try {
       for (let w = 0; w < config.warmup; w++) {
         const { value, ms } = await timed(device, candidate.run);
-        timings.results.set(candidate.name, value);
-        if (w === 0) timings.firsts.set(candidate.name, ms);
+        timings.results.set(candidate, value);
+        if (w === 0) timings.firsts.set(candidate, ms);
         if (ms > config.slowLimitMs && isPeer(candidate.name)) {
-          timings.failed.set(candidate.name, `too slow to time ${config.rounds} rounds: one call took ${ms.toFixed(0)} ms`);
+          timings.failed.set(candidate, `too slow to time ${config.rounds} rounds: one call took ${ms.toFixed(0)} ms`);
           break;
         }
       }
     } catch (error) {
-      timings.failed.set(candidate.name, failure(error));
+      timings.failed.set(candidate, failure(error));
     }
-    timings.times.set(candidate.name, []);
+    timings.times.set(candidate, []);
     step++;
   }
   for (let round = 0; round < config.rounds; round++) {
@@ -307,13 +401,13 @@ async function timeCandidates(device: GPUDevice, candidates: readonly Candidate[
     // last one's readback) is the slow one.
     const start = round % candidates.length;
     for (const candidate of [...candidates.slice(start), ...candidates.slice(0, start)]) {
-      if (timings.failed.has(candidate.name)) continue;
+      if (timings.failed.has(candidate)) continue;
       try {
         const { value, ms } = await timed(device, candidate.run);
-        timings.results.set(candidate.name, value);
-        timings.times.get(candidate.name)!.push(ms);
+        timings.results.set(candidate, value);
+        timings.times.get(candidate)!.push(ms);
       } catch (error) {
-        timings.failed.set(candidate.name, failure(error));
+        timings.failed.set(candidate, failure(error));
       }
     }
     step++;
@@ -321,29 +415,34 @@ async function timeCandidates(device: GPUDevice, candidates: readonly Candidate[
   return timings;
 }
 
-/** One row per candidate: its median, bandwidth, error against what it should return, notes. */
-function rowsOf(shape: number[], bytes: number, reference: number, candidates: readonly Candidate[],
+/**
+ * One row per candidate: its median, bandwidth (of the logits in its dtype), error against what it
+ * should return (a loss: `references`' float64 loss of its dtype's logits), notes.
+ */
+function rowsOf(shape: number[], references: ReadonlyMap<Dtype, number>, candidates: readonly Candidate[],
   { times, results, firsts, failed }: Timings): BenchRow[] {
+  const count = shape.reduce((a, b) => a * b, 1);
   return candidates.map((candidate) => {
-    const t = times.get(candidate.name)!;
-    const ms = failed.has(candidate.name) || t.length === 0 ? null : median(t);
-    const value = results.get(candidate.name);
-    const expected = candidate.isLoss ? reference : candidate.checksum;
+    const t = times.get(candidate)!;
+    const ms = failed.has(candidate) || t.length === 0 ? null : median(t);
+    const value = results.get(candidate);
+    const expected = candidate.isLoss ? references.get(candidate.dtype) : candidate.checksum;
+    const bytes = count * (candidate.dtype === 'float32' ? 4 : 2);
     return {
-      shape, impl: candidate.name, median_ms: ms, gbps: ms === null ? null : bytes / (ms * 1e6),
-      rel_error: expected !== undefined && value !== undefined && !failed.has(candidate.name)
+      shape, impl: candidate.name, dtype: candidate.dtype, median_ms: ms, gbps: ms === null ? null : bytes / (ms * 1e6),
+      rel_error: expected !== undefined && value !== undefined && !failed.has(candidate)
         ? Math.abs(value - expected) / Math.max(Math.abs(expected), 1) : null,
-      ...(firsts.has(candidate.name) ? { first_ms: firsts.get(candidate.name)! } : {}),
+      ...(firsts.has(candidate) ? { first_ms: firsts.get(candidate)! } : {}),
       runs: t.length,
-      ...(failed.has(candidate.name) ? { note: failed.get(candidate.name)! } : {}),
+      ...(failed.has(candidate) ? { note: failed.get(candidate)! } : {}),
     };
   });
 }
 
 /**
  * Runs the benchmark on its own device and reports progress as it goes: per shape, the problem,
- * its float64 reference, the candidates prepared, warmed up and timed; the device is destroyed at
- * the end.
+ * its float64 reference in each dtype timed there, the candidates of every suite prepared, warmed
+ * up and timed together; the device is destroyed at the end.
  *
  * @example
  * const { rows } = await runBench(SHORT_RUN, ({ message, fraction }) => console.log(fraction, message));
@@ -353,25 +452,39 @@ export async function runBench(config: BenchConfig, onProgress: (progress: Bench
   try {
     const rows: BenchRow[] = [];
     const warnings: string[] = [];
-    const weights = shapeWeights(config.shapes);
+    const shapes = runShapes(config);
+    const weights = shapeWeights(shapes);
     let done = 0;
-    for (const [index, shape] of config.shapes.entries()) {
+    for (const [index, { shape, dtypes }] of shapes.entries()) {
       const label = `[${shape.join(', ')}]`;
       const report = (message: string, fraction = 0) => onProgress({ message: `${label}: ${message}`,
         fraction: done + weights[index]! * Math.min(fraction, 1) });
       report('generating data');
       const problem = makeProblem(shape);
-      report('float64 reference');
-      const reference = crossEntropyReference({ data: problem.logits, shape },
-        { data: problem.targets, shape: [shape[0]!, ...shape.slice(2)] }).loss as number;
-      const { candidates, skipped, release } = await prepareCandidates(session, shape, problem, (m) => report(m));
+      const target = { data: problem.targets, shape: [shape[0]!, ...shape.slice(2)] };
+      const references = new Map<Dtype, number>();
+      const suites: ShapeCandidates[] = [];
       try {
+        for (const dtype of dtypes) {
+          if (dtype === 'float32') {
+            report('float64 reference');
+            references.set(dtype, crossEntropyReference({ data: problem.logits, shape }, target).loss as number);
+            suites.push(await prepareCandidates(session, shape, problem, (m) => report(m)));
+          } else {
+            // The same values rounded to the 16-bit format; the reference computes on their exact upcast.
+            const bits = encodeHalf(problem.logits, dtype);
+            report(`float64 reference of the ${dtype} logits`);
+            references.set(dtype, crossEntropyReference({ data: bits, shape, dtype }, target).loss as number);
+            suites.push(await prepareHalfCandidates(session, shape, problem, bits, dtype, (m) => report(m)));
+          }
+        }
+        const candidates = suites.flatMap((suite) => suite.candidates);
         // Within a shape: each candidate's warm-up, then each round, count as one step.
         const steps = candidates.length + config.rounds;
         const timings = await timeCandidates(session.device, candidates, config, (m, step) => report(m, step / steps));
-        rows.push(...rowsOf(shape, problem.logits.byteLength, reference, candidates, timings), ...skipped);
+        rows.push(...rowsOf(shape, references, candidates, timings), ...suites.flatMap((suite) => suite.skipped));
       } finally {
-        release();
+        suites.forEach((suite) => suite.release());
       }
       if (session.uncaptured.length > 0) {
         // Errors no scope caught (a peer's asynchronous work): reported, and the run goes on.

@@ -2,23 +2,44 @@
 // prints a table of each implementation's ratio to the roofline, and writes bench/results.json and
 // bench/results.svg.
 //
-//   npm run bench                 every shape of docs/performance.md, 7 timed rounds after 2 warm-ups
+//   npm run bench                 every shape of docs/performance.md, 7 timed rounds after 2 warm-ups,
+//                                 in float32 and, at five of them, float16 and bfloat16
 //   npm run bench -- --quick      small shapes (a smoke run)
 //   npm run bench -- --shapes 64x1000,4096x1000
-// Partial runs (--quick, --shapes) write bench/results.partial.{json,svg} instead.
+//   npm run bench -- --dtypes float16,bfloat16      some suites only (float32, float16, bfloat16)
+// --shapes sets the shapes of every suite that runs; the flags combine. Partial runs (--quick,
+// --shapes, --dtypes) write bench/results.partial.{json,svg} instead.
 import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { openBrowser } from '../scripts/browser.js';
+import type { HalfDtype } from '../src/index.js';
 import { ratioChart } from './chart.js';
-import { FULL_RUN, QUICK_SHAPES, parseShapes, type BenchConfig } from './presets.js';
-import { ratioToRoofline, shapesOf, type BenchRow } from './ratios.js';
+import { DTYPES, FULL_RUN, parseDtypes, parseShapes, QUICK_HALF_SHAPES, QUICK_SHAPES, type BenchConfig } from './presets.js';
+import { dtypeOf, ratioToRoofline, shapesOf, timeOverFloat32, type BenchRow } from './ratios.js';
+
+/** The value after a flag (`--shapes 64x1000`), or undefined when the flag is absent. */
+function flagValue(argv: readonly string[], flag: string): string | undefined {
+  const at = argv.indexOf(flag);
+  return at >= 0 ? argv[at + 1] ?? '' : undefined;
+}
 
 function parseArgs(argv: string[]): BenchConfig & { partial: boolean } {
   const quick = argv.includes('--quick');
-  const at = argv.indexOf('--shapes');
-  const shapes = at >= 0 ? parseShapes(argv[at + 1] ?? '') : quick ? QUICK_SHAPES : FULL_RUN.shapes;
+  const shapesFlag = flagValue(argv, '--shapes');
+  const dtypesFlag = flagValue(argv, '--dtypes');
+  const dtypes = dtypesFlag === undefined ? DTYPES : parseDtypes(dtypesFlag);
+  const given = shapesFlag === undefined ? undefined : parseShapes(shapesFlag);
+  const shapes = given ?? (quick ? QUICK_SHAPES : FULL_RUN.shapes);
+  const halfShapes = given ?? (quick ? QUICK_HALF_SHAPES : FULL_RUN.halfShapes!);
+  const halfDtypes = dtypes.filter((d): d is HalfDtype => d !== 'float32');
   // Every run, partial or not, times as many rounds as a full one.
-  return { ...FULL_RUN, shapes, partial: quick || at >= 0 };
+  return {
+    ...FULL_RUN,
+    shapes: dtypes.includes('float32') ? shapes : [],
+    halfShapes: halfDtypes.length > 0 ? halfShapes : [],
+    halfDtypes,
+    partial: quick || given !== undefined || dtypesFlag !== undefined,
+  };
 }
 
 function format(value: number | null | undefined, digits = 2): string {
@@ -29,13 +50,16 @@ function table(rows: readonly BenchRow[]): string {
   const lines: string[] = [];
   for (const shape of shapesOf(rows)) {
     const group = rows.filter((r) => JSON.stringify(r.shape) === JSON.stringify(shape));
-    lines.push(`\n[${shape.join(', ')}]  (ratio = median / roofline median, in one run)`);
-    lines.push('  impl                 median ms   × roofline   GB/s     rel error   first call ms');
+    lines.push(`\n[${shape.join(', ')}]  (ratio = median / roofline median of the same dtype; × float32 = median / `
+      + 'float32 median of the same implementation; all in one run)');
+    lines.push('  impl                 dtype      median ms   × roofline   × float32   GB/s     rel error   first call ms');
     for (const r of group) {
-      const ratio = ratioToRoofline(rows, shape, r.impl);
-      lines.push(`  ${r.impl.padEnd(20)} ${format(r.median_ms, 3).padStart(10)}   ${format(ratio).padStart(10)}   `
-        + `${format(r.gbps).padStart(6)}   ${format(r.rel_error).padStart(9)}   ${format(r.first_ms, 1).padStart(13)}`
-        + `${r.note ? `   (${r.note})` : ''}`);
+      const dtype = dtypeOf(r);
+      const ratio = ratioToRoofline(rows, shape, r.impl, dtype);
+      const overFloat32 = dtype === 'float32' ? null : timeOverFloat32(rows, shape, r.impl, dtype);
+      lines.push(`  ${r.impl.padEnd(20)} ${dtype.padEnd(8)} ${format(r.median_ms, 3).padStart(10)}   ${format(ratio).padStart(10)}   `
+        + `${format(overFloat32).padStart(9)}   ${format(r.gbps).padStart(6)}   ${format(r.rel_error).padStart(9)}   `
+        + `${format(r.first_ms, 1).padStart(13)}${r.note ? `   (${r.note})` : ''}`);
     }
   }
   return lines.join('\n');

@@ -3,8 +3,11 @@
 // way in the same run: the least any one-pass softmax does (plain), and that with ours' exact
 // bookkeeping (exact), both without rows, targets or merges. Where the plain floor misses a target
 // too, no one-pass softmax reaches it on that adapter; where only the exact one does, none that
-// keeps the accuracy of docs/accuracy.md. `npm run bench:summary` prints it.
-import { findRow, ratioToRoofline, shapesOf, type BenchRow } from './ratios.js';
+// keeps the accuracy of docs/accuracy.md. `npm run bench:summary` prints it, and after it the
+// 16-bit inputs' target: each 16-bit suite against the float32 one, shape by shape.
+import type { HalfDtype } from '../src/index.js';
+import { HALF_DTYPES } from './presets.js';
+import { findRow, ratioToRoofline, rooflineOf, shapesOf, timeOverFloat32, type BenchRow } from './ratios.js';
 
 interface Target {
   readonly name: string;
@@ -87,6 +90,36 @@ export function targetTable(rows: readonly BenchRow[]): string {
     const ratio = { value: tiny / empty, bound: false };
     lines.push(`| round trip / empty submit + readback ≤ ${MAX_TINY_RATIO}× | [${TINY_SHAPE.join(', ')}] | `
       + `${cell({ atMost: MAX_TINY_RATIO }, ratio)} | — | — |`);
+  }
+  return lines.join('\n');
+}
+
+/**
+ * The 16-bit inputs' target: ours with float16 or bfloat16 logits takes at most this many times its
+ * time with float32 logits, at the same shape in the same run (the rounds interleave them).
+ */
+const MAX_HALF_OVER_FLOAT32 = 1.1;
+
+/**
+ * The Markdown table of the 16-bit target: for each 16-bit dtype, forward and forward + gradient,
+ * and each shape timed in both that dtype and float32, ours' 16-bit time over its float32 time;
+ * beside it the same for the roofline it is measured against (what reading 2 bytes a value instead
+ * of 4 gives by itself on the adapter), and whether the target is met.
+ */
+export function halfTargetTable(rows: readonly BenchRow[]): string {
+  const lines = ['| target | shape | ours | roofline | met |', '|---|---|---:|---:|---|'];
+  for (const dtype of HALF_DTYPES as readonly HalfDtype[]) {
+    for (const [impl, what] of [['ours-forward', 'forward'], ['ours-forward-grad', 'forward + gradient']] as const) {
+      for (const shape of shapesOf(rows, dtype)) {
+        const ours = timeOverFloat32(rows, shape, impl, dtype);
+        if (ours === null) continue;
+        const roofline = timeOverFloat32(rows, shape, rooflineOf(impl), dtype);
+        const met = ours <= MAX_HALF_OVER_FLOAT32;
+        lines.push(`| ${dtype} ${what} / float32 ≤ ${MAX_HALF_OVER_FLOAT32}× | [${shape.join(', ')}] | `
+          + `${met ? '' : '**'}${ours.toFixed(2)}×${met ? '' : '**'} | ${roofline === null ? '—' : `${roofline.toFixed(2)}×`} | `
+          + `${met ? 'yes' : '**no**'} |`);
+      }
+    }
   }
   return lines.join('\n');
 }
