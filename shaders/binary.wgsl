@@ -144,7 +144,8 @@ fn main_half(@builtin(workgroup_id) group: vec3<u32>,
   }
   if (params.want_grad == 1u) {
     if (HALF_GRAD) {
-      grad_words[k] = half_bits(a.grad) | (select(word >> 16u, half_bits(b.grad), pair) << 16u);
+      let halves = half_bits4(vec4<f32>(a.grad, b.grad, 0.0, 0.0));
+      grad_words[k] = halves.x | (select(word >> 16u, halves.y, pair) << 16u);
     } else {
       grad_words[first] = bitcast<u32>(a.grad);
       if (pair) {

@@ -4,14 +4,21 @@
 // before it.)
 //
 // Two values share a 32-bit word, and neighbouring elements in memory may belong to different rows
-// (a row of odd length shares a word with the next; in a K-dimensional layout each element of a
-// run is another row), which row-grad's invocations would write at the same time. So here an
-// invocation owns whole words: a run of RUN_GROUPS groups of four consecutive elements, in memory
-// order. Each element's gradient is computed in f32 as row-grad computes it, and rounded to nearest
-// even. The four elements of a group are one vector step, as in row-grad's vec4 walk: four classes
-// of one row, or one class of four neighbouring rows (K-dimensional layouts). When the gradient
-// overwrites the input, the invocation reads each word before writing it.
-// Dispatch: one invocation per run of 4 * RUN_GROUPS elements of the piece, 2-D folded.
+// (a row of odd length shares a word with the next; in a K-dimensional layout neighbouring
+// elements are neighbouring rows). So every invocation owns whole groups of four elements (two
+// words), which it reads, computes in f32 as row-grad does, rounds to nearest even and writes: no
+// word has two writers, and when the gradient overwrites the input each word is read before it
+// is written, by its owner. A group is one vector step: four classes of one row, or one class of
+// four neighbouring rows.
+// Entry points, each a layout:
+//   main_rows  : contiguous rows ([N, C], C >= 4), one invocation per (chunk, row) as row-grad. It
+//                owns the groups whose first element is one of its classes; the last may reach
+//                into the next rows, whose statistics serve those lanes.
+//   main_lanes : K-dimensional rows one chunk long with positions a multiple of 4: one invocation
+//                per four neighbouring rows, one group per class (as row-loss-grad's main_lanes).
+//   main       : any layout: one invocation per run of RUN_GROUPS groups in memory order, each
+//                lane's row found from its position.
+// Dispatch: by entry point as above, 2-D folded.
 //
 // Bindings:
 //   params             : (row-common) shapes and options of this call
@@ -80,12 +87,126 @@ fn row_of(cursor: Cursor) -> u32 {
   return cursor.sample * params.inner + cursor.position;
 }
 
-// One word of output: the rounded gradients `g` of its two elements, where they are part of the
-// tensor (`inside`); the other half keeps the bits it had (the end of an odd element count).
-fn output_word(g: vec2<f32>, inside: vec2<bool>, old: u32) -> u32 {
-  let low = select(old & 0xffffu, half_bits(g.x), inside.x);
-  let high = select(old >> 16u, half_bits(g.y), inside.y);
-  return low | (high << 16u);
+
+// One group's input and gradient (lane k: class classes[k] of row (*rows)[k]; a lane whose row is
+// not used gets 0). For logits with class-index targets every lane takes the short form, which
+// is wrong at a row's target class: the caller rewrites that lane (rewrite_targets or
+// rewrite_target_half), outside the walk, where SIMD lanes are emulated (SwiftShader) a branch in
+// every step would cost as much as taking it.
+struct Group {
+  words: vec2<u32>,
+  x: vec4<f32>,
+  w: vec4<f32>,
+  g: vec4<f32>,
+}
+
+fn group_gradient(rows: ptr<function, array<RowGradient, 4>>, lanes: LaneGradients, classes: vec4<u32>,
+                  group: u32) -> Group {
+  let words = vec2<u32>(input_word(2u * group), input_word(2u * group + 1u));
+  let x = unpack_words(words);
+  let w = vec4<f32>(class_weight(classes.x), class_weight(classes.y), class_weight(classes.z),
+                    class_weight(classes.w));
+  if (FAST_CLASS_INDEX_PATH) {
+    return Group(words, x, w, softmax_gradient4(rows, lanes, x, w));
+  }
+  var t = vec4<f32>(0.0);
+  if (TARGET_KIND == TARGET_PROBABILITIES) {
+    let at = 4u * group;
+    t = vec4<f32>(target_probability[at], target_probability[at + 1u], target_probability[at + 2u],
+                  target_probability[at + 3u]);
+  }
+  return Group(words, x, w, vec4<f32>(class_gradient((*rows)[0], classes.x, x.x, w.x, t.x),
+                                      class_gradient((*rows)[1], classes.y, x.y, w.y, t.y),
+                                      class_gradient((*rows)[2], classes.z, x.z, w.z, t.z),
+                                      class_gradient((*rows)[3], classes.w, x.w, w.w, t.w)));
+}
+
+// The lanes of a group at their row's target class, in the general form (the short form's fix-up
+// inside a walk, for the mixed groups whose lanes are several rows').
+fn rewrite_targets(rows: ptr<function, array<RowGradient, 4>>, classes: vec4<u32>, group: ptr<function, Group>) {
+  if (!FAST_CLASS_INDEX_PATH) {
+    return;
+  }
+  for (var k = 0u; k < 4u; k++) {
+    let r = (*rows)[k];
+    if (r.used && i32(classes[k]) == r.y) {
+      (*group).g[k] = class_gradient(r, classes[k], (*group).x[k], (*group).w[k], 0.0);
+    }
+  }
+}
+
+// Writes a group's rounded gradient over its two words. Lanes past the tensor's end (`inside`
+// false: an odd element count) keep the bits they had.
+fn store_group(group: u32, values: Group, inside: vec4<bool>) {
+  let words = values.words;
+  let old = vec4<u32>(words.x & 0xffffu, words.x >> 16u, words.y & 0xffffu, words.y >> 16u);
+  let halves = select(old, half_bits4(values.g), inside);
+  grad_words[2u * group] = halves.x | (halves.y << 16u);
+  // The group's second word, unless the tensor ends in its first.
+  if (inside.z) {
+    grad_words[2u * group + 1u] = halves.z | (halves.w << 16u);
+  }
+}
+
+// A target class whose group the walk wrote with the short form: its input value (read before
+// the walk, which may overwrite it) and where it is.
+struct HalfTarget {
+  inside: bool,
+  at: u32,
+  x: f32,
+}
+
+fn find_half_target(r: RowGradient, at: u32, owned: bool) -> HalfTarget {
+  var found = HalfTarget(false, 0u, 0.0);
+  if (FAST_CLASS_INDEX_PATH && r.used && owned) {
+    found = HalfTarget(true, at, unpack_halves(input_word(at / 2u))[at & 1u]);
+  }
+  return found;
+}
+
+// Rewrites the half of a found target class with its general-form gradient.
+fn rewrite_target_half(r: RowGradient, found: HalfTarget) {
+  if (found.inside) {
+    let c = u32(r.y);
+    let bits = half_bits4(vec4<f32>(class_gradient(r, c, found.x, class_weight(c), 0.0))).x;
+    let word = grad_words[found.at / 2u];
+    grad_words[found.at / 2u] = select((word & 0xffff0000u) | bits, (word & 0xffffu) | (bits << 16u),
+                                       (found.at & 1u) == 1u);
+  }
+}
+
+// Lanes whose element (4 group + k) lies outside the tensor are not used: gradient 0, bits kept.
+fn inside_of(group: u32) -> vec4<bool> {
+  return vec4<u32>(4u * group) + vec4<u32>(0u, 1u, 2u, 3u) < vec4<u32>(params.rows * params.classes);
+}
+
+// Row statistics of each lane of a group found from its elements' positions (any layout).
+fn rows_of_group(group: u32, first_cursor: Cursor, cached_row: ptr<function, u32>,
+                 cached: ptr<function, RowGradient>) -> array<RowGradient, 4> {
+  var rows: array<RowGradient, 4>;
+  var cursor = first_cursor;
+  let inside = inside_of(group);
+  for (var k = 0u; k < 4u; k++) {
+    let row = row_of(cursor);
+    if (row != *cached_row && inside[k]) {
+      *cached_row = row;
+      *cached = row_gradient(row);
+    }
+    rows[k] = *cached;
+    rows[k].used = rows[k].used && inside[k];
+    cursor = advance(cursor);
+  }
+  return rows;
+}
+
+fn classes_of_group(first_cursor: Cursor) -> vec4<u32> {
+  var classes: vec4<u32>;
+  var cursor = first_cursor;
+  for (var k = 0u; k < 4u; k++) {
+    classes[k] = cursor.c;
+    cursor = advance(cursor);
+  }
+  return classes;
 }
 
 @compute @workgroup_size(workgroup_size)
@@ -93,62 +214,89 @@ fn main(@builtin(workgroup_id) group: vec3<u32>,
         @builtin(num_workgroups) groups: vec3<u32>,
         @builtin(local_invocation_index) lane: u32) {
   let index = invocation_index(group, groups, lane, workgroup_size);
-  let elements = params.rows * params.classes;
-  let first = index * 4u * RUN_GROUPS;
-  if (first >= elements) {
+  let first_group = index * RUN_GROUPS;
+  if (4u * first_group >= params.rows * params.classes) {
     return;
   }
-  var cursor = cursor_at(first);
-  // The rows of the last group's lanes: consecutive lanes of one row share its statistics, read once.
+  var cursor = cursor_at(4u * first_group);
   var cached_row = row_of(cursor);
   var cached = row_gradient(cached_row);
-  let lane_offsets = vec4<u32>(0u, 1u, 2u, 3u);
-  for (var step = 0u; step < RUN_GROUPS; step++) {
-    let element = first + 4u * step;
-    if (element >= elements) {
-      break;
-    }
-    let inside = vec4<u32>(element) + lane_offsets < vec4<u32>(elements);
-    var rows: array<RowGradient, 4>;
-    var classes: vec4<u32>;
+  for (var g = first_group; g < first_group + RUN_GROUPS && 4u * g < params.rows * params.classes; g++) {
+    var rows = rows_of_group(g, cursor, &cached_row, &cached);
+    let classes = classes_of_group(cursor);
+    var values = group_gradient(&rows, lane_gradients(&rows), classes, g);
+    rewrite_targets(&rows, classes, &values);
+    store_group(g, values, inside_of(g));
     for (var k = 0u; k < 4u; k++) {
-      let row = row_of(cursor);
-      if (row != cached_row) {
-        cached_row = row;
-        cached = row_gradient(row);
-      }
-      rows[k] = cached;
-      // A lane past the end is not used: its gradient is 0 and its half keeps its bits.
-      rows[k].used = rows[k].used && inside[k];
-      classes[k] = cursor.c;
       cursor = advance(cursor);
     }
-    let words = vec2<u32>(input_word(element / 2u), input_word(element / 2u + 1u));
-    let x = vec4<f32>(unpack_halves(words.x), unpack_halves(words.y));
-    let w = vec4<f32>(class_weight(classes.x), class_weight(classes.y), class_weight(classes.z),
-                      class_weight(classes.w));
-    var g: vec4<f32>;
-    if (FAST_CLASS_INDEX_PATH) {
-      g = softmax_gradient4(&rows, lane_gradients(&rows), x, w);
-      // A lane at its row's target class takes the general form.
-      for (var k = 0u; k < 4u; k++) {
-        if (rows[k].used && i32(classes[k]) == rows[k].y) {
-          g[k] = class_gradient(rows[k], classes[k], x[k], w[k], 0.0);
-        }
-      }
-    } else {
-      for (var k = 0u; k < 4u; k++) {
-        var t = 0.0;
-        if (TARGET_KIND == TARGET_PROBABILITIES && inside[k]) {
-          t = target_probability[element + k];
-        }
-        g[k] = class_gradient(rows[k], classes[k], x[k], w[k], t);
-      }
-    }
-    grad_words[element / 2u] = output_word(g.xy, inside.xy, words.x);
-    // The group's second word, unless the tensor ends in its first.
-    if (inside.z) {
-      grad_words[element / 2u + 1u] = output_word(g.zw, inside.zw, words.y);
-    }
   }
+}
+
+@compute @workgroup_size(workgroup_size)
+fn main_rows(@builtin(workgroup_id) group: vec3<u32>,
+             @builtin(num_workgroups) groups: vec3<u32>,
+             @builtin(local_invocation_index) lane: u32) {
+  let index = invocation_index(group, groups, lane, workgroup_size);
+  if (index >= params.rows * params.chunks) {
+    return;
+  }
+  let range = chunk_of_row(index, 1u);
+  let row_start = range.row * params.classes;
+  let first_group = (row_start + range.first + 3u) / 4u;
+  let end_group = (row_start + range.end + 3u) / 4u;
+  // Groups whose four elements are all in this row share its statistics.
+  let whole_end = max(first_group, min(end_group, (row_start + params.classes) / 4u));
+  let r = row_gradient(range.row);
+  var rows = array<RowGradient, 4>(r, r, r, r);
+  let lanes = lane_gradients(&rows);
+  let target_at = row_start + u32(max(r.y, 0));
+  let target_class = find_half_target(r, target_at, target_at / 4u >= first_group && target_at / 4u < whole_end);
+  let lane_offsets = vec4<u32>(0u, 1u, 2u, 3u);
+  let all_inside = vec4<bool>(true);
+  for (var g = first_group; g < whole_end; g++) {
+    store_group(g, group_gradient(&rows, lanes, vec4<u32>(4u * g - row_start) + lane_offsets, g), all_inside);
+  }
+  rewrite_target_half(r, target_class);
+  // The last group may reach past the row's end into the next rows (or past the tensor's end).
+  if (whole_end < end_group) {
+    let g = whole_end;
+    let cursor = cursor_at(4u * g);
+    var cached_row = range.row;
+    var cached = r;
+    var mixed = rows_of_group(g, cursor, &cached_row, &cached);
+    let classes = classes_of_group(cursor);
+    var values = group_gradient(&mixed, lane_gradients(&mixed), classes, g);
+    rewrite_targets(&mixed, classes, &values);
+    store_group(g, values, inside_of(g));
+  }
+}
+
+@compute @workgroup_size(workgroup_size)
+fn main_lanes(@builtin(workgroup_id) group: vec3<u32>,
+              @builtin(num_workgroups) groups: vec3<u32>,
+              @builtin(local_invocation_index) lane: u32) {
+  let index = invocation_index(group, groups, lane, workgroup_size);
+  if (4u * index >= params.rows) {
+    return;
+  }
+  let first_row = 4u * index;
+  let r = array<RowGradient, 4>(row_gradient(first_row), row_gradient(first_row + 1u),
+                                row_gradient(first_row + 2u), row_gradient(first_row + 3u));
+  var rows = r;
+  let lanes = lane_gradients(&rows);
+  let target_classes = array<HalfTarget, 4>(
+    find_half_target(r[0], element_index(first_row, u32(max(r[0].y, 0))), true),
+    find_half_target(r[1], element_index(first_row + 1u, u32(max(r[1].y, 0))), true),
+    find_half_target(r[2], element_index(first_row + 2u, u32(max(r[2].y, 0))), true),
+    find_half_target(r[3], element_index(first_row + 3u, u32(max(r[3].y, 0))), true));
+  let all_inside = vec4<bool>(true);
+  for (var c = 0u; c < params.classes; c++) {
+    let g = element_index(first_row, c) / 4u;
+    store_group(g, group_gradient(&rows, lanes, vec4<u32>(c), g), all_inside);
+  }
+  rewrite_target_half(r[0], target_classes[0]);
+  rewrite_target_half(r[1], target_classes[1]);
+  rewrite_target_half(r[2], target_classes[2]);
+  rewrite_target_half(r[3], target_classes[3]);
 }

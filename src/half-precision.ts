@@ -142,6 +142,11 @@ export function halfUlp(value: number, dtype: Dtype): number {
   return 2 ** (exponent - fractionBits - 1);
 }
 
+/** The smallest magnitude that rounds to infinity in a 16-bit dtype: halfway past its largest finite value. */
+export function overflowThreshold(dtype: HalfDtype): number {
+  return dtype === 'float16' ? 65520 : (2 - 2 ** -8) * 2 ** 127;
+}
+
 /** Bit patterns of 16-bit data: the array itself, or a Float16Array's bits. */
 export function halfBitsOf(data: Uint16Array | Float16ArrayLike | ArrayBufferView): Uint16Array {
   return data instanceof Uint16Array ? data : new Uint16Array(data.buffer, data.byteOffset, data.byteLength / 2);

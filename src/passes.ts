@@ -151,8 +151,12 @@ interface RowKernels {
  * merge into each row's loss and summary, and, with a gradient, a gradient pass from the summaries.
  */
 function rowKernels(work: WorkPlan, grad: boolean, subgroupSize: number, halfGrad: boolean): RowKernels {
-  // A 16-bit gradient: the rows' passes as without one (keeping the summaries), then rowGradHalf.
-  if (grad && halfGrad) return { ...rowKernels(work, false, subgroupSize, false), grad: 'rowGradHalf' };
+  // A 16-bit gradient: the rows' passes as without one (keeping the summaries), then the gradient
+  // in whole words: by rows (contiguous rows of at least a group), by lanes, or element by element.
+  if (grad && halfGrad) {
+    const half = work.inner === 1 && work.classes >= LANES ? 'rowGradHalfRows' : work.lanes ? 'rowGradHalfLanes' : 'rowGradHalf';
+    return { ...rowKernels(work, false, subgroupSize, false), grad: half };
+  }
   const lanesOr = <K extends KernelName>(scan: K, lanes: K): K => (work.lanes ? lanes : scan);
   if (work.chunks === 1 && !work.vec4 && !work.unaligned) {
     return grad ? { stats: null, loss: lanesOr('rowLossGradScan', 'rowLossGradLanes'), grad: null, fused: true }
@@ -282,11 +286,11 @@ export function planPasses(problem: Problem, work: WorkPlan, call: CallShape): C
       const { gradInput, class_target, target_probability, weight } = inputsOf(piece);
       const read = { logits: gradInput, class_target, target_probability, weight,
         row_summary: rowRange(rowSummary!, piece, ROW_SUMMARY.byteSize), scale_input: scaleInput(piece) };
-      passes.push(gradKernel === 'rowGradHalf'
-        ? { kernel: gradKernel, stage: 'grad', piece: p, uniforms: p,
-          invocations: Math.ceil((piece.rows * work.classes) / HALF_GRAD_RUN), resources: { ...read, grad_words: gradRange(piece) } }
-        : { kernel: gradKernel, stage: 'grad', piece: p, invocations: piece.rows * work.chunks, uniforms: p,
-          resources: { ...read, grad: gradRange(piece) } });
+      const invocations = gradKernel === 'rowGradHalf' ? Math.ceil((piece.rows * work.classes) / HALF_GRAD_RUN)
+        : gradKernel === 'rowGradHalfLanes' ? piece.rows / LANES : piece.rows * work.chunks;
+      const output: Record<string, BufferSlice> = gradKernel.startsWith('rowGradHalf') ? { grad_words: gradRange(piece) }
+        : { grad: gradRange(piece) };
+      passes.push({ kernel: gradKernel, stage: 'grad', piece: p, invocations, uniforms: p, resources: { ...read, ...output } });
     });
   }
 

@@ -55,8 +55,9 @@ const ROW_GRAD = ['row', 'gradInPlace'] as const;
  *   one-chunk row itself (no statistics pass before it); rowLossLanes: the same for four
  *   neighbouring rows of a K-dimensional layout per invocation (vec4 lanes);
  * - rowGrad, rowGradVec4, rowGradUnaligned: the gradient from the rows' summaries, with the loads
- *   of the statistics kernels of the same name; rowGradHalf: the same written as 16-bit values,
- *   whole words per invocation (any layout);
+ *   of the statistics kernels of the same name; rowGradHalfRows, rowGradHalfLanes, rowGradHalf: the
+ *   same written as 16-bit values, whole words per invocation, for contiguous rows, for K-dim rows
+ *   read as lanes, and for any layout;
  * - rowLossGradScan, rowLossGradLanes: rowLossScan and rowLossLanes that also write the gradient of
  *   the rows they scan; rowWeights: each row's 'mean' denominator weight from its target alone,
  *   which they need reduced before they run;
@@ -78,6 +79,8 @@ export const KERNELS = {
   rowGradVec4: { module: 'rowGrad', entryPoint: 'main_vec4', overrides: ROW_GRAD, bindings: GRAD },
   rowGradUnaligned: { module: 'rowGrad', entryPoint: 'main_unaligned', overrides: ROW_GRAD, bindings: GRAD },
   rowGradHalf: { module: 'rowGradHalf', entryPoint: 'main', overrides: ROW_GRAD, bindings: GRAD_HALF },
+  rowGradHalfRows: { module: 'rowGradHalf', entryPoint: 'main_rows', overrides: ROW_GRAD, bindings: GRAD_HALF },
+  rowGradHalfLanes: { module: 'rowGradHalf', entryPoint: 'main_lanes', overrides: ROW_GRAD, bindings: GRAD_HALF },
   rowLossGradScan: { module: 'rowLossGrad', entryPoint: 'main_scan', overrides: ROW_GRAD, bindings: LOSS_GRAD },
   rowLossGradLanes: { module: 'rowLossGrad', entryPoint: 'main_lanes', overrides: ROW_GRAD, bindings: LOSS_GRAD },
   rowWeights: { module: 'rowLossGrad', entryPoint: 'main_weights', overrides: ROW, bindings: { params: U,
