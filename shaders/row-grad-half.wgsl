@@ -13,11 +13,17 @@
 // Entry points, each a layout:
 //   main_rows  : contiguous rows ([N, C], C >= 4), one invocation per (chunk, row) as row-grad. It
 //                owns the groups whose first element is one of its classes; the last may reach
-//                into the next rows, whose statistics serve those lanes.
+//                into the next rows, whose statistics serve those lanes. It leaves the tensor's
+//                last group to main_tail when that group is partial (an element count that is not
+//                a multiple of 4).
 //   main_lanes : K-dimensional rows one chunk long with positions a multiple of 4: one invocation
 //                per four neighbouring rows, one group per class (as row-loss-grad's main_lanes).
 //   main       : any layout: one invocation per run of RUN_GROUPS groups in memory order, each
 //                lane's row found from its position.
+//   main_tail  : the tensor's last group, partial, after main_rows: one invocation.
+// main_rows and main_lanes load and store a group's two words at once (`logits_pairs`,
+// `grad_pairs`); main and main_tail, which may meet a group of which only one word exists, one
+// word at a time.
 // Dispatch: by entry point as above, 2-D folded.
 //
 // Bindings:
@@ -28,12 +34,14 @@
 //   weight             : (class-weight) per-class weight [C] (read when HAS_WEIGHT)
 //   row_summary        : each row's merged statistics, from row-loss
 //   grad_words         : out, the gradient, two 16-bit values per word; the input when in place
+//   grad_pairs         : the same, two words at a time
 //   scale_input        : (row-gradient) the 'mean' denominator, or grad_output per row
 
 @group(0) @binding(2) var<storage, read> class_target: array<i32>;
 @group(0) @binding(3) var<storage, read> target_probability: array<f32>;
 @group(0) @binding(8) var<storage, read> row_summary: array<RowSummary>;
 @group(0) @binding(10) var<storage, read_write> grad_words: array<u32>;
+@group(0) @binding(10) var<storage, read_write> grad_pairs: array<vec2<u32>>;
 
 override workgroup_size: u32 = 64u;
 
@@ -53,6 +61,14 @@ fn input_word(k: u32) -> u32 {
     return grad_words[k];
   }
   return logits[k];
+}
+
+// The two words of group `group` (main_rows, main_lanes).
+fn input_pair(group: u32) -> vec2<u32> {
+  if (GRAD_IN_PLACE) {
+    return grad_pairs[group];
+  }
+  return logits_pairs[group];
 }
 
 // Where an element is: its class, and its row (sample * inner + position). Advanced one element
@@ -101,8 +117,7 @@ struct Group {
 }
 
 fn group_gradient(rows: ptr<function, array<RowGradient, 4>>, lanes: LaneGradients, classes: vec4<u32>,
-                  group: u32) -> Group {
-  let words = vec2<u32>(input_word(2u * group), input_word(2u * group + 1u));
+                  group: u32, words: vec2<u32>) -> Group {
   let x = unpack_words(words);
   let w = vec4<f32>(class_weight(classes.x), class_weight(classes.y), class_weight(classes.z),
                     class_weight(classes.w));
@@ -135,9 +150,15 @@ fn rewrite_targets(rows: ptr<function, array<RowGradient, 4>>, classes: vec4<u32
   }
 }
 
-// Writes a group's rounded gradient over its two words. Lanes past the tensor's end (`inside`
-// false: an odd element count) keep the bits they had.
-fn store_group(group: u32, values: Group, inside: vec4<bool>) {
+// A group's rounded gradient as its two words.
+fn rounded_pair(values: Group) -> vec2<u32> {
+  let halves = half_bits4(values.g);
+  return vec2<u32>(halves.x | (halves.y << 16u), halves.z | (halves.w << 16u));
+}
+
+// Writes a group's rounded gradient one word at a time (main, main_tail). Lanes past the tensor's
+// end (`inside` false: an element count not a multiple of 4) keep the bits they had.
+fn store_group_words(group: u32, values: Group, inside: vec4<bool>) {
   let words = values.words;
   let old = vec4<u32>(words.x & 0xffffu, words.x >> 16u, words.y & 0xffffu, words.y >> 16u);
   let halves = select(old, half_bits4(values.g), inside);
@@ -159,19 +180,21 @@ struct HalfTarget {
 fn find_half_target(r: RowGradient, at: u32, owned: bool) -> HalfTarget {
   var found = HalfTarget(false, 0u, 0.0);
   if (FAST_CLASS_INDEX_PATH && r.used && owned) {
-    found = HalfTarget(true, at, unpack_halves(input_word(at / 2u))[at & 1u]);
+    found = HalfTarget(true, at, unpack_words(input_pair(at / 4u))[at % 4u]);
   }
   return found;
 }
 
-// Rewrites the half of a found target class with its general-form gradient.
+// Rewrites the half of a found target class with its general-form gradient (in a whole group of
+// main_rows or main_lanes: its pair of words).
 fn rewrite_target_half(r: RowGradient, found: HalfTarget) {
   if (found.inside) {
     let c = u32(r.y);
     let bits = half_bits4(vec4<f32>(class_gradient(r, c, found.x, class_weight(c), 0.0))).x;
-    let word = grad_words[found.at / 2u];
-    grad_words[found.at / 2u] = select((word & 0xffff0000u) | bits, (word & 0xffffu) | (bits << 16u),
-                                       (found.at & 1u) == 1u);
+    var pair = grad_pairs[found.at / 4u];
+    let k = (found.at / 2u) % 2u;
+    pair[k] = select((pair[k] & 0xffff0000u) | bits, (pair[k] & 0xffffu) | (bits << 16u), (found.at & 1u) == 1u);
+    grad_pairs[found.at / 4u] = pair;
   }
 }
 
@@ -222,15 +245,37 @@ fn main(@builtin(workgroup_id) group: vec3<u32>,
   var cached_row = row_of(cursor);
   var cached = row_gradient(cached_row);
   for (var g = first_group; g < first_group + RUN_GROUPS && 4u * g < params.rows * params.classes; g++) {
-    var rows = rows_of_group(g, cursor, &cached_row, &cached);
-    let classes = classes_of_group(cursor);
-    var values = group_gradient(&rows, lane_gradients(&rows), classes, g);
-    rewrite_targets(&rows, classes, &values);
-    store_group(g, values, inside_of(g));
+    write_group_words(g, cursor, &cached_row, &cached);
     for (var k = 0u; k < 4u; k++) {
       cursor = advance(cursor);
     }
   }
+}
+
+// Group `group`, whose first element is at `cursor`, one word at a time, each lane with its own
+// row's statistics (through the cache of the last row read).
+fn write_group_words(group: u32, cursor: Cursor, cached_row: ptr<function, u32>, cached: ptr<function, RowGradient>) {
+  var rows = rows_of_group(group, cursor, cached_row, cached);
+  let classes = classes_of_group(cursor);
+  let words = vec2<u32>(input_word(2u * group), input_word(2u * group + 1u));
+  var values = group_gradient(&rows, lane_gradients(&rows), classes, group, words);
+  rewrite_targets(&rows, classes, &values);
+  store_group_words(group, values, inside_of(group));
+}
+
+@compute @workgroup_size(workgroup_size)
+fn main_tail(@builtin(workgroup_id) group: vec3<u32>,
+             @builtin(num_workgroups) groups: vec3<u32>,
+             @builtin(local_invocation_index) lane: u32) {
+  let elements = params.rows * params.classes;
+  if (invocation_index(group, groups, lane, workgroup_size) != 0u || elements % 4u == 0u) {
+    return;
+  }
+  let g = elements / 4u;
+  let cursor = cursor_at(4u * g);
+  var cached_row = row_of(cursor);
+  var cached = row_gradient(cached_row);
+  write_group_words(g, cursor, &cached_row, &cached);
 }
 
 @compute @workgroup_size(workgroup_size)
@@ -253,22 +298,23 @@ fn main_rows(@builtin(workgroup_id) group: vec3<u32>,
   let target_at = row_start + u32(max(r.y, 0));
   let target_class = find_half_target(r, target_at, target_at / 4u >= first_group && target_at / 4u < whole_end);
   let lane_offsets = vec4<u32>(0u, 1u, 2u, 3u);
-  let all_inside = vec4<bool>(true);
   for (var g = first_group; g < whole_end; g++) {
-    store_group(g, group_gradient(&rows, lanes, vec4<u32>(4u * g - row_start) + lane_offsets, g), all_inside);
+    grad_pairs[g] = rounded_pair(group_gradient(&rows, lanes, vec4<u32>(4u * g - row_start) + lane_offsets, g,
+                                                input_pair(g)));
   }
   rewrite_target_half(r, target_class);
-  // The last group may reach past the row's end into the next rows (or past the tensor's end).
-  if (whole_end < end_group) {
-    let g = whole_end;
+  // The last group may reach past the row's end into the next rows; a partial last group of the
+  // tensor is main_tail's.
+  let g = whole_end;
+  if (g < end_group && 4u * g + 3u < params.rows * params.classes) {
     let cursor = cursor_at(4u * g);
     var cached_row = range.row;
     var cached = r;
     var mixed = rows_of_group(g, cursor, &cached_row, &cached);
     let classes = classes_of_group(cursor);
-    var values = group_gradient(&mixed, lane_gradients(&mixed), classes, g);
+    var values = group_gradient(&mixed, lane_gradients(&mixed), classes, g, input_pair(g));
     rewrite_targets(&mixed, classes, &values);
-    store_group(g, values, inside_of(g));
+    grad_pairs[g] = rounded_pair(values);
   }
 }
 
@@ -290,10 +336,9 @@ fn main_lanes(@builtin(workgroup_id) group: vec3<u32>,
     find_half_target(r[1], element_index(first_row + 1u, u32(max(r[1].y, 0))), true),
     find_half_target(r[2], element_index(first_row + 2u, u32(max(r[2].y, 0))), true),
     find_half_target(r[3], element_index(first_row + 3u, u32(max(r[3].y, 0))), true));
-  let all_inside = vec4<bool>(true);
   for (var c = 0u; c < params.classes; c++) {
     let g = element_index(first_row, c) / 4u;
-    store_group(g, group_gradient(&rows, lanes, vec4<u32>(c), g), all_inside);
+    grad_pairs[g] = rounded_pair(group_gradient(&rows, lanes, vec4<u32>(c), g, input_pair(g)));
   }
   rewrite_target_half(r[0], target_classes[0]);
   rewrite_target_half(r[1], target_classes[1]);

@@ -291,6 +291,11 @@ export function planPasses(problem: Problem, work: WorkPlan, call: CallShape): C
       const output: Record<string, BufferSlice> = gradKernel.startsWith('rowGradHalf') ? { grad_words: gradRange(piece) }
         : { grad: gradRange(piece) };
       passes.push({ kernel: gradKernel, stage: 'grad', piece: p, invocations, uniforms: p, resources: { ...read, ...output } });
+      // rowGradHalfRows leaves a partial last group of four (pieces before the last end on whole words).
+      if (gradKernel === 'rowGradHalfRows' && (piece.rows * work.classes) % LANES !== 0) {
+        passes.push({ kernel: 'rowGradHalfTail', stage: 'grad', piece: p, invocations: 1, uniforms: p,
+          resources: { ...read, ...output } });
+      }
     });
   }
 

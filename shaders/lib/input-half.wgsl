@@ -1,7 +1,7 @@
 // The input stored as 16-bit floats, float16 or bfloat16, packed two per 32-bit word: element 2k
 // in the low half of word k, element 2k + 1 in the high half. Rows are not padded, so a row of odd
 // length shares a word with the next. Each value is converted to f32 exactly and the arithmetic is
-// f32; nothing needs the `shader-f16` feature, nor the core pack/unpack2x16float.
+// f32; nothing needs the `shader-f16` feature.
 //
 // Needs nothing from its includer. A kernel joins this file or lib/input-float32.wgsl (the input's
 // dtype chooses, src/gpu/shader-modules.ts) and reads the input only through stored_input and
@@ -9,35 +9,26 @@
 // kernels that write a 16-bit gradient.
 //
 // Bindings (of the kernels this file is part of):
-//   logits : the input, row-major [N, C, d1..dk], as words of two 16-bit values
+//   logits       : the input, row-major [N, C, d1..dk], as words of two 16-bit values
+//   logits_pairs : the same as pairs of words (four values): stored_input4 reads these, where
+//                  the layout makes every group of four whole (a piece a multiple of 4 long)
 
 override HALF_FORMAT: u32 = 1u;
 const FLOAT16: u32 = 1u;
 const BFLOAT16: u32 = 2u;
 
 @group(0) @binding(1) var<storage, read> logits: array<u32>;
+// The same two words at a time, for stored_input4 (an entry point uses one view or the other).
+@group(0) @binding(1) var<storage, read> logits_pairs: array<vec2<u32>>;
 
-// Four float16 values (bits in the low halves of `h`), exactly, by integer operations: the
-// core unpack2x16float may be emulated at many times the cost. Normal values move their exponent
-// bias from 15 to 127 (112 << 23 added); subnormal ones are their fraction times 2^-24 (exact in
-// f32, and normal there); infinities and NaNs keep their fraction under an all-ones exponent.
-fn float16_values(h: vec4<u32>) -> vec4<f32> {
-  let magnitude = h & vec4<u32>(0x7fffu);
-  let normal = (magnitude << vec4<u32>(13u)) + vec4<u32>(0x38000000u);
-  let special = (magnitude << vec4<u32>(13u)) | vec4<u32>(INFINITY_BITS);
-  let subnormal = bitcast<vec4<u32>>(vec4<f32>(magnitude) * 5.9604644775390625e-8);
-  let bits = select(select(normal, special, magnitude >= vec4<u32>(0x7c00u)), subnormal,
-                    magnitude < vec4<u32>(0x0400u));
-  return bitcast<vec4<f32>>(bits | ((h & vec4<u32>(0x8000u)) << vec4<u32>(16u)));
-}
-
-// The four values of two words, low half first. bfloat16 is the top half of an f32: a shift.
+// The four values of two words, low half first: float16 through core WGSL's unpack2x16float,
+// which is exact (every float16, subnormals included, is a normal f32); bfloat16, the top half of
+// an f32, by a shift.
 fn unpack_words(words: vec2<u32>) -> vec4<f32> {
-  let halves = vec4<u32>(words.x, words.x >> 16u, words.y, words.y >> 16u);
   if (HALF_FORMAT == FLOAT16) {
-    return float16_values(halves);
+    return vec4<f32>(unpack2x16float(words.x), unpack2x16float(words.y));
   }
-  return bitcast<vec4<f32>>(halves << vec4<u32>(16u));
+  return bitcast<vec4<f32>>(vec4<u32>(words.x, words.x >> 16u, words.y, words.y >> 16u) << vec4<u32>(16u));
 }
 
 // The two values of a word, low half first.
@@ -52,7 +43,7 @@ fn stored_input(at: u32) -> f32 {
 
 // Elements 4 at .. 4 at + 3: two whole words.
 fn stored_input4(at: u32) -> vec4<f32> {
-  return unpack_words(vec2<u32>(logits[2u * at], logits[2u * at + 1u]));
+  return unpack_words(logits_pairs[at]);
 }
 
 // The bfloat16 bits of x, rounded to nearest even (the top half of its f32 bits, plus the carry

@@ -57,7 +57,8 @@ const ROW_GRAD = ['row', 'gradInPlace'] as const;
  * - rowGrad, rowGradVec4, rowGradUnaligned: the gradient from the rows' summaries, with the loads
  *   of the statistics kernels of the same name; rowGradHalfRows, rowGradHalfLanes, rowGradHalf: the
  *   same written as 16-bit values, whole words per invocation, for contiguous rows, for K-dim rows
- *   read as lanes, and for any layout;
+ *   read as lanes, and for any layout; rowGradHalfTail: the last group of four elements after
+ *   rowGradHalfRows, where the tensor ends inside it;
  * - rowLossGradScan, rowLossGradLanes: rowLossScan and rowLossLanes that also write the gradient of
  *   the rows they scan; rowWeights: each row's 'mean' denominator weight from its target alone,
  *   which they need reduced before they run;
@@ -81,6 +82,7 @@ export const KERNELS = {
   rowGradHalf: { module: 'rowGradHalf', entryPoint: 'main', overrides: ROW_GRAD, bindings: GRAD_HALF },
   rowGradHalfRows: { module: 'rowGradHalf', entryPoint: 'main_rows', overrides: ROW_GRAD, bindings: GRAD_HALF },
   rowGradHalfLanes: { module: 'rowGradHalf', entryPoint: 'main_lanes', overrides: ROW_GRAD, bindings: GRAD_HALF },
+  rowGradHalfTail: { module: 'rowGradHalf', entryPoint: 'main_tail', overrides: ROW_GRAD, bindings: GRAD_HALF },
   rowLossGradScan: { module: 'rowLossGrad', entryPoint: 'main_scan', overrides: ROW_GRAD, bindings: LOSS_GRAD },
   rowLossGradLanes: { module: 'rowLossGrad', entryPoint: 'main_lanes', overrides: ROW_GRAD, bindings: LOSS_GRAD },
   rowWeights: { module: 'rowLossGrad', entryPoint: 'main_weights', overrides: ROW, bindings: { params: U,
