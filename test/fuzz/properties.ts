@@ -2,12 +2,14 @@
  * The fuzz property, shared by `npm test` (a slice of a few thousand cases) and `npm run fuzz`
  * (100,000): random shapes (one row, one class, chunked rows past 4,096 classes, K-dimensional, empty
  * batches), target kinds, input kinds, every option, host or GPU-resident inputs, and values from
- * moderate to ±1e30 with -inf masks, each checked against the float64 reference with
- * the tolerances of docs/accuracy.md, loss and gradient.
+ * moderate to ±1e30 with -inf masks, stored as f32 or (a third of the cases) float16 or bfloat16
+ * with 16-bit or f32 gradients, each checked against the float64 reference with the tolerances of
+ * docs/accuracy.md, loss and gradient.
  */
 import fc from 'fast-check';
 import {
-  compareWithReference, crossEntropyReference, describeComparison, type CrossEntropy, type InputKind, type Reduction,
+  compareWithReference, crossEntropyReference, describeComparison, encodeHalf, type CrossEntropy, type HalfDtype,
+  type InputKind, type Reduction,
 } from '../../src/index.js';
 import { gpuBuffer } from '../helpers/gpu-inputs.js';
 
@@ -29,7 +31,14 @@ export interface FuzzCase {
   /** Pass every input as a GPUBuffer (and, with grad, sometimes write the gradient over the logits). */
   readonly onGpu: boolean;
   readonly gradInPlace?: boolean;
+  /** 16-bit logits: `logits` rounded to this dtype (absent: f32). */
+  readonly dtype?: HalfDtype;
+  /** The gradient of 16-bit logits in f32 instead of their dtype. */
+  readonly gradDtype?: 'float32';
 }
+
+/** The largest finite float16: larger drawn values are clamped to it (the fuzz leaves +inf out). */
+const LARGEST_FLOAT16 = 65504;
 
 const f32 = (min: number, max: number) =>
   fc.float({ min: Math.fround(min), max: Math.fround(max), noNaN: true, noDefaultInfinity: true });
@@ -122,6 +131,8 @@ export const fuzzCase: fc.Arbitrary<FuzzCase> = fc.record({
   withGradOutput: fc.boolean(),
   onGpu: fc.oneof({ weight: 3, arbitrary: fc.constant(false) }, { weight: 1, arbitrary: fc.constant(true) }),
   gradInPlace: fc.boolean(),
+  dtype: fc.constantFrom<'float32' | HalfDtype>('float32', 'float32', 'float32', 'float32', 'float16', 'bfloat16'),
+  f32Grad: fc.boolean(),
 }).chain((r) => {
   const { rows, classes } = layoutOf(r.shape);
   const size = rows * classes;
@@ -136,7 +147,11 @@ export const fuzzCase: fc.Arbitrary<FuzzCase> = fc.record({
     weight: r.weighted ? arrayOf(notTiny(f32(0, 3)), classes) : fc.constant(undefined),
     gradOutput: r.grad && r.reduction === 'none' && r.withGradOutput ? arrayOf(f32(-2, 2), rows) : fc.constant(undefined),
   }).map((v): FuzzCase => ({
-    shape: r.shape, targetKind: r.targetKind, input: r.input, logits: v.logits, target: v.target,
+    shape: r.shape, targetKind: r.targetKind, input: r.input, target: v.target,
+    logits: r.dtype === 'float16'
+      ? v.logits.map((x) => (x === -Infinity ? x : Math.max(-LARGEST_FLOAT16, Math.min(LARGEST_FLOAT16, x)))) : v.logits,
+    ...(r.dtype === 'float32' ? {} : { dtype: r.dtype }),
+    ...(r.dtype !== 'float32' && r.grad && r.f32Grad && !(r.onGpu && r.gradInPlace) ? { gradDtype: 'float32' as const } : {}),
     reduction: r.reduction, labelSmoothing: r.labelSmoothing, grad: r.grad, onGpu: r.onGpu,
     ...(v.weight ? { weight: v.weight } : {}),
     ...(ignoreIndex === undefined ? {} : { ignoreIndex }),
@@ -149,7 +164,8 @@ export const fuzzCase: fc.Arbitrary<FuzzCase> = fc.record({
 
 /** The typed arrays and options of a case, as the reference takes them. */
 export function hostCall(c: FuzzCase) {
-  const logits = { data: Float32Array.from(c.logits), shape: c.shape };
+  const logits = c.dtype === undefined ? { data: Float32Array.from(c.logits), shape: c.shape }
+    : { data: encodeHalf(c.logits, c.dtype), shape: c.shape, dtype: c.dtype };
   const target = c.targetKind === 'classIndex'
     ? { data: Int32Array.from(c.target), shape: layoutOf(c.shape).rowShape }
     : { data: Float32Array.from(c.target), shape: c.shape };
@@ -160,6 +176,7 @@ export function hostCall(c: FuzzCase) {
     ...(c.zLoss ? { zLoss: c.zLoss } : {}),
     ...(c.softcap ? { softcap: c.softcap } : {}),
     ...(c.gradOutput ? { gradOutput: Float32Array.from(c.gradOutput) } : {}),
+    ...(c.gradDtype ? { gradDtype: c.gradDtype } : {}),
   };
   return { logits, target, options };
 }
@@ -171,7 +188,7 @@ export function hostCall(c: FuzzCase) {
 export async function checkCase(ce: CrossEntropy, c: FuzzCase): Promise<string | null> {
   const { logits, target, options } = hostCall(c);
   const reference = crossEntropyReference(logits, target, options);
-  let gpu: { loss: number | Float32Array; grad?: Float32Array };
+  let gpu: { loss: number | Float32Array; grad?: Float32Array | Uint16Array };
   if (!c.onGpu) {
     gpu = await ce.forward(logits, target, options);
   } else {
@@ -181,7 +198,8 @@ export async function checkCase(ce: CrossEntropy, c: FuzzCase): Promise<string |
     if (weight) owned.push(gpuBuffer(device, weight));
     if (gradOutput) owned.push(gpuBuffer(device, gradOutput));
     try {
-      gpu = await ce.forward({ data: owned[0]!, shape: logits.shape }, { data: owned[1]!, shape: target.shape }, {
+      gpu = await ce.forward({ data: owned[0]!, shape: logits.shape, dtype: c.dtype ?? 'float32' },
+        { data: owned[1]!, shape: target.shape }, {
         ...rest, gradInPlace: c.gradInPlace === true,
         ...(weight ? { weight: owned[2]! } : {}), ...(gradOutput ? { gradOutput: owned.at(-1)! } : {}),
       });
