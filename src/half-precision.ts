@@ -86,7 +86,7 @@ export function bfloat16Value(bits: number): number {
 }
 
 /** The value of 16-bit `bits` of `dtype`. */
-export function halfValue(bits: number, dtype: HalfDtype): number {
+function halfValue(bits: number, dtype: HalfDtype): number {
   return dtype === 'float16' ? float16Value(bits) : bfloat16Value(bits);
 }
 
@@ -148,17 +148,13 @@ export function overflowThreshold(dtype: HalfDtype): number {
 }
 
 /** Bit patterns of 16-bit data: the array itself, or a Float16Array's bits. */
-export function halfBitsOf(data: Uint16Array | Float16ArrayLike | ArrayBufferView): Uint16Array {
+function halfBitsOf(data: Uint16Array | Float16ArrayLike | ArrayBufferView): Uint16Array {
   return data instanceof Uint16Array ? data : new Uint16Array(data.buffer, data.byteOffset, data.byteLength / 2);
 }
 
-/** The runtime's Float16Array constructor, where it has one. */
-export const Float16ArrayConstructor: (new (buffer: ArrayBufferLike, byteOffset?: number, length?: number) => ArrayBufferView & { length: number }) | undefined =
-  (globalThis as { Float16Array?: never }).Float16Array;
-
-/** Whether `data` is a Float16Array (false where the runtime has none). */
+/** Whether `data` is a Float16Array (by its tag: the runtime may have no Float16Array global). */
 export function isFloat16Array(data: unknown): data is Float16ArrayLike {
-  return Float16ArrayConstructor !== undefined && data instanceof Float16ArrayConstructor;
+  return ArrayBuffer.isView(data) && (data as Partial<Float16ArrayLike>)[Symbol.toStringTag] === 'Float16Array';
 }
 
 /** The values of host logits of `dtype`: f32 (or f64) data as it is, 16-bit bit patterns decoded. */

@@ -4,9 +4,9 @@
  * Node, against the float64 reference.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { crossEntropyReference } from '../../src/index.js';
+import { crossEntropyReference, type HalfDtype } from '../../src/index.js';
 import { openBrowser, chromiumPath, type BrowserSession } from '../helpers/browser.js';
-import { buildCase, caseName, type CaseSpec } from '../../problems/cases.js';
+import { buildCase, caseName, toHalfCase, type CaseSpec } from '../../problems/cases.js';
 import { expectMatchesReference } from '../helpers/expect-reference.js';
 import { inCI } from '../helpers/webgpu-node.js';
 import type { AdapterSummary, WireCase, WireResult } from './harness.js';
@@ -31,12 +31,25 @@ const SPECS: CaseSpec[] = [
     labelSmoothing: 0, ignoredFraction: 0, values: 'normal', seed: 7 },
 ];
 
-const built = SPECS.map((spec) => ({ spec, ...buildCase(spec) }));
+/** 16-bit logits: float16 as a Float16Array (the browser has one), bfloat16 as bit patterns. */
+const HALF_SPECS: { spec: CaseSpec; dtype: HalfDtype }[] = [
+  { spec: { shape: [64, 1001], targetKind: 'classIndex', reduction: 'mean', weighted: true, labelSmoothing: 0.1,
+    ignoredFraction: 0.1, values: 'normal', seed: 11, grad: true }, dtype: 'float16' },
+  { spec: { shape: [3, 5, 8], targetKind: 'probabilities', reduction: 'none', weighted: false, labelSmoothing: 0,
+    ignoredFraction: 0, values: 'pm88', seed: 12, grad: true }, dtype: 'bfloat16' },
+];
+
+const built = [
+  ...SPECS.map((spec) => ({ spec, name: caseName(spec), ...buildCase(spec) })),
+  ...HALF_SPECS.map(({ spec, dtype }) => ({ spec, name: `${dtype} ${caseName(spec)}`, ...toHalfCase(buildCase(spec), dtype) })),
+];
 
 function toWire(c: (typeof built)[number]): WireCase {
   const { weight, gradOutput, ...options } = c.options;
+  const dtype = 'dtype' in c.logits ? c.logits.dtype : undefined;
   return {
-    logits: { data: toBase64(c.logits.data), shape: c.logits.shape },
+    logits: { data: toBase64(c.logits.data), shape: c.logits.shape,
+      ...(dtype ? { dtype, asFloat16Array: dtype === 'float16' } : {}) },
     target: { data: toBase64(c.target.data), kind: c.target.data instanceof Int32Array ? 'int32' : 'float32',
       shape: c.target.shape },
     options: {
@@ -70,11 +83,15 @@ describe.skipIf(!hasChromium)('in headless Chromium', () => {
     console.log(`browser adapter: ${JSON.stringify({ ...adapter, features: adapter!.features.length })}`);
   });
 
-  it.for(built.map((c, index) => ({ c, index, name: caseName(c.spec) })))('$name', ({ c, index, name }, { skip }) => {
+  it.for(built.map((c, index) => ({ c, index, name: c.name })))('$name', ({ c, index, name }, { skip }) => {
     if (adapter === null && !inCI) skip('no WebGPU adapter in this Chromium');
     const wire = results[index]!;
+    const half = 'dtype' in c.logits;
+    // Chromium has Float16Array: the float16 case goes in as one.
+    expect(wire.float16Array === true).toBe('dtype' in c.logits && c.logits.dtype === 'float16');
     const loss = typeof wire.loss === 'number' ? wire.loss : new Float32Array(fromBase64(wire.loss));
-    const grad = wire.grad === undefined ? undefined : new Float32Array(fromBase64(wire.grad));
+    const grad = wire.grad === undefined ? undefined
+      : half ? new Uint16Array(fromBase64(wire.grad)) : new Float32Array(fromBase64(wire.grad));
     expect(grad === undefined, 'a gradient comes back exactly when asked for').toBe(!c.options.grad);
     expectMatchesReference({ loss, ...(grad ? { grad } : {}) }, crossEntropyReference(c.logits, c.target, c.options), name);
   });
