@@ -278,6 +278,33 @@ describe.skipIf(!device)('16-bit values on the GPU', () => {
     }
   });
 
+  it.each(DTYPES)('%s: binary\'s gradient in place over a GPUBuffer of an odd count keeps the last word\'s other half', async (dtype) => {
+    const values = Float32Array.from({ length: 9 }, (_, i) => 3 * Math.cos(i));
+    const bits = encodeHalf(values, dtype);
+    const words = new Uint16Array(10);
+    words.set(bits);
+    words[9] = 0x1234;
+    const buffer = gpuBuffer(device!, words);
+    const labels = { data: Float32Array.from({ length: 9 }, (_, i) => i % 2), shape: [9] };
+    try {
+      const { grad } = await ce.binary({ data: buffer, shape: [9], dtype }, labels, { grad: true, gradInPlace: true });
+      const reference = binaryCrossEntropyReference({ data: bits, shape: [9], dtype }, labels, { grad: true });
+      expect(compareArrays(decodeHalf(grad, dtype), reference.grad!, { ...TOLERANCES.grad, dtype }).ok).toBe(true);
+      const staging = device!.createBuffer({ size: 20, usage: 0x1 | 0x8 });
+      const encoder = device!.createCommandEncoder();
+      encoder.copyBufferToBuffer(buffer, 0, staging, 0, 20);
+      device!.queue.submit([encoder.finish()]);
+      await staging.mapAsync(1);
+      const after = new Uint16Array(staging.getMappedRange().slice(0));
+      staging.unmap();
+      staging.destroy();
+      expect(Array.from(after.subarray(0, 9))).toEqual(Array.from(grad));
+      expect(after[9]).toBe(0x1234);
+    } finally {
+      buffer.destroy();
+    }
+  });
+
   it.each(DTYPES)('%s: the same inputs give bit-identical results', async (dtype) => {
     const c = toHalfCase(buildCase({ shape: [33, 1001], targetKind: 'classIndex', reduction: 'mean', weighted: true,
       labelSmoothing: 0.1, ignoredFraction: 0.1, values: 'pm88', seed: 9, grad: true }), dtype);
