@@ -139,4 +139,49 @@ describe('planPasses', () => {
     expect(plan([0, 5], { reduction: 'none' }).emptyLoss).toBeNull();
     expect(plan([0, 5]).passes).toEqual([]);
   });
+
+  it('16-bit logits: the same row passes, then a gradient that owns whole words, in the logits\' dtype', () => {
+    const half = { dtype: 'float16', gradDtype: 'float16' } as const;
+    const forward = plan([4096, 1000], half);
+    expectConsistent(forward);
+    expect(sequence(forward)).toEqual(sequence(plan([4096, 1000])));
+    expect(forward.passes[0]!.resources.logits).toEqual({ buffer: 'logits', offset: 0, size: 4096 * 1000 * 2 });
+
+    const withGrad = plan([4096, 1000], { ...half, grad: true }, { gradInPlace: false });
+    expectConsistent(withGrad);
+    expect(sequence(withGrad)).toEqual([...sequence(forward), 'grad:rowGradHalfRows@0']);
+    expect(withGrad.passes.at(-1)!.resources).toMatchObject({ grad_words: { buffer: 'grad', offset: 0, size: 4096 * 1000 * 2 } });
+    expect(withGrad.buffers.find((b) => b.name === 'grad')!.bytes).toBe(4096 * 1000 * 2);
+
+    // Short rows are not fused with their gradient; an odd element count ends in a partial group.
+    const odd = plan([3, 5], { ...half, grad: true });
+    expectConsistent(odd);
+    expect(sequence(odd)).toEqual(['rows:rowLossScan@0', 'reduce:batchReduce', 'grad:rowGradHalfRows@0',
+      'grad:rowGradHalfTail@0']);
+    expect(odd.passes[0]!.resources.logits).toEqual({ buffer: 'logits', offset: 0, size: 32 });
+    expect(odd.results.grad).toBe('logits');
+
+    // K-dim rows of positions a multiple of 4: lanes; others, and rows under four classes: element by element.
+    expect(sequence(plan([2, 21, 16, 16], { ...half, grad: true })).at(-1)).toBe('grad:rowGradHalfLanes@0');
+    expect(sequence(plan([2, 3, 5], { ...half, grad: true })).at(-1)).toBe('grad:rowGradHalf@0');
+    expect(sequence(plan([9, 3], { ...half, grad: true })).at(-1)).toBe('grad:rowGradHalf@0');
+
+    // An f32 gradient of 16-bit logits: the f32 kernels, reading 16-bit input, into a buffer of its own.
+    const f32Grad = plan([3, 5], { dtype: 'bfloat16', gradDtype: 'float32', grad: true }, { gradInPlace: false });
+    expectConsistent(f32Grad);
+    expect(f32Grad.passes.map((p) => p.kernel)).toContain('rowLossGradScan');
+    expect(f32Grad.variant.dtype).toBe('bfloat16');
+    expect(f32Grad.buffers.find((b) => b.name === 'grad')!.bytes).toBe(15 * 4);
+  });
+
+  it('16-bit logits over one binding: pieces whose byte offsets stay aligned with rows of odd length', () => {
+    const passes = plan([2200, 32001], { dtype: 'float16', gradDtype: 'float16', grad: true }, {}, false);
+    expectConsistent(passes);
+    expect(passes.work.pieces.map((p) => p.firstRow)).toEqual([0, 2048]);
+    const second = passes.passes.find((p) => p.piece === 1 && p.stage === 'rows')!;
+    expect(second.resources.logits).toEqual({ buffer: 'logits', offset: 2048 * 32001 * 2, size: 152 * 32001 * 2 });
+    expect((2048 * 32001 * 2) % 256).toBe(0);
+    expect(sequence(passes).filter((s) => s.startsWith('grad:'))).toEqual(['grad:rowGradHalfRows@0',
+      'grad:rowGradHalfRows@1']);
+  });
 });
