@@ -152,8 +152,7 @@ fn rewrite_targets(rows: ptr<function, array<RowGradient, 4>>, classes: vec4<u32
 
 // A group's rounded gradient as its two words.
 fn rounded_pair(values: Group) -> vec2<u32> {
-  let halves = half_bits4(values.g);
-  return vec2<u32>(halves.x | (halves.y << 16u), halves.z | (halves.w << 16u));
+  return half_words(values.g);
 }
 
 // Writes a group's rounded gradient one word at a time (main, main_tail). Lanes past the tensor's
