@@ -1,6 +1,9 @@
 // Roofline (read) of 16-bit values: the floor for a forward pass over float16 or bfloat16 logits.
 // Reads every value once, two to a 32-bit word (2 bytes a value), and sums what they decode to:
-// float16 through unpack2x16float, bfloat16 as the top half of an f32 (BFLOAT16).
+// float16 through unpack2x16float, bfloat16 as the top half of an f32 (BFLOAT16). Both are exact;
+// of the exact float16 decodes tried on SwiftShader (the core builtin, and integer operations
+// that move the exponent's bias with selects for subnormals and infinities), the builtin was the
+// faster (docs/performance.md, 16-bit inputs).
 //
 // Algorithm: as roofline-read.wgsl (whose comment says why): invocation i sums its own contiguous
 // run of `chunk` vec4s of words, STEP_VEC4S loads a loop step, and writes one partial; the f32
