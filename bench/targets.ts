@@ -100,6 +100,11 @@ export function targetTable(rows: readonly BenchRow[]): string {
  */
 const MAX_HALF_OVER_FLOAT32 = 1.1;
 
+/** A ratio with two decimals, or three where two would round it onto the bound and hide which side it is on. */
+function ratioAgainst(value: number, bound: number): string {
+  return `${value.toFixed(Number(value.toFixed(2)) === bound && value !== bound ? 3 : 2)}×`;
+}
+
 /**
  * The Markdown table of the 16-bit target: for each 16-bit dtype, forward and forward + gradient,
  * and each shape timed in both that dtype and float32, ours' 16-bit time over its float32 time;
@@ -116,7 +121,7 @@ export function halfTargetTable(rows: readonly BenchRow[]): string {
         const roofline = timeOverFloat32(rows, shape, rooflineOf(impl), dtype);
         const met = ours <= MAX_HALF_OVER_FLOAT32;
         lines.push(`| ${dtype} ${what} / float32 ≤ ${MAX_HALF_OVER_FLOAT32}× | [${shape.join(', ')}] | `
-          + `${met ? '' : '**'}${ours.toFixed(2)}×${met ? '' : '**'} | ${roofline === null ? '—' : `${roofline.toFixed(2)}×`} | `
+          + `${met ? '' : '**'}${ratioAgainst(ours, MAX_HALF_OVER_FLOAT32)}${met ? '' : '**'} | ${roofline === null ? '—' : `${roofline.toFixed(2)}×`} | `
           + `${met ? 'yes' : '**no**'} |`);
       }
     }
