@@ -16,12 +16,14 @@ export type BindingKind = 'uniform' | 'read-only-storage' | 'storage';
  *   lib/input-float32.wgsl);
  * - `gradInPlace`: lib/row-gradient.wgsl's GRAD_IN_PLACE, from the RowVariant too.
  * - `half`: lib/input-half.wgsl's HALF_FORMAT and binary.wgsl's HALF_GRAD, from a HalfVariant.
+ * - `matmul`: matmul.wgsl's A_TRANSPOSED, B_TRANSPOSED, ACCUMULATE and HAS_BIAS, from a
+ *   MatmulVariant.
  * `constants` are fixed values of others (lib/row-scan-vec4.wgsl's MASKED_WALK).
  */
 export interface KernelDescription {
   readonly module: ShaderModuleName;
   readonly entryPoint: string;
-  readonly overrides: readonly ('row' | 'gradInPlace' | 'half')[];
+  readonly overrides: readonly ('row' | 'gradInPlace' | 'half' | 'matmul')[];
   readonly constants?: Readonly<Record<string, number>>;
   /** One workgroup is one subgroup: `workgroup_size` is the device's subgroup size. */
   readonly subgroupWorkgroup?: boolean;
@@ -42,6 +44,7 @@ const LOSS_GRAD = { params: U, logits: R, class_target: R, target_probability: R
   grad: W, scale_input: R } as const;
 const LOSS_SCAN = { params: U, logits: R, class_target: R, target_probability: R, weight: R, row_loss: W,
   row_weight: W, row_summary: W, status: W } as const;
+const MATMUL = { params: U, a: R, b: R, bias: R, out: W } as const;
 const ROW = ['row'] as const;
 const ROW_GRAD = ['row', 'gradInPlace'] as const;
 
@@ -63,7 +66,11 @@ const ROW_GRAD = ['row', 'gradInPlace'] as const;
  *   the rows they scan; rowWeights: each row's 'mean' denominator weight from its target alone,
  *   which they need reduced before they run;
  * - batchReduce: one level of the fixed-order batch sum; binary: binary cross-entropy, elementwise;
- *   binaryHalf: the same for 16-bit inputs, a word of two elements per invocation.
+ *   binaryHalf: the same for 16-bit inputs, a word of two elements per invocation;
+ * - matmul: out (+)= op(A) · op(B) (+ bias), a 4 × 4 block per invocation, for the linear head
+ *   (src/gpu/matmul.ts plans it): A and B read through vec4s; matmulVec4A, matmulVec4B: only A,
+ *   only B through vec4s (the other operand's rows are not a multiple of 4 long); matmulScalar:
+ *   neither. The bindings `a` and `b` are also their vec4 views `a4` and `b4`.
  */
 export const KERNELS = {
   rowStats: { module: 'rowStats', entryPoint: 'main', overrides: ROW, bindings: STATS },
@@ -93,6 +100,10 @@ export const KERNELS = {
     weight: R, pos_weight: R, grad_output: R, elem_loss: W, grad: W } },
   binaryHalf: { module: 'binary', entryPoint: 'main_half', overrides: ['half'], bindings: { params: U, logits: R,
     label: R, weight: R, pos_weight: R, grad_output: R, elem_loss: W, grad_words: W } },
+  matmul: { module: 'matmul', entryPoint: 'main_vec4', overrides: ['matmul'], bindings: MATMUL },
+  matmulVec4A: { module: 'matmul', entryPoint: 'main_vec4_a', overrides: ['matmul'], bindings: MATMUL },
+  matmulVec4B: { module: 'matmul', entryPoint: 'main_vec4_b', overrides: ['matmul'], bindings: MATMUL },
+  matmulScalar: { module: 'matmul', entryPoint: 'main_scalar', overrides: ['matmul'], bindings: MATMUL },
 } as const satisfies Record<string, KernelDescription>;
 
 export type KernelName = keyof typeof KERNELS;

@@ -46,17 +46,42 @@ export interface HalfVariant {
   readonly gradDtype: Dtype;
 }
 
+/** What fixes a matmul pipeline's override constants (matmul.wgsl): which product it computes. */
+export interface MatmulVariant {
+  /** A is stored [K, M]: the product uses Aᵀ (A_TRANSPOSED). */
+  readonly aTransposed: boolean;
+  /** B is stored [P, K]: the product uses Bᵀ (B_TRANSPOSED). */
+  readonly bTransposed: boolean;
+  /** The product is added to what the output holds (ACCUMULATE). */
+  readonly accumulate: boolean;
+  /** A bias per output column is added (HAS_BIAS). */
+  readonly bias: boolean;
+}
+
+/** Any variant a kernel is specialised by. */
+export type KernelVariant = RowVariant | HalfVariant | MatmulVariant;
+
 const INPUT_KIND_CODES = { logits: 0, probabilities: 1, logProbabilities: 2 } as const;
 const TARGET_KIND_CODES = { classIndex: 0, probabilities: 1 } as const;
 const HALF_FORMAT_CODES = { float16: 1, bfloat16: 2 } as const;
 
 /** The override constants a kernel is made with, for a problem of `variant` (absent for kernels without). */
-export function overrideConstants(description: KernelDescription, variant: RowVariant | HalfVariant | undefined,
+export function overrideConstants(description: KernelDescription, variant: KernelVariant | undefined,
   subgroupSize: number): Record<string, number> {
   const constants: Record<string, number> = { workgroup_size: description.subgroupWorkgroup ? subgroupSize : WORKGROUP_SIZE };
   for (const group of description.overrides) {
     if (variant === undefined) throw new Error(`${description.module}:${description.entryPoint} needs a row variant`);
-    if (group === 'half') {
+    if (group === 'matmul') {
+      if (!('aTransposed' in variant)) throw new Error(`${description.module}:${description.entryPoint} needs a matmul variant`);
+      Object.assign(constants, {
+        A_TRANSPOSED: Number(variant.aTransposed),
+        B_TRANSPOSED: Number(variant.bTransposed),
+        ACCUMULATE: Number(variant.accumulate),
+        HAS_BIAS: Number(variant.bias),
+      });
+    } else if ('aTransposed' in variant) {
+      throw new Error(`${description.module}:${description.entryPoint} needs a row or half variant`);
+    } else if (group === 'half') {
       constants.HALF_FORMAT = HALF_FORMAT_CODES[variant.dtype as HalfVariant['dtype']];
       constants.HALF_GRAD = Number((variant as HalfVariant).gradDtype !== 'float32');
     } else if (!('input' in variant)) {
@@ -85,8 +110,8 @@ export interface Kernels {
   /** The kernels every problem kind uses, made with the instance. */
   readonly batchReduce: Kernel;
   readonly binary: Kernel;
-  /** Kernel `name`, specialised for a problem of `variant` (row kernels) or not. */
-  get(name: KernelName, variant?: RowVariant | HalfVariant): Promise<Kernel>;
+  /** Kernel `name`, specialised for a problem of `variant` (row, 16-bit and matmul kernels) or not. */
+  get(name: KernelName, variant?: KernelVariant): Promise<Kernel>;
 }
 
 /** A shader that failed to compile: names the file, line and column of each error. */
@@ -124,7 +149,7 @@ export function kernelsFor(device: GPUDevice, subgroupSize = 0): Promise<Kernels
 
 async function createKernels(device: GPUDevice, subgroupSize: number): Promise<Kernels> {
   const made = new Map<string, Promise<Kernel>>();
-  const get = (name: KernelName, variant?: RowVariant | HalfVariant): Promise<Kernel> => {
+  const get = (name: KernelName, variant?: KernelVariant): Promise<Kernel> => {
     const description: KernelDescription = KERNELS[name];
     if (description.subgroupWorkgroup && subgroupSize === 0) {
       return Promise.reject(new Error(`${name}: these kernels were made without subgroups`));
@@ -133,7 +158,8 @@ async function createKernels(device: GPUDevice, subgroupSize: number): Promise<K
     const key = JSON.stringify([name, constants]);
     let kernel = made.get(key);
     if (kernel === undefined) {
-      const files = moduleFiles(description.module, variant !== undefined && variant.dtype !== 'float32' ? 'half' : 'float32');
+      const half = variant !== undefined && 'dtype' in variant && variant.dtype !== 'float32';
+      const files = moduleFiles(description.module, half ? 'half' : 'float32');
       kernel = createKernel(device, files, description.bindings, constants, description.entryPoint);
       made.set(key, kernel);
       kernel.catch(() => made.delete(key));

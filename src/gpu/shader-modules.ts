@@ -23,6 +23,7 @@ import rowGradHalf from '../../shaders/row-grad-half.wgsl?raw';
 import rowLossGrad from '../../shaders/row-loss-grad.wgsl?raw';
 import batchReduce from '../../shaders/batch-reduce.wgsl?raw';
 import binary from '../../shaders/binary.wgsl?raw';
+import matmul from '../../shaders/matmul.wgsl?raw';
 
 /** One file of a shader program: its path under shaders/, without `.wgsl`, and its text. */
 export interface ShaderFile {
@@ -67,6 +68,8 @@ export const SHADER_MODULES = {
     lib.rowGradient, { name: 'row-loss-grad', code: rowLossGrad }],
   batchReduce: [lib.floatBits, lib.compensatedSum, { name: 'batch-reduce', code: batchReduce }],
   binary: [lib.floatBits, lib.preciseMath, lib.inputHalf, { name: 'binary', code: binary }],
+  // Needs no library: its f32 operands are read directly, never through the input libraries.
+  matmul: [{ name: 'matmul', code: matmul }],
 } as const satisfies Record<string, readonly ShaderFile[]>;
 
 export type ShaderModuleName = keyof typeof SHADER_MODULES;

@@ -1,5 +1,5 @@
 /**
- * The structs the row kernels, batch-reduce and binary share with the host, one description each
+ * The structs the row kernels, batch-reduce, binary and matmul share with the host, one description each
  * (see wgsl-struct.ts). The comments on their fields live with the WGSL declarations.
  */
 import { defineStruct } from './wgsl-struct.js';
@@ -76,4 +76,16 @@ export const BINARY_PARAMS = defineStruct('Params', {
   want_grad: 'u32',
   in_place: 'u32',
   grad_scale: 'f32',
+});
+
+/** matmul.wgsl `MatmulParams`: one product's shape and where its operands start. */
+export const MATMUL_PARAMS = defineStruct('MatmulParams', {
+  m: 'u32',
+  p: 'u32',
+  k: 'u32',
+  blocks_p: 'u32',
+  a_offset: 'u32',
+  b_offset: 'u32',
+  bias_offset: 'u32',
+  out_offset: 'u32',
 });

@@ -6,9 +6,9 @@
  */
 import { describe, expect, it } from 'vitest';
 import { KERNELS, type KernelDescription, type KernelName } from '../../src/gpu/kernels.js';
-import { overrideConstants, type RowVariant } from '../../src/gpu/pipelines.js';
+import { overrideConstants, type MatmulVariant, type RowVariant } from '../../src/gpu/pipelines.js';
 import {
-  BINARY_PARAMS, REDUCE_PARAMS, ROW_PARAMS, ROW_STATE, ROW_SUMMARY, STATUS,
+  BINARY_PARAMS, MATMUL_PARAMS, REDUCE_PARAMS, ROW_PARAMS, ROW_STATE, ROW_SUMMARY, STATUS,
 } from '../../src/gpu/shader-structs.js';
 import { declaredBindings, moduleSource, SHADER_MODULES, type ShaderFile } from '../../src/gpu/shader-modules.js';
 import type { StructLayout } from '../../src/gpu/wgsl-struct.js';
@@ -16,6 +16,7 @@ import type { StructLayout } from '../../src/gpu/wgsl-struct.js';
 const ACCESS_OF_KIND = { 'uniform': 'uniform', 'read-only-storage': 'read', 'storage': 'read_write' } as const;
 const VARIANT: RowVariant = { input: 'logits', targetKind: 'classIndex', hasWeight: true, needSmoothingSum: true,
   hasSoftcap: false, writeSummary: true, gradInPlace: false, dtype: 'float32' };
+const MATMUL_VARIANT: MatmulVariant = { aTransposed: true, bTransposed: true, accumulate: true, bias: true };
 
 /** The source of a module without its comments. */
 function codeOf(files: readonly ShaderFile[]): string {
@@ -43,7 +44,8 @@ describe.each(kernels)('kernel %s', (name, description) => {
 
   it('has its entry point and every override constant it is made with', () => {
     expect(code).toMatch(new RegExp(`@compute[^;{]*\\bfn ${description.entryPoint}\\(`));
-    for (const constant of Object.keys(overrideConstants(description, VARIANT, 4))) {
+    const variant = description.overrides.includes('matmul') ? MATMUL_VARIANT : VARIANT;
+    for (const constant of Object.keys(overrideConstants(description, variant, 4))) {
       expect(code, `${name}: override ${constant}`).toMatch(new RegExp(`\\boverride ${constant}\\b`));
     }
   });
@@ -87,6 +89,7 @@ describe.each([
   ['lib/row-finish', STATUS],
   ['batch-reduce', REDUCE_PARAMS],
   ['binary', BINARY_PARAMS],
+  ['matmul', MATMUL_PARAMS],
 ] as [string, StructLayout][])('%s.wgsl', (file, layout) => {
   it(`struct ${layout.name} has the described fields, in order, of the described types`, () => {
     expect(wgslStruct(fileNamed(file), layout.name)).toEqual(Object.entries(layout.fields));

@@ -1,0 +1,357 @@
+/**
+ * The linear head's matrix products (matmul.wgsl through src/gpu/matmul.ts): logits = H · Wᵀ
+ * (+ bias), dH = G · W and dW (+)= Gᵀ · H against a float64 matmul on the CPU, on awkward shapes
+ * (1, primes, just over a block, rows not a multiple of 4 long) that take each of the four kernels
+ * (vec4 or scalar reads of each operand). Outputs are filled with NaN before each run, so an
+ * element the kernel did not write fails.
+ *
+ * Tolerance: a dot product of K f32 products summed in f32 in any order is within
+ * γ_K · Σ|a_k b_k| of the exact value, γ_K = K u / (1 - K u), u = 2⁻²⁴ (Higham, Accuracy and
+ * Stability of Numerical Algorithms, §3.1; products included). So |Δ| ≤ c · K' · 2⁻²⁴ · S with
+ * c = 1.01 (1, and the 1 / (1 - K u) factor, under 1.01 for K ≤ 10⁵), K' = K + 2 (the bias, and
+ * the addition onto what an accumulating output holds, are one rounding each, counted as terms)
+ * and S = Σ|a_k b_k| + |bias| + |what was accumulated onto|. The float64 reference's own error is
+ * some 10⁹ times smaller. Integer inputs small enough that every sum is exact in f32 are then
+ * compared exactly: a term left out or counted twice cannot hide inside the tolerance there.
+ */
+import { beforeAll, describe, expect, it } from 'vitest';
+import { BufferUsage, MapMode } from '../../src/gpu/constants.js';
+import { encodeDispatches, type PreparedDispatch } from '../../src/gpu/dispatch.js';
+import {
+  gradInputProduct, gradWeightProduct, logitsProduct, matmulKernel, matmulUniform, planMatmul, prepareMatmul,
+  type LinearShape, type MatmulPlan, type MatmulProblem,
+} from '../../src/gpu/matmul.js';
+import { kernelsFor, type Kernels } from '../../src/gpu/pipelines.js';
+import { uniformBlocks } from '../../src/gpu/uniforms.js';
+import { Random } from '../../problems/random.js';
+import { requireDevice } from '../helpers/webgpu-node.js';
+
+const device = await requireDevice();
+
+const U = 2 ** -24;
+const C = 1.01;
+
+/** op(A) · op(B) (+ bias) (+ old) in float64, and per element S = Σ|a_k b_k| + |bias| + |old|. */
+function reference(problem: MatmulProblem, a: Float32Array, b: Float32Array, bias?: Float32Array,
+  old?: Float32Array): { value: Float64Array; magnitude: Float64Array } {
+  const { m, p, k } = problem;
+  const aOffset = problem.offsets?.a ?? 0;
+  const bOffset = problem.offsets?.b ?? 0;
+  const [aRow, aK] = problem.aTransposed ? [1, m] : [k, 1];
+  const [bK, bCol] = problem.bTransposed ? [1, k] : [p, 1];
+  const value = new Float64Array(m * p);
+  const magnitude = new Float64Array(m * p);
+  for (let i = 0; i < m; i++) {
+    for (let j = 0; j < p; j++) {
+      let sum = 0;
+      let abs = 0;
+      let ai = aOffset + i * aRow;
+      let bj = bOffset + j * bCol;
+      for (let kk = 0; kk < k; kk++, ai += aK, bj += bK) {
+        const term = a[ai]! * b[bj]!;
+        sum += term;
+        abs += Math.abs(term);
+      }
+      const extra = (bias ? bias[(problem.offsets?.bias ?? 0) + j]! : 0) + (old ? old[i * p + j]! : 0);
+      value[i * p + j] = sum + extra;
+      magnitude[i * p + j] = abs + Math.abs(bias ? bias[(problem.offsets?.bias ?? 0) + j]! : 0)
+        + Math.abs(old ? old[i * p + j]! : 0);
+    }
+  }
+  return { value, magnitude };
+}
+
+function randomValues(count: number, random: Random, integers: boolean): Float32Array {
+  return Float32Array.from({ length: count }, () => (integers ? random.int(17) - 8 : random.uniform(-1, 1)));
+}
+
+const buffers: GPUBuffer[] = [];
+
+function upload(data: Float32Array): GPUBuffer {
+  const buffer = device!.createBuffer({ size: Math.max(4, data.byteLength),
+    usage: BufferUsage.STORAGE | BufferUsage.COPY_SRC | BufferUsage.COPY_DST });
+  device!.queue.writeBuffer(buffer, 0, data.buffer, data.byteOffset, data.byteLength);
+  buffers.push(buffer);
+  return buffer;
+}
+
+/** An output of `count` elements filled with NaN (or with `initial`). */
+function output(count: number, initial?: Float32Array): GPUBuffer {
+  return upload(initial ?? new Float32Array(count).fill(NaN));
+}
+
+async function download(buffer: GPUBuffer, count: number): Promise<Float32Array> {
+  const staging = device!.createBuffer({ size: count * 4, usage: BufferUsage.MAP_READ | BufferUsage.COPY_DST });
+  const encoder = device!.createCommandEncoder();
+  encoder.copyBufferToBuffer(buffer, 0, staging, 0, count * 4);
+  device!.queue.submit([encoder.finish()]);
+  await staging.mapAsync(MapMode.READ);
+  const copy = new Float32Array(staging.getMappedRange().slice(0));
+  staging.destroy();
+  return copy;
+}
+
+function destroyBuffers(): void {
+  for (const buffer of buffers.splice(0)) buffer.destroy();
+}
+
+let kernels: Kernels;
+
+/** One product to run: its plan and buffers. */
+interface Run {
+  readonly plan: MatmulPlan;
+  readonly a: GPUBuffer;
+  readonly b: GPUBuffer;
+  readonly bias?: GPUBuffer;
+  readonly out: GPUBuffer;
+}
+
+/** Runs `runs` in order in one compute pass (each sees what the previous ones wrote). */
+async function runAll(runs: readonly Run[]): Promise<void> {
+  const params = uniformBlocks(device!, device!.limits.minUniformBufferOffsetAlignment, (size, usage) => {
+    const buffer = device!.createBuffer({ size, usage });
+    buffers.push(buffer);
+    return buffer;
+  }, runs.map((run) => matmulUniform(run.plan)));
+  const dispatches: PreparedDispatch[] = [];
+  for (const [i, run] of runs.entries()) {
+    const kernel = await matmulKernel(kernels, run.plan);
+    dispatches.push(prepareMatmul(device!, kernel, run.plan, params[i]!, run));
+  }
+  const encoder = device!.createCommandEncoder();
+  encodeDispatches(encoder, 'matmul-test', dispatches);
+  device!.pushErrorScope('validation');
+  device!.queue.submit([encoder.finish()]);
+  const error = await device!.popErrorScope();
+  expect(error?.message).toBeUndefined();
+}
+
+function plan(problem: MatmulProblem): MatmulPlan {
+  return planMatmul(problem, device!.limits.maxComputeWorkgroupsPerDimension);
+}
+
+/** Expects `got` within the tolerance of the reference (or equal to it, `exact`); every element written. */
+function expectClose(label: string, problem: MatmulProblem, got: Float32Array,
+  expected: { value: Float64Array; magnitude: Float64Array }, exact: boolean): void {
+  const terms = problem.k + 2;
+  let worst = 0;
+  for (let i = 0; i < got.length; i++) {
+    const error = Math.abs(got[i]! - expected.value[i]!);
+    const bound = exact ? 0 : C * terms * U * expected.magnitude[i]!;
+    if (!(error <= bound)) {
+      expect.fail(`${label}: element ${i} (row ${Math.floor(i / problem.p)}, column ${i % problem.p}) is ${got[i]}, `
+        + `expected ${expected.value[i]} within ${bound}`);
+    }
+    worst = Math.max(worst, bound === 0 ? 0 : error / bound);
+  }
+  expect(worst, label).toBeLessThanOrEqual(1);
+}
+
+const SIZES = [1, 2, 3, 4, 5, 7, 13, 17, 33, 64, 65, 127];
+
+/**
+ * [n, v, d] triples: each size in each position against two others, sizes over a block and not a
+ * multiple of 4 beside multiples of 4, so each product takes each kernel.
+ */
+const SHAPES: LinearShape[] = [
+  ...SIZES.map((s, i) => ({ n: s, v: SIZES[(i + 3) % SIZES.length]!, d: SIZES[(i + 7) % SIZES.length]! })),
+  ...SIZES.map((s, i) => ({ n: SIZES[(i + 5) % SIZES.length]!, v: s, d: SIZES[(i + 2) % SIZES.length]! })),
+  ...SIZES.map((s, i) => ({ n: SIZES[(i + 9) % SIZES.length]!, v: SIZES[(i + 4) % SIZES.length]!, d: s })),
+  { n: 1, v: 1, d: 1 }, { n: 4, v: 4, d: 4 }, { n: 5, v: 5, d: 5 }, { n: 127, v: 127, d: 127 },
+];
+
+describe('planMatmul', () => {
+  it('reads an operand through vec4s where its stored rows and offset are multiples of 4', () => {
+    const kernel = (problem: MatmulProblem) => planMatmul(problem, 65535).kernel;
+    expect(kernel(logitsProduct({ n: 3, v: 5, d: 8 }, false))).toBe('matmul');
+    expect(kernel(logitsProduct({ n: 3, v: 5, d: 7 }, false))).toBe('matmulScalar');
+    expect(kernel(logitsProduct({ n: 3, v: 5, d: 8 }, false, { h: 2 }))).toBe('matmulVec4B');
+    expect(kernel(gradInputProduct({ n: 3, v: 8, d: 5 }, false))).toBe('matmulVec4A');   // G [3, 8], W [8, 5]
+    expect(kernel(gradInputProduct({ n: 3, v: 5, d: 8 }, false))).toBe('matmulVec4B');
+    expect(kernel(gradWeightProduct({ n: 3, v: 8, d: 8 }, true))).toBe('matmul');       // G [3, 8], H [3, 8]
+    expect(kernel(gradWeightProduct({ n: 3, v: 6, d: 8 }, true))).toBe('matmulVec4B');
+  });
+
+  it('has one invocation per 4 × 4 block, folded, and the uniform block of the shape', () => {
+    const planned = planMatmul(logitsProduct({ n: 5, v: 9, d: 3 }, true, { bias: 7, logits: 4 }), 65535);
+    expect(planned.invocations).toBe(2 * 3);
+    expect(planned.groups).toEqual([1, 1]);
+    expect(planned.params).toEqual({ m: 5, p: 9, k: 3, blocks_p: 3, a_offset: 0, b_offset: 0, bias_offset: 7,
+      out_offset: 4 });
+    expect(planned.extents).toEqual({ a: 15, b: 27, bias: 16, out: 49 });
+    expect(planned.variant).toEqual({ aTransposed: false, bTransposed: true, accumulate: false, bias: true });
+    const wide = planMatmul(logitsProduct({ n: 4096, v: 4096, d: 1 }, false), 1000);
+    expect(wide.invocations).toBe(1024 * 1024);
+    expect(wide.groups).toEqual([964, 17]);   // 16384 workgroups in 17 rows
+  });
+
+  it('rejects empty or fractional dimensions and negative offsets', () => {
+    expect(() => planMatmul(logitsProduct({ n: 0, v: 2, d: 2 }, false), 65535)).toThrow(/m must be a positive integer/);
+    expect(() => planMatmul(logitsProduct({ n: 2, v: 2, d: 1.5 }, false), 65535)).toThrow(/k must be/);
+    expect(() => planMatmul(logitsProduct({ n: 2, v: 2, d: 2 }, false, { w: -1 }), 65535)).toThrow(/offset of b/);
+  });
+});
+
+describe.skipIf(!device)('matmul on the GPU', () => {
+  beforeAll(async () => {
+    kernels = await kernelsFor(device!);
+  });
+
+  /**
+   * Runs the three products of `shape` (logits with and without a bias, dH onto NaN and onto
+   * values, dW in one product and over two chunks of rows) and checks each against the reference.
+   */
+  async function checkShape(shape: LinearShape, seed: number, integers: boolean): Promise<Set<string>> {
+    const { n, v, d } = shape;
+    const random = new Random(seed);
+    const h = randomValues(n * d, random, integers);
+    const w = randomValues(v * d, random, integers);
+    const g = randomValues(n * v, random, integers);
+    const bias = randomValues(v, random, integers);
+    const dhOld = randomValues(n * d, random, integers);
+    const [hBuffer, wBuffer, gBuffer, biasBuffer] = [upload(h), upload(w), upload(g), upload(bias)];
+    const split = Math.floor(n / 2);
+    const first: LinearShape = { n: split, v, d };
+    const rest: LinearShape = { n: n - split, v, d };
+    const products = {
+      logits: logitsProduct(shape, false),
+      logitsBias: logitsProduct(shape, true),
+      dh: gradInputProduct(shape, false),
+      dhAccumulated: gradInputProduct(shape, true),
+      dw: gradWeightProduct(shape, false),
+    };
+    const outputs = {
+      logits: output(n * v), logitsBias: output(n * v), dh: output(n * d), dhAccumulated: output(n * d, dhOld),
+      dw: output(v * d), dwChunks: output(v * d),
+    };
+    const runs: Run[] = [
+      { plan: plan(products.logits), a: hBuffer, b: wBuffer, out: outputs.logits },
+      { plan: plan(products.logitsBias), a: hBuffer, b: wBuffer, bias: biasBuffer, out: outputs.logitsBias },
+      { plan: plan(products.dh), a: gBuffer, b: wBuffer, out: outputs.dh },
+      { plan: plan(products.dhAccumulated), a: gBuffer, b: wBuffer, out: outputs.dhAccumulated },
+      { plan: plan(products.dw), a: gBuffer, b: hBuffer, out: outputs.dw },
+    ];
+    // dW over rows [0, split) then [split, n): the first chunk writes, the second adds (with n = 1
+    // the one chunk writes); the chunks are read at their offsets in G and H.
+    if (split > 0) runs.push({ plan: plan(gradWeightProduct(first, false)), a: gBuffer, b: hBuffer, out: outputs.dwChunks });
+    runs.push({ plan: plan(gradWeightProduct(rest, split > 0, { g: split * v, h: split * d })), a: gBuffer, b: hBuffer,
+      out: outputs.dwChunks });
+    await runAll(runs);
+
+    const label = `[${n}, ${v}, ${d}]${integers ? ' integers' : ''}`;
+    const check = async (name: keyof typeof outputs, problem: MatmulProblem, a: Float32Array, b: Float32Array,
+      extra: { bias?: Float32Array; old?: Float32Array } = {}) => {
+      const got = await download(outputs[name], problem.m * problem.p);
+      expectClose(`${label} ${name}`, problem, got, reference(problem, a, b, extra.bias, extra.old), integers);
+    };
+    await check('logits', products.logits, h, w);
+    await check('logitsBias', products.logitsBias, h, w, { bias });
+    await check('dh', products.dh, g, w);
+    await check('dhAccumulated', products.dhAccumulated, g, w, { old: dhOld });
+    await check('dw', products.dw, g, h);
+    // The chunks' sum against the one product over all rows (its K counts the added rounding).
+    await check('dwChunks', products.dw, g, h);
+    destroyBuffers();
+    return new Set(runs.map((run) => `${run.plan.problem.aTransposed ? 'dW' : run.plan.problem.bTransposed ? 'logits' : 'dH'} ${run.plan.kernel}`));
+  }
+
+  it('all three products on awkward shapes, each product through each kernel its layouts allow', async () => {
+    const taken = new Set<string>();
+    for (const [i, shape] of SHAPES.entries()) {
+      for (const taking of await checkShape(shape, 100 + i, false)) taken.add(taking);
+    }
+    expect([...taken].sort()).toEqual([
+      'dH matmul', 'dH matmulScalar', 'dH matmulVec4A', 'dH matmulVec4B',
+      'dW matmul', 'dW matmulScalar', 'dW matmulVec4A', 'dW matmulVec4B',
+      'logits matmul', 'logits matmulScalar',
+    ]);
+  });
+
+  it('exactly, with integer inputs whose every sum is exact in f32', async () => {
+    for (const [i, shape] of SHAPES.entries()) await checkShape(shape, 200 + i, true);
+  });
+
+  it.each([
+    { n: 64, v: 1000, d: 768 },
+    { n: 33, v: 1003, d: 769 },
+  ])('larger: [$n, $d] × [$v, $d]ᵀ and its gradients', async (shape) => {
+    await checkShape(shape, 300 + shape.d, false);
+    await checkShape(shape, 400 + shape.d, true);
+  });
+
+  it.each([
+    { n: 5, v: 8, d: 12, offsets: { a: 2, b: 0, bias: 3, out: 5 } },
+    { n: 17, v: 13, d: 8, offsets: { a: 4, b: 1, bias: 1, out: 3 } },
+    { n: 7, v: 64, d: 33, offsets: { a: 3, b: 4, bias: 0, out: 1 } },
+  ])('operands and output inside larger buffers, at offsets $offsets ([$n, $v, $d])', async ({ n, v, d, offsets }) => {
+    const random = new Random(n * v * d);
+    const problems = [
+      { ...logitsProduct({ n, v, d }, true), offsets },
+      { ...gradInputProduct({ n, v, d }, false), offsets: { ...offsets, bias: 0 } },
+      { ...gradWeightProduct({ n, v, d }, false), offsets: { ...offsets, bias: 0 } },
+    ];
+    for (const problem of problems) {
+      const planned = plan(problem);
+      const padded = (count: number, at: number) => randomValues(at + count + 3, random, false);
+      const a = padded(problem.m * problem.k, offsets.a);
+      const b = padded(problem.k * problem.p, offsets.b);
+      const bias = padded(problem.p, offsets.bias);
+      const count = problem.m * problem.p;
+      const out = output(offsets.out + count + 3);
+      await runAll([{ plan: planned, a: upload(a), b: upload(b), bias: problem.bias ? upload(bias) : undefined, out }]);
+      const got = await download(out, offsets.out + count + 3);
+      const label = `${planned.kernel} [${problem.m}, ${problem.p}, ${problem.k}]`;
+      expectClose(label, problem, got.subarray(offsets.out, offsets.out + count),
+        reference(problem, a, b, problem.bias ? bias : undefined), false);
+      // Nothing written before or after the output.
+      expect([...got.subarray(0, offsets.out), ...got.subarray(offsets.out + count)].every(Number.isNaN), label).toBe(true);
+    }
+    destroyBuffers();
+  });
+
+  it('reruns are bit-identical', async () => {
+    const shape = { n: 65, v: 300, d: 130 };
+    const random = new Random(7);
+    const h = upload(randomValues(shape.n * shape.d, random, false));
+    const w = upload(randomValues(shape.v * shape.d, random, false));
+    const g = upload(randomValues(shape.n * shape.v, random, false));
+    const bias = upload(randomValues(shape.v, random, false));
+    const results: Float32Array[][] = [];
+    for (let rerun = 0; rerun < 2; rerun++) {
+      const logits = output(shape.n * shape.v);
+      const dh = output(shape.n * shape.d);
+      const dw = output(shape.v * shape.d);
+      await runAll([
+        { plan: plan(logitsProduct(shape, true)), a: h, b: w, bias, out: logits },
+        { plan: plan(gradInputProduct(shape, false)), a: g, b: w, out: dh },
+        { plan: plan(gradWeightProduct({ ...shape, n: 40 }, false)), a: g, b: h, out: dw },
+        { plan: plan(gradWeightProduct({ ...shape, n: 25 }, true, { g: 40 * shape.v, h: 40 * shape.d })), a: g, b: h, out: dw },
+      ]);
+      results.push([await download(logits, shape.n * shape.v), await download(dh, shape.n * shape.d),
+        await download(dw, shape.v * shape.d)]);
+    }
+    for (let i = 0; i < 3; i++) {
+      expect(new Uint32Array(results[1]![i]!.buffer)).toEqual(new Uint32Array(results[0]![i]!.buffer));
+    }
+    destroyBuffers();
+  });
+
+  it('refuses buffers smaller than the plan reads or writes, and a bias the plan lacks', async () => {
+    const planned = plan(logitsProduct({ n: 3, v: 4, d: 5 }, false));
+    const kernel = await matmulKernel(kernels, planned);
+    const [params] = uniformBlocks(device!, device!.limits.minUniformBufferOffsetAlignment, (size, usage) => {
+      const buffer = device!.createBuffer({ size, usage });
+      buffers.push(buffer);
+      return buffer;
+    }, [matmulUniform(planned)]);
+    const h = upload(new Float32Array(15));
+    const w = upload(new Float32Array(19));
+    const wWhole = upload(new Float32Array(20));
+    const out = output(12);
+    expect(() => prepareMatmul(device!, kernel, planned, params!, { a: h, b: w, out })).toThrow(/b needs 80 bytes, its buffer has 76/);
+    expect(() => prepareMatmul(device!, kernel, planned, params!, { a: h, b: wWhole, bias: h, out })).toThrow(/has no bias/);
+    expect(() => prepareMatmul(device!, kernel, planned, params!, { a: h, b: wWhole, out: h })).toThrow(/out must be a buffer of its own/);
+    expect(prepareMatmul(device!, kernel, planned, params!, { a: h, b: wWhole, out })).not.toBeNull();
+    destroyBuffers();
+  });
+});
