@@ -15,7 +15,8 @@
 // are bit-identical (no atomics, no workgroup memory). There are no barriers: each step loads the
 // 4 × 4 tile of op(A) and of op(B) it needs straight from storage (on a CPU driver such as
 // SwiftShader the caches do what workgroup memory would, and a barrier costs more than it saves).
-// A 4 × 4 block does 64 multiply-adds per 32 values loaded; larger blocks run out of registers.
+// A 4 × 4 block does 64 multiply-adds per 32 values loaded; larger blocks load less per
+// multiply-add but hold more sums, past what the registers of an emulated SIMD lane group hold.
 //
 // Loads are vec4s where the layout allows: the stored rows of the operand are a multiple of 4
 // long, and its offset too, so a vec4 is 4 aligned neighbours along k (A, and B transposed) or
@@ -62,251 +63,279 @@ override B_TRANSPOSED: bool = false;   // B is stored [P, K]: op(B) = Bᵀ
 override ACCUMULATE: bool = false;     // out += product (else out = product)
 override HAS_BIAS: bool = false;       // out = product + bias[j]
 
-// A 4 × 4 tile: four vec4 rows.
-alias Tile = array<vec4<f32>, 4>;
+// A 4 × 4 tile as four vec4 rows. Everything below is written out for the four rows and columns,
+// never indexed by a loop counter: a compiler that keeps dynamically indexed arrays in memory
+// (SwiftShader does) then holds the tiles and the block's sums in registers.
+struct Tile {
+  r0: vec4<f32>,
+  r1: vec4<f32>,
+  r2: vec4<f32>,
+  r3: vec4<f32>,
+}
 
-// The block an invocation owns: its first row and column, and the last row and column of the
-// matrix, at which reads past the edge are clamped.
+// Where an invocation's reads start: for each of its four rows of op(A) and columns of op(B), the
+// index of its element at k = 0, clamped to the last row or column of the matrix.
 struct Block {
   i0: u32,
   j0: u32,
-  last_i: u32,
-  last_j: u32,
+  a_at: vec4<u32>,
+  b_at: vec4<u32>,
 }
 
-fn block_of(group: vec3<u32>, groups: vec3<u32>, lane: u32) -> Block {
-  let index = (group.y * groups.x + group.x) * workgroup_size + lane;
+const STEP = vec4<u32>(0u, 1u, 2u, 3u);
+
+// The block of invocation `index`, or none past the last block (the last workgroup's spares).
+fn block_of(index: u32) -> Block {
   let i0 = (index / params.blocks_p) * 4u;
-  return Block(i0, (index % params.blocks_p) * 4u, params.m - 1u, params.p - 1u);
+  let j0 = (index % params.blocks_p) * 4u;
+  let rows = min(vec4<u32>(i0) + STEP, vec4<u32>(params.m - 1u));
+  let cols = min(vec4<u32>(j0) + STEP, vec4<u32>(params.p - 1u));
+  // Row i of op(A) starts at i · K in A [M, K], at column i of Aᵀ's storage [K, M]; column j of
+  // op(B) at j · K in B [P, K] (transposed), at column j of B [K, P].
+  let a_at = vec4<u32>(params.a_offset) + select(rows * params.k, rows, A_TRANSPOSED);
+  let b_at = vec4<u32>(params.b_offset) + select(cols, cols * params.k, B_TRANSPOSED);
+  return Block(i0, j0, a_at, b_at);
 }
 
-// Whether invocation `lane` of `group` owns a block (the last workgroup may have spare invocations).
-fn owns_block(group: vec3<u32>, groups: vec3<u32>, lane: u32) -> bool {
-  let index = (group.y * groups.x + group.x) * workgroup_size + lane;
-  return index < ((params.m + 3u) / 4u) * params.blocks_p;
+fn invocation_index(group: vec3<u32>, groups: vec3<u32>, lane: u32) -> u32 {
+  return (group.y * groups.x + group.x) * workgroup_size + lane;
 }
 
-// Which of the four k of the step at `k` lie before K.
-fn k_valid(k: u32) -> vec4<bool> {
-  return vec4<u32>(k) + vec4<u32>(0u, 1u, 2u, 3u) < vec4<u32>(params.k);
+fn block_count() -> u32 {
+  return ((params.m + 3u) / 4u) * params.blocks_p;
 }
 
-// A 4 × 4 tile's transpose (rows become columns).
 fn transposed(t: Tile) -> Tile {
-  return Tile(vec4<f32>(t[0].x, t[1].x, t[2].x, t[3].x), vec4<f32>(t[0].y, t[1].y, t[2].y, t[3].y),
-              vec4<f32>(t[0].z, t[1].z, t[2].z, t[3].z), vec4<f32>(t[0].w, t[1].w, t[2].w, t[3].w));
+  return Tile(vec4<f32>(t.r0.x, t.r1.x, t.r2.x, t.r3.x), vec4<f32>(t.r0.y, t.r1.y, t.r2.y, t.r3.y),
+              vec4<f32>(t.r0.z, t.r1.z, t.r2.z, t.r3.z), vec4<f32>(t.r0.w, t.r1.w, t.r2.w, t.r3.w));
 }
 
-// Zeroes the columns (k) of a tile of op(A) at and past K, or the rows of a tile of op(B).
-fn mask_columns(t: Tile, valid: vec4<bool>) -> Tile {
+// The four k of the step at `k`: clamped to the last k in the step that crosses K (`tail`).
+fn step_ks(k: u32, tail: bool) -> vec4<u32> {
+  return select(vec4<u32>(k) + STEP, min(vec4<u32>(k) + STEP, vec4<u32>(params.k - 1u)), tail);
+}
+
+// Zeroes, in the step that crosses K, op(A)'s columns or op(B)'s rows at k ≥ K, so that they add
+// exactly +0 (zeroing one operand only would leave 0 · inf = NaN where the other holds an inf).
+fn k_valid(k: u32) -> vec4<bool> {
+  return vec4<u32>(k) + STEP < vec4<u32>(params.k);
+}
+
+fn masked_columns(t: Tile, k: u32) -> Tile {
+  let valid = k_valid(k);
   let zero = vec4<f32>(0.0);
-  return Tile(select(zero, t[0], valid), select(zero, t[1], valid), select(zero, t[2], valid), select(zero, t[3], valid));
+  return Tile(select(zero, t.r0, valid), select(zero, t.r1, valid), select(zero, t.r2, valid), select(zero, t.r3, valid));
 }
 
-fn mask_rows(t: Tile, valid: vec4<bool>) -> Tile {
+fn masked_rows(t: Tile, k: u32) -> Tile {
+  let valid = k_valid(k);
   let zero = vec4<f32>(0.0);
-  return Tile(select(zero, t[0], valid.x), select(zero, t[1], valid.y), select(zero, t[2], valid.z),
-              select(zero, t[3], valid.w));
+  return Tile(select(zero, t.r0, valid.x), select(zero, t.r1, valid.y), select(zero, t.r2, valid.z),
+              select(zero, t.r3, valid.w));
 }
 
-// The index in its binding of element (row, col) of an operand stored row-major with rows
-// last_col + 1 long, read at the last row or column where past them.
-fn clamped_at(offset: u32, row: u32, last_row: u32, col: u32, last_col: u32) -> u32 {
-  return offset + min(row, last_row) * (last_col + 1u) + min(col, last_col);
+// Four elements of A at the given indices.
+fn a_gather(at: vec4<u32>) -> vec4<f32> {
+  return vec4<f32>(a[at.x], a[at.y], a[at.z], a[at.w]);
 }
 
-// op(A)'s tile at rows i0..i0+3, k..k+3, as rows (vec4s along k). `tail`: the step may cross K.
+fn b_gather(at: vec4<u32>) -> vec4<f32> {
+  return vec4<f32>(b[at.x], b[at.y], b[at.z], b[at.w]);
+}
+
+// op(A)'s tile at the block's rows and k..k+3, as rows (vec4s along k), read element by element.
 fn a_tile_scalar(at: Block, k: u32, tail: bool) -> Tile {
+  let ks = step_ks(k, tail);
   var t: Tile;
-  let last_k = params.k - 1u;
-  for (var r = 0u; r < 4u; r++) {
-    for (var c = 0u; c < 4u; c++) {
-      if (A_TRANSPOSED) {
-        t[r][c] = a[clamped_at(params.a_offset, k + c, last_k, at.i0 + r, at.last_i)];
-      } else {
-        t[r][c] = a[clamped_at(params.a_offset, at.i0 + r, at.last_i, k + c, last_k)];
-      }
-    }
+  if (A_TRANSPOSED) {
+    // Element (i, k) at k · M + i: read the four rows of each k, then transpose.
+    let kk = ks * params.m;
+    t = transposed(Tile(a_gather(at.a_at + kk.x), a_gather(at.a_at + kk.y), a_gather(at.a_at + kk.z),
+                        a_gather(at.a_at + kk.w)));
+  } else {
+    t = Tile(a_gather(at.a_at.x + ks), a_gather(at.a_at.y + ks), a_gather(at.a_at.z + ks), a_gather(at.a_at.w + ks));
   }
   if (tail) {
-    t = mask_columns(t, k_valid(k));
+    t = masked_columns(t, k);
   }
   return t;
 }
 
+// The same through vec4 reads: four neighbours along k (A [M, K], K a multiple of 4: no step
+// crosses K), or the block's four rows at one k (Aᵀ stored [K, M], M a multiple of 4).
 fn a_tile_vec4(at: Block, k: u32, tail: bool) -> Tile {
   var t: Tile;
   if (A_TRANSPOSED) {
-    // Stored [K, M], M a multiple of 4: each k's row holds the block's four rows side by side.
-    let first = params.a_offset / 4u + at.i0 / 4u;
-    let stride = params.m / 4u;
-    let last_k = params.k - 1u;
-    for (var c = 0u; c < 4u; c++) {
-      t[c] = a4[first + min(k + c, last_k) * stride];
-    }
-    t = transposed(t);
+    let kk = step_ks(k, tail) * params.m + at.a_at.x;
+    t = transposed(Tile(a4[kk.x / 4u], a4[kk.y / 4u], a4[kk.z / 4u], a4[kk.w / 4u]));
   } else {
-    // Stored [M, K], K a multiple of 4: no step crosses K.
-    let stride = params.k / 4u;
-    for (var r = 0u; r < 4u; r++) {
-      t[r] = a4[params.a_offset / 4u + min(at.i0 + r, at.last_i) * stride + k / 4u];
-    }
+    let rows = (at.a_at + k) / 4u;
+    t = Tile(a4[rows.x], a4[rows.y], a4[rows.z], a4[rows.w]);
   }
   if (tail) {
-    t = mask_columns(t, k_valid(k));
+    t = masked_columns(t, k);
   }
   return t;
 }
 
-// op(B)'s tile at k..k+3, columns j0..j0+3, as rows (vec4s along the block's columns).
+// op(B)'s tile at k..k+3 and the block's columns, as rows (vec4s along the columns).
 fn b_tile_scalar(at: Block, k: u32, tail: bool) -> Tile {
+  let ks = step_ks(k, tail);
   var t: Tile;
-  let last_k = params.k - 1u;
-  for (var r = 0u; r < 4u; r++) {
-    for (var c = 0u; c < 4u; c++) {
-      if (B_TRANSPOSED) {
-        t[r][c] = b[clamped_at(params.b_offset, at.j0 + c, at.last_j, k + r, last_k)];
-      } else {
-        t[r][c] = b[clamped_at(params.b_offset, k + r, last_k, at.j0 + c, at.last_j)];
-      }
-    }
+  if (B_TRANSPOSED) {
+    // Element (k, j) at j · K + k: read the four k of each column, then transpose.
+    t = transposed(Tile(b_gather(at.b_at.x + ks), b_gather(at.b_at.y + ks), b_gather(at.b_at.z + ks),
+                        b_gather(at.b_at.w + ks)));
+  } else {
+    let kk = ks * params.p;
+    t = Tile(b_gather(at.b_at + kk.x), b_gather(at.b_at + kk.y), b_gather(at.b_at + kk.z), b_gather(at.b_at + kk.w));
   }
   if (tail) {
-    t = mask_rows(t, k_valid(k));
+    t = masked_rows(t, k);
   }
   return t;
 }
 
+// The same through vec4 reads: four neighbours along k (B stored [P, K], K a multiple of 4), or
+// the block's four columns at one k (B [K, P], P a multiple of 4).
 fn b_tile_vec4(at: Block, k: u32, tail: bool) -> Tile {
   var t: Tile;
   if (B_TRANSPOSED) {
-    // Stored [P, K], K a multiple of 4: no step crosses K.
-    let stride = params.k / 4u;
-    for (var c = 0u; c < 4u; c++) {
-      t[c] = b4[params.b_offset / 4u + min(at.j0 + c, at.last_j) * stride + k / 4u];
-    }
-    t = transposed(t);
+    let cols = (at.b_at + k) / 4u;
+    t = transposed(Tile(b4[cols.x], b4[cols.y], b4[cols.z], b4[cols.w]));
   } else {
-    // Stored [K, P], P a multiple of 4: each k's row holds the block's four columns side by side.
-    let first = params.b_offset / 4u + at.j0 / 4u;
-    let stride = params.p / 4u;
-    let last_k = params.k - 1u;
-    for (var r = 0u; r < 4u; r++) {
-      t[r] = b4[first + min(k + r, last_k) * stride];
-    }
+    let kk = step_ks(k, tail) * params.p + at.b_at.x;
+    t = Tile(b4[kk.x / 4u], b4[kk.y / 4u], b4[kk.z / 4u], b4[kk.w / 4u]);
   }
   if (tail) {
-    t = mask_rows(t, k_valid(k));
+    t = masked_rows(t, k);
   }
   return t;
 }
 
-// One step: each row's four outputs take the step's four products in increasing k.
-fn multiply_add(acc: ptr<function, Tile>, ta: Tile, tb: Tile) {
-  for (var r = 0u; r < 4u; r++) {
-    var sum = (*acc)[r];
-    sum += ta[r].x * tb[0];
-    sum += ta[r].y * tb[1];
-    sum += ta[r].z * tb[2];
-    sum += ta[r].w * tb[3];
-    (*acc)[r] = sum;
-  }
+// One step: each output takes the step's four products in increasing k.
+fn row_step(acc: vec4<f32>, a_row: vec4<f32>, tb: Tile) -> vec4<f32> {
+  return (((acc + a_row.x * tb.r0) + a_row.y * tb.r1) + a_row.z * tb.r2) + a_row.w * tb.r3;
 }
 
-// The k at which the last step starts when it crosses K, or K when none does.
+fn multiply_add(acc: Tile, ta: Tile, tb: Tile) -> Tile {
+  return Tile(row_step(acc.r0, ta.r0, tb), row_step(acc.r1, ta.r1, tb), row_step(acc.r2, ta.r2, tb),
+              row_step(acc.r3, ta.r3, tb));
+}
+
+// The k at which the step that crosses K starts, or K when none does.
 fn whole_steps_end() -> u32 {
   return params.k & ~3u;
 }
 
-// Writes the block's outputs inside the matrix: plus the bias, or added to what `out` holds.
-fn store_block(at: Block, acc: Tile) {
-  for (var r = 0u; r < 4u; r++) {
-    let i = at.i0 + r;
-    for (var c = 0u; c < 4u; c++) {
-      let j = at.j0 + c;
-      if (i <= at.last_i && j <= at.last_j) {
-        let index = params.out_offset + i * params.p + j;
-        var value = acc[r][c];
-        if (HAS_BIAS) {
-          value += bias[params.bias_offset + j];
-        }
-        if (ACCUMULATE) {
-          value = out[index] + value;
-        }
-        out[index] = value;
-      }
-    }
+// Writes one row of the block's outputs inside the matrix: plus the bias, or added to what `out`
+// holds.
+fn store_row(i: u32, j0: u32, sums: vec4<f32>) {
+  if (i >= params.m) {
+    return;
   }
+  var values = sums;
+  if (HAS_BIAS) {
+    let cols = min(vec4<u32>(j0) + STEP, vec4<u32>(params.p - 1u)) + params.bias_offset;
+    values += vec4<f32>(bias[cols.x], bias[cols.y], bias[cols.z], bias[cols.w]);
+  }
+  let at = params.out_offset + i * params.p + j0;
+  let columns = params.p - j0;
+  if (ACCUMULATE) {
+    let last = at + min(columns, 4u) - 1u;
+    values += vec4<f32>(out[at], out[min(at + 1u, last)], out[min(at + 2u, last)], out[min(at + 3u, last)]);
+  }
+  out[at] = values.x;
+  if (columns > 1u) {
+    out[at + 1u] = values.y;
+  }
+  if (columns > 2u) {
+    out[at + 2u] = values.z;
+  }
+  if (columns > 3u) {
+    out[at + 3u] = values.w;
+  }
+}
+
+fn store_block(at: Block, acc: Tile) {
+  store_row(at.i0, at.j0, acc.r0);
+  store_row(at.i0 + 1u, at.j0, acc.r1);
+  store_row(at.i0 + 2u, at.j0, acc.r2);
+  store_row(at.i0 + 3u, at.j0, acc.r3);
 }
 
 @compute @workgroup_size(workgroup_size)
 fn main_vec4(@builtin(workgroup_id) group: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>,
-             @builtin(local_invocation_index) lane: u32) {
-  if (!owns_block(group, groups, lane)) {
+        @builtin(local_invocation_index) lane: u32) {
+  let index = invocation_index(group, groups, lane);
+  if (index >= block_count()) {
     return;
   }
-  let at = block_of(group, groups, lane);
+  let at = block_of(index);
   var acc = Tile();
   let end = whole_steps_end();
   for (var k = 0u; k < end; k += 4u) {
-    multiply_add(&acc, a_tile_vec4(at, k, false), b_tile_vec4(at, k, false));
+    acc = multiply_add(acc, a_tile_vec4(at, k, false), b_tile_vec4(at, k, false));
   }
   if (end < params.k) {
-    multiply_add(&acc, a_tile_vec4(at, end, true), b_tile_vec4(at, end, true));
+    acc = multiply_add(acc, a_tile_vec4(at, end, true), b_tile_vec4(at, end, true));
   }
   store_block(at, acc);
 }
 
 @compute @workgroup_size(workgroup_size)
 fn main_vec4_a(@builtin(workgroup_id) group: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>,
-               @builtin(local_invocation_index) lane: u32) {
-  if (!owns_block(group, groups, lane)) {
+        @builtin(local_invocation_index) lane: u32) {
+  let index = invocation_index(group, groups, lane);
+  if (index >= block_count()) {
     return;
   }
-  let at = block_of(group, groups, lane);
+  let at = block_of(index);
   var acc = Tile();
   let end = whole_steps_end();
   for (var k = 0u; k < end; k += 4u) {
-    multiply_add(&acc, a_tile_vec4(at, k, false), b_tile_scalar(at, k, false));
+    acc = multiply_add(acc, a_tile_vec4(at, k, false), b_tile_scalar(at, k, false));
   }
   if (end < params.k) {
-    multiply_add(&acc, a_tile_vec4(at, end, true), b_tile_scalar(at, end, true));
+    acc = multiply_add(acc, a_tile_vec4(at, end, true), b_tile_scalar(at, end, true));
   }
   store_block(at, acc);
 }
 
 @compute @workgroup_size(workgroup_size)
 fn main_vec4_b(@builtin(workgroup_id) group: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>,
-               @builtin(local_invocation_index) lane: u32) {
-  if (!owns_block(group, groups, lane)) {
+        @builtin(local_invocation_index) lane: u32) {
+  let index = invocation_index(group, groups, lane);
+  if (index >= block_count()) {
     return;
   }
-  let at = block_of(group, groups, lane);
+  let at = block_of(index);
   var acc = Tile();
   let end = whole_steps_end();
   for (var k = 0u; k < end; k += 4u) {
-    multiply_add(&acc, a_tile_scalar(at, k, false), b_tile_vec4(at, k, false));
+    acc = multiply_add(acc, a_tile_scalar(at, k, false), b_tile_vec4(at, k, false));
   }
   if (end < params.k) {
-    multiply_add(&acc, a_tile_scalar(at, end, true), b_tile_vec4(at, end, true));
+    acc = multiply_add(acc, a_tile_scalar(at, end, true), b_tile_vec4(at, end, true));
   }
   store_block(at, acc);
 }
 
 @compute @workgroup_size(workgroup_size)
 fn main_scalar(@builtin(workgroup_id) group: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>,
-               @builtin(local_invocation_index) lane: u32) {
-  if (!owns_block(group, groups, lane)) {
+        @builtin(local_invocation_index) lane: u32) {
+  let index = invocation_index(group, groups, lane);
+  if (index >= block_count()) {
     return;
   }
-  let at = block_of(group, groups, lane);
+  let at = block_of(index);
   var acc = Tile();
   let end = whole_steps_end();
   for (var k = 0u; k < end; k += 4u) {
-    multiply_add(&acc, a_tile_scalar(at, k, false), b_tile_scalar(at, k, false));
+    acc = multiply_add(acc, a_tile_scalar(at, k, false), b_tile_scalar(at, k, false));
   }
   if (end < params.k) {
-    multiply_add(&acc, a_tile_scalar(at, end, true), b_tile_scalar(at, end, true));
+    acc = multiply_add(acc, a_tile_scalar(at, end, true), b_tile_scalar(at, end, true));
   }
   store_block(at, acc);
 }
