@@ -8,9 +8,12 @@
  *
  * Each is out (+)= op(A) · op(B) with op(A) [M, K] and op(B) [K, P]. Operands are f32, row-major,
  * dense, and may start inside their buffer (offsets in elements), so that chunks of rows of one
- * buffer need no copies; `out` must be a buffer of its own (WebGPU forbids a writable binding that
- * overlaps another binding of the dispatch). Summing a gradient over chunks of rows in a fixed
- * order is one accumulating product per chunk, encoded in that order.
+ * buffer need no copies. Each operand is bound as the range of its buffer it spans, from the
+ * aligned offset at or below its start (the rest of the offset goes in the uniform block), so a
+ * buffer larger than one binding can be used a chunk at a time. `out` must be a buffer of its own
+ * (WebGPU forbids a writable binding that overlaps another binding of the dispatch). Summing a
+ * gradient over chunks of rows in a fixed order is one accumulating product per chunk, encoded in
+ * that order.
  */
 import { foldWorkgroups } from '../plan.js';
 import { ELEMENT_BYTES } from './constants.js';
@@ -36,6 +39,15 @@ export interface MatmulProblem extends MatmulVariant {
   readonly offsets?: Partial<Readonly<Record<'a' | 'b' | 'bias' | 'out', number>>>;
 }
 
+/** The operands of a product, by binding name. */
+export type MatmulOperand = 'a' | 'b' | 'bias' | 'out';
+
+/** A binding's range of its buffer, in bytes. */
+export interface ByteRange {
+  readonly offset: number;
+  readonly size: number;
+}
+
 /** A planned product: which kernel, specialised how, its uniform block's values and its workgroups. */
 export interface MatmulPlan {
   readonly problem: MatmulProblem;
@@ -46,9 +58,13 @@ export interface MatmulPlan {
   readonly invocations: number;
   /** Workgroups, folded into two dimensions. */
   readonly groups: readonly [number, number];
-  /** Elements each binding must hold from its buffer's start (bias: 0 without a bias). */
-  readonly extents: Readonly<Record<'a' | 'b' | 'bias' | 'out', number>>;
+  /** The range of its buffer each operand is bound as (none for an absent bias). */
+  readonly ranges: Readonly<Partial<Record<MatmulOperand, ByteRange>>>;
 }
+
+/** The device limits a plan depends on. */
+export type MatmulLimits = Pick<GPUSupportedLimits, 'maxComputeWorkgroupsPerDimension' | 'minStorageBufferOffsetAlignment'
+  | 'maxStorageBufferBindingSize'>;
 
 /** What the three products of the linear head take: H [n, d], W [v, d], G [n, v]. */
 export interface LinearShape {
@@ -83,38 +99,48 @@ const VEC4_KERNELS = {
 } as const satisfies Record<string, KernelName>;
 
 /**
- * The plan of `problem` on a device allowing `maxWorkgroupsPerDimension` workgroups a dimension.
- * An operand is read through vec4s when its stored rows and its offset are multiples of 4.
+ * The plan of `problem` on a device of `limits`. An operand is read through vec4s when its stored
+ * rows and its offset are multiples of 4. Throws a RangeError for an empty or fractional
+ * dimension, a negative offset, or an operand wider than one binding (the caller then cuts the
+ * product into chunks).
  */
-export function planMatmul(problem: MatmulProblem, maxWorkgroupsPerDimension: number): MatmulPlan {
+export function planMatmul(problem: MatmulProblem, limits: MatmulLimits): MatmulPlan {
   const { m, p, k } = problem;
   for (const [name, value] of [['m', m], ['p', p], ['k', k]] as const) {
     if (!Number.isInteger(value) || value < 1) throw new RangeError(`matmul: ${name} must be a positive integer, not ${value}`);
   }
-  const offset = (name: 'a' | 'b' | 'bias' | 'out') => {
-    const value = problem.offsets?.[name] ?? 0;
-    if (!Number.isInteger(value) || value < 0) throw new RangeError(`matmul: offset of ${name} must be an integer ≥ 0, not ${value}`);
-    return value;
-  };
-  const offsets = { a: offset('a'), b: offset('b'), bias: offset('bias'), out: offset('out') };
-  const extents = { a: offsets.a + m * k, b: offsets.b + k * p, bias: problem.bias ? offsets.bias + p : 0,
-    out: offsets.out + m * p };
-  // The kernel indexes with u32s.
-  for (const [name, extent] of Object.entries(extents)) {
-    if (extent > 2 ** 32 - 1) throw new RangeError(`matmul: ${name} reaches element ${extent}, past u32 indexing`);
+  const counts = { a: m * k, b: k * p, bias: problem.bias ? p : 0, out: m * p };
+  const ranges: Partial<Record<MatmulOperand, ByteRange>> = {};
+  const relative = { a: 0, b: 0, bias: 0, out: 0 };
+  for (const name of ['a', 'b', 'bias', 'out'] as const) {
+    const offset = problem.offsets?.[name] ?? 0;
+    if (!Number.isInteger(offset) || offset < 0) throw new RangeError(`matmul: offset of ${name} must be an integer ≥ 0, not ${offset}`);
+    if (counts[name] === 0) continue;
+    // The binding starts at the aligned byte at or below the operand; the kernel is told where the
+    // operand starts within it.
+    const start = Math.floor(offset * ELEMENT_BYTES / limits.minStorageBufferOffsetAlignment) * limits.minStorageBufferOffsetAlignment;
+    const size = (offset + counts[name]) * ELEMENT_BYTES - start;
+    if (size > limits.maxStorageBufferBindingSize) {
+      throw new RangeError(`matmul: ${name} spans ${size} bytes, over this device's maxStorageBufferBindingSize `
+        + `(${limits.maxStorageBufferBindingSize})`);
+    }
+    // The kernel indexes its bindings with u32s.
+    if (size / ELEMENT_BYTES > 2 ** 32 - 1) throw new RangeError(`matmul: ${name} spans more elements than u32 indexing reaches`);
+    ranges[name] = { offset: start, size };
+    relative[name] = offset - start / ELEMENT_BYTES;
   }
-  const aVec4 = (problem.aTransposed ? m : k) % 4 === 0 && offsets.a % 4 === 0;
-  const bVec4 = (problem.bTransposed ? k : p) % 4 === 0 && offsets.b % 4 === 0;
+  const aVec4 = (problem.aTransposed ? m : k) % 4 === 0 && relative.a % 4 === 0;
+  const bVec4 = (problem.bTransposed ? k : p) % 4 === 0 && relative.b % 4 === 0;
   const kernel = VEC4_KERNELS[aVec4 ? (bVec4 ? 'both' : 'a') : bVec4 ? 'b' : 'neither'];
   const blocksP = Math.ceil(p / MATMUL_BLOCK);
   const invocations = Math.ceil(m / MATMUL_BLOCK) * blocksP;
   const variant: MatmulVariant = { aTransposed: problem.aTransposed, bTransposed: problem.bTransposed,
     accumulate: problem.accumulate, bias: problem.bias };
   return {
-    problem, kernel, variant, invocations, extents,
-    params: { m, p, k, blocks_p: blocksP, a_offset: offsets.a, b_offset: offsets.b, bias_offset: offsets.bias,
-      out_offset: offsets.out },
-    groups: foldWorkgroups(invocations, WORKGROUP_SIZE, maxWorkgroupsPerDimension),
+    problem, kernel, variant, invocations, ranges,
+    params: { m, p, k, blocks_p: blocksP, a_offset: relative.a, b_offset: relative.b, bias_offset: relative.bias,
+      out_offset: relative.out },
+    groups: foldWorkgroups(invocations, WORKGROUP_SIZE, limits.maxComputeWorkgroupsPerDimension),
   };
 }
 
@@ -137,26 +163,29 @@ export interface MatmulBuffers {
 }
 
 /**
- * Binds the plan's buffers (whole: offsets are in the uniform block) and its uniform block. Throws
- * a RangeError where a buffer is smaller than what the plan reads or writes in it.
+ * Binds the plan's ranges of `buffers` and its uniform block. Throws a RangeError where a buffer
+ * is smaller than what the plan reads or writes in it.
  */
 export function prepareMatmul(device: GPUDevice, kernel: Kernel, plan: MatmulPlan, params: UniformBinding,
   buffers: MatmulBuffers): PreparedDispatch {
   if (plan.problem.bias !== (buffers.bias !== undefined)) {
     throw new Error(`matmul: the plan ${plan.problem.bias ? 'has' : 'has no'} bias, and a bias buffer was ${buffers.bias ? '' : 'not '}given`);
   }
-  for (const name of ['a', 'b', 'bias', 'out'] as const) {
-    const buffer = buffers[name];
-    if (buffer !== undefined && buffer.size < plan.extents[name] * ELEMENT_BYTES) {
-      throw new RangeError(`matmul: ${name} needs ${plan.extents[name] * ELEMENT_BYTES} bytes, its buffer has ${buffer.size}`);
-    }
-  }
   if (buffers.out === buffers.a || buffers.out === buffers.b || buffers.out === buffers.bias) {
     throw new Error('matmul: out must be a buffer of its own');
   }
-  // Without a bias the kernel still binds one (not read): A's buffer stands in.
-  return prepareDispatch(device, kernel, plan.invocations, { params, a: buffers.a, b: buffers.b,
-    bias: buffers.bias ?? buffers.a, out: buffers.out })!;
+  const bound = (name: MatmulOperand): GPUBufferBinding => {
+    const buffer = buffers[name]!;
+    const range = plan.ranges[name]!;
+    if (buffer.size < range.offset + range.size) {
+      throw new RangeError(`matmul: ${name} needs ${range.offset + range.size} bytes, its buffer has ${buffer.size}`);
+    }
+    return { buffer, ...range };
+  };
+  const a = bound('a');
+  // Without a bias the kernel still binds one (not read): A's range stands in.
+  return prepareDispatch(device, kernel, plan.invocations, { params, a, b: bound('b'),
+    bias: buffers.bias ? bound('bias') : a, out: bound('out') })!;
 }
 
 /**

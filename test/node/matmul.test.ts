@@ -127,8 +127,12 @@ async function runAll(runs: readonly Run[]): Promise<void> {
 }
 
 function plan(problem: MatmulProblem): MatmulPlan {
-  return planMatmul(problem, device!.limits.maxComputeWorkgroupsPerDimension);
+  return planMatmul(problem, device!.limits);
 }
+
+/** WebGPU's default limits. */
+const LIMITS = { maxComputeWorkgroupsPerDimension: 65535, minStorageBufferOffsetAlignment: 256,
+  maxStorageBufferBindingSize: 2 ** 27 };
 
 /** Expects `got` within the tolerance of the reference (or equal to it, `exact`); every element written. */
 function expectClose(label: string, problem: MatmulProblem, got: Float32Array,
@@ -162,7 +166,7 @@ const SHAPES: LinearShape[] = [
 
 describe('planMatmul', () => {
   it('reads an operand through vec4s where its stored rows and offset are multiples of 4', () => {
-    const kernel = (problem: MatmulProblem) => planMatmul(problem, 65535).kernel;
+    const kernel = (problem: MatmulProblem) => planMatmul(problem, LIMITS).kernel;
     expect(kernel(logitsProduct({ n: 3, v: 5, d: 8 }, false))).toBe('matmul');
     expect(kernel(logitsProduct({ n: 3, v: 5, d: 7 }, false))).toBe('matmulScalar');
     expect(kernel(logitsProduct({ n: 3, v: 5, d: 8 }, false, { h: 2 }))).toBe('matmulVec4B');
@@ -173,22 +177,35 @@ describe('planMatmul', () => {
   });
 
   it('has one invocation per 4 × 4 block, folded, and the uniform block of the shape', () => {
-    const planned = planMatmul(logitsProduct({ n: 5, v: 9, d: 3 }, true, { bias: 7, logits: 4 }), 65535);
+    const planned = planMatmul(logitsProduct({ n: 5, v: 9, d: 3 }, true, { bias: 7, logits: 4 }), LIMITS);
     expect(planned.invocations).toBe(2 * 3);
     expect(planned.groups).toEqual([1, 1]);
     expect(planned.params).toEqual({ m: 5, p: 9, k: 3, blocks_p: 3, a_offset: 0, b_offset: 0, bias_offset: 7,
       out_offset: 4 });
-    expect(planned.extents).toEqual({ a: 15, b: 27, bias: 16, out: 49 });
+    expect(planned.ranges).toEqual({ a: { offset: 0, size: 60 }, b: { offset: 0, size: 108 },
+      bias: { offset: 0, size: 64 }, out: { offset: 0, size: 196 } });
     expect(planned.variant).toEqual({ aTransposed: false, bTransposed: true, accumulate: false, bias: true });
-    const wide = planMatmul(logitsProduct({ n: 4096, v: 4096, d: 1 }, false), 1000);
+    const wide = planMatmul(logitsProduct({ n: 4096, v: 4096, d: 1 }, false), { ...LIMITS, maxComputeWorkgroupsPerDimension: 1000 });
     expect(wide.invocations).toBe(1024 * 1024);
     expect(wide.groups).toEqual([964, 17]);   // 16384 workgroups in 17 rows
   });
 
-  it('rejects empty or fractional dimensions and negative offsets', () => {
-    expect(() => planMatmul(logitsProduct({ n: 0, v: 2, d: 2 }, false), 65535)).toThrow(/m must be a positive integer/);
-    expect(() => planMatmul(logitsProduct({ n: 2, v: 2, d: 1.5 }, false), 65535)).toThrow(/k must be/);
-    expect(() => planMatmul(logitsProduct({ n: 2, v: 2, d: 2 }, false, { w: -1 }), 65535)).toThrow(/offset of b/);
+  it('binds each operand from the aligned offset at or below it, the rest of its offset in the uniform block', () => {
+    // W's rows 1000..1999 of 768: bytes 3,072,000 on, bound from 3,072,000 (a multiple of 256).
+    const planned = planMatmul(logitsProduct({ n: 3, v: 1000, d: 768 }, false, { h: 101, w: 1000 * 768 }), LIMITS);
+    expect(planned.ranges.a).toEqual({ offset: 256, size: (101 + 3 * 768) * 4 - 256 });
+    expect(planned.ranges.b).toEqual({ offset: 1000 * 768 * 4, size: 1000 * 768 * 4 });
+    expect(planned.ranges.bias).toBeUndefined();
+    expect([planned.params.a_offset, planned.params.b_offset]).toEqual([101 - 64, 0]);
+    expect(planned.kernel).toBe('matmulVec4B');   // H at an offset of 37 within its binding: not vec4s
+  });
+
+  it('rejects empty or fractional dimensions, negative offsets and operands wider than a binding', () => {
+    expect(() => planMatmul(logitsProduct({ n: 0, v: 2, d: 2 }, false), LIMITS)).toThrow(/m must be a positive integer/);
+    expect(() => planMatmul(logitsProduct({ n: 2, v: 2, d: 1.5 }, false), LIMITS)).toThrow(/k must be/);
+    expect(() => planMatmul(logitsProduct({ n: 2, v: 2, d: 2 }, false, { w: -1 }), LIMITS)).toThrow(/offset of b/);
+    expect(() => planMatmul(logitsProduct({ n: 2, v: 50_000, d: 768 }, false), LIMITS))
+      .toThrow(/b spans 153600000 bytes, over this device's maxStorageBufferBindingSize \(134217728\)/);
   });
 });
 
@@ -283,6 +300,8 @@ describe.skipIf(!device)('matmul on the GPU', () => {
     { n: 5, v: 8, d: 12, offsets: { a: 2, b: 0, bias: 3, out: 5 } },
     { n: 17, v: 13, d: 8, offsets: { a: 4, b: 1, bias: 1, out: 3 } },
     { n: 7, v: 64, d: 33, offsets: { a: 3, b: 4, bias: 0, out: 1 } },
+    // Past the binding offset alignment (64 elements where it is 256 bytes): bound from inside.
+    { n: 9, v: 20, d: 16, offsets: { a: 70, b: 132, bias: 65, out: 203 } },
   ])('operands and output inside larger buffers, at offsets $offsets ([$n, $v, $d])', async ({ n, v, d, offsets }) => {
     const random = new Random(n * v * d);
     const problems = [
