@@ -11,7 +11,8 @@
  * buffer need no copies. Each operand is bound as the range of its buffer it spans, from the
  * aligned offset at or below its start (the rest of the offset goes in the uniform block), so a
  * buffer larger than one binding can be used a chunk at a time. `out` must be a buffer of its own
- * (WebGPU forbids a writable binding that overlaps another binding of the dispatch). Summing a
+ * (WebGPU forbids a writable binding that overlaps another binding of the dispatch; a buffer of its
+ * own rules that out without comparing ranges). Summing a
  * gradient over chunks of rows in a fixed order is one accumulating product per chunk, encoded in
  * that order.
  */
@@ -27,6 +28,9 @@ import type { StructValues } from './wgsl-struct.js';
 /** Rows and columns of the block of outputs one invocation computes (matmul.wgsl). */
 export const MATMUL_BLOCK = 4;
 
+/** The operands of a product, by binding name. */
+export type MatmulOperand = 'a' | 'b' | 'bias' | 'out';
+
 /** One product out (+)= op(A) · op(B) (+ bias): its shape, layouts and where its operands start. */
 export interface MatmulProblem extends MatmulVariant {
   /** Rows of op(A) and of the output. */
@@ -36,11 +40,8 @@ export interface MatmulProblem extends MatmulVariant {
   /** The summed dimension: columns of op(A), rows of op(B). */
   readonly k: number;
   /** Offsets in elements of A, B, the bias and the output in their buffers (0 by default). */
-  readonly offsets?: Partial<Readonly<Record<'a' | 'b' | 'bias' | 'out', number>>>;
+  readonly offsets?: Partial<Readonly<Record<MatmulOperand, number>>>;
 }
-
-/** The operands of a product, by binding name. */
-export type MatmulOperand = 'a' | 'b' | 'bias' | 'out';
 
 /** A binding's range of its buffer, in bytes. */
 export interface ByteRange {
