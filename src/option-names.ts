@@ -22,6 +22,9 @@ export const OPTIONS_OF = {
   crossEntropyReference: FORWARD.filter((name) => name !== 'gradInPlace'),
   binaryCrossEntropyReference: BINARY.filter((name) => name !== 'gradInPlace'),
   lossFromRowStatistics: ['reduction', 'labelSmoothing', 'zLoss'],
+  // The linear head's reference (the GPU linear head is to come): class-index options only.
+  linearCrossEntropyReference: ['bias', 'reduction', 'weight', 'ignoreIndex', 'labelSmoothing', 'zLoss', 'softcap',
+    'gradOutput', 'grad'],
 } as const satisfies Record<string, readonly string[]>;
 
 export type OptionsTaker = keyof typeof OPTIONS_OF;

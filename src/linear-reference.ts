@@ -1,0 +1,176 @@
+/**
+ * The float64 reference of the linear head: cross-entropy of `hidden · classifierᵀ + bias`, with
+ * class-index targets and every class-index option of `crossEntropyReference`, and the gradients
+ * with respect to the hidden states, the classifier and the bias. The logits are formed in float64
+ * from the exact values of the inputs (16-bit ones upcast exactly), and the loss and d(loss)/d(logits)
+ * are `crossEntropyReference`'s: one implementation of the semantics. The GPU linear head is to be
+ * judged by it; until that lands it is internal.
+ */
+import { logitValues } from './half-precision.js';
+import { checkF32Tensor, checkLength, checkLogitsData, readBoolean, readDtype, readTensor } from './options.js';
+import { readOptionNames } from './option-names.js';
+import { crossEntropyReference } from './reference.js';
+import { formatShape, product, sameShape } from './shape.js';
+import { describeKind } from './tensor-data.js';
+import type { Dtype, Float16ArrayLike, Reduction, Tensor } from './types.js';
+
+/** Hidden states [N, D] (or [d0, …, dk, D]) or a classifier [V, D]: f32 or 16-bit host data. */
+export type LinearInput = Tensor<Float32Array | Float64Array | Uint16Array | Float16ArrayLike> & { readonly dtype?: Dtype };
+
+/** Which gradients to compute: all three (`true`), or those named. */
+export type LinearGradRequest = boolean | { readonly hidden?: boolean; readonly classifier?: boolean; readonly bias?: boolean };
+
+/** Options of `linearCrossEntropyReference`. */
+export interface LinearReferenceOptions {
+  /** Added to every row's logits, length V (absent: none). */
+  readonly bias?: Float32Array | Float64Array;
+  readonly reduction?: Reduction;
+  /** Per-class weight, length V. */
+  readonly weight?: Float32Array | Float64Array;
+  readonly ignoreIndex?: number;
+  readonly labelSmoothing?: number;
+  readonly zLoss?: number;
+  readonly softcap?: number;
+  /** Upstream gradient for reduction 'none', one value per row. */
+  readonly gradOutput?: Float32Array | Float64Array;
+  readonly grad?: LinearGradRequest;
+}
+
+/** The linear head's loss and the gradients asked for, in float64, in the inputs' shapes. */
+export interface LinearReferenceResult {
+  readonly loss: number | Float64Array;
+  readonly grad?: {
+    readonly hidden?: Float64Array;
+    readonly classifier?: Float64Array;
+    readonly bias?: Float64Array;
+  };
+}
+
+const HOST_FLOATS = { floatArrays: [Float32Array, Float64Array], gpuBuffers: false } as const;
+
+/** Reads `grad`: which of the three gradients are asked for. */
+function readGradRequest(grad: unknown, hasBias: boolean): { hidden: boolean; classifier: boolean; bias: boolean } {
+  if (grad === undefined || typeof grad === 'boolean') {
+    const all = grad === true;
+    return { hidden: all, classifier: all, bias: all && hasBias };
+  }
+  if (typeof grad !== 'object' || grad === null) {
+    throw new TypeError(`options.grad must be a boolean or { hidden?, classifier?, bias? }, got ${describeKind(grad)}`);
+  }
+  const known = ['hidden', 'classifier', 'bias'];
+  for (const key of Object.keys(grad)) {
+    if (!known.includes(key)) {
+      throw new TypeError(`options.grad: unknown gradient "${key}" (known: ${known.join(', ')})`);
+    }
+  }
+  const request = grad as { hidden?: unknown; classifier?: unknown; bias?: unknown };
+  const bias = readBoolean('options.grad.bias', request.bias, false);
+  if (bias && !hasBias) throw new RangeError('options.grad.bias asks for the gradient of a bias, but options.bias is absent');
+  return {
+    hidden: readBoolean('options.grad.hidden', request.hidden, false),
+    classifier: readBoolean('options.grad.classifier', request.classifier, false),
+    bias,
+  };
+}
+
+/**
+ * The linear head in float64 on the CPU: `F.cross_entropy(hidden @ classifier.T + bias, target, …)`
+ * with class-index targets, and its gradients with respect to hidden, classifier and bias.
+ *
+ * @example
+ * const r = linearCrossEntropyReference(
+ *   { data: new Float32Array([1, 0, 0, 1]), shape: [2, 2] },       // hidden [N = 2, D = 2]
+ *   { data: new Float32Array([1, 0, 0, 1, 1, 1]), shape: [3, 2] }, // classifier [V = 3, D = 2]
+ *   { data: new Int32Array([0, 2]), shape: [2] },
+ *   { grad: true },
+ * );
+ * r.grad.classifier; // Float64Array of 6: d(loss)/d(classifier), [V, D]
+ */
+export function linearCrossEntropyReference(hiddenIn: LinearInput, classifierIn: LinearInput,
+  targetIn: Tensor<Int32Array>, options: LinearReferenceOptions = {}): LinearReferenceResult {
+  readOptionNames(options, 'linearCrossEntropyReference');
+  const hidden = readTensor('hidden', hiddenIn);
+  const classifier = readTensor('classifier', classifierIn);
+  const target = readTensor('target', targetIn);
+  const hiddenDtype = readDtype('hidden', hidden);
+  const classifierDtype = readDtype('classifier', classifier);
+  checkF32Tensor('target', target);
+  checkLogitsData('hidden.data', hidden.data, hiddenDtype, HOST_FLOATS);
+  checkLogitsData('classifier.data', classifier.data, classifierDtype, HOST_FLOATS);
+  if (hidden.shape.length < 2) {
+    throw new RangeError(`hidden.shape must be [N, D] or [d0, …, dk, D], got ${formatShape(hidden.shape)}`);
+  }
+  const depth = hidden.shape.at(-1)!;
+  if (classifier.shape.length !== 2 || classifier.shape[1] !== depth) {
+    throw new RangeError(`classifier.shape must be [V, ${depth}] (nn.Linear(${depth}, V).weight's layout), got `
+      + `${formatShape(classifier.shape)}`);
+  }
+  const rowShape = hidden.shape.slice(0, -1);
+  if (!sameShape(target.shape, rowShape)) {
+    throw new RangeError(`target.shape must be hidden.shape without D, ${formatShape(rowShape)}, got `
+      + `${formatShape(target.shape)} (class indices only: the linear head takes no probability targets)`);
+  }
+  if (!(target.data instanceof Int32Array)) {
+    throw new TypeError(`target.data must be an Int32Array of class indices, got ${describeKind(target.data)}`);
+  }
+  checkLength('hidden', hidden, hiddenDtype);
+  checkLength('classifier', classifier, classifierDtype);
+  const rows = product(rowShape);
+  const classes = classifier.shape[0]!;
+  const { bias, grad: gradOption, ...lossOptions } = options;
+  if (bias !== undefined) {
+    if (!(bias instanceof Float32Array) && !(bias instanceof Float64Array)) {
+      throw new TypeError(`options.bias must be a Float32Array or Float64Array, got ${describeKind(bias)}`);
+    }
+    if (bias.length !== classes) {
+      throw new RangeError(`options.bias has ${bias.length} elements but the classifier has ${classes} classes`);
+    }
+  }
+  const asked = readGradRequest(gradOption, bias !== undefined);
+  const anyGrad = asked.hidden || asked.classifier || asked.bias;
+
+  // The logits in float64, from the exact input values.
+  const h = logitValues(hidden.data as Float32Array | Uint16Array, hiddenDtype);
+  const w = logitValues(classifier.data as Float32Array | Uint16Array, classifierDtype);
+  const logits = new Float64Array(rows * classes);
+  for (let n = 0; n < rows; n++) {
+    for (let v = 0; v < classes; v++) {
+      let sum = bias === undefined ? 0 : bias[v]!;
+      for (let d = 0; d < depth; d++) sum += h[n * depth + d]! * w[v * depth + d]!;
+      logits[n * classes + v] = sum;
+    }
+  }
+  const reference = crossEntropyReference({ data: logits, shape: [rows, classes] },
+    { data: target.data, shape: [rows] }, { ...lossOptions, grad: anyGrad });
+  if (!anyGrad) return { loss: reference.loss };
+
+  // d(loss)/d(logits) G [N, V]; then dH = G·W, dW = Gᵀ·H, db = the column sums of G.
+  const g = reference.grad!;
+  const result: { hidden?: Float64Array; classifier?: Float64Array; bias?: Float64Array } = {};
+  if (asked.hidden) {
+    const dh = new Float64Array(rows * depth);
+    for (let n = 0; n < rows; n++) {
+      for (let v = 0; v < classes; v++) {
+        const gv = g[n * classes + v]!;
+        for (let d = 0; d < depth; d++) dh[n * depth + d]! += gv * w[v * depth + d]!;
+      }
+    }
+    result.hidden = dh;
+  }
+  if (asked.classifier) {
+    const dw = new Float64Array(classes * depth);
+    for (let n = 0; n < rows; n++) {
+      for (let v = 0; v < classes; v++) {
+        const gv = g[n * classes + v]!;
+        for (let d = 0; d < depth; d++) dw[v * depth + d]! += gv * h[n * depth + d]!;
+      }
+    }
+    result.classifier = dw;
+  }
+  if (asked.bias) {
+    const db = new Float64Array(classes);
+    for (let n = 0; n < rows; n++) for (let v = 0; v < classes; v++) db[v]! += g[n * classes + v]!;
+    result.bias = db;
+  }
+  return { loss: reference.loss, grad: result };
+}
