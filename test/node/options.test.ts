@@ -8,12 +8,16 @@ import {
   binaryCrossEntropyReference, CrossEntropy, crossEntropyReference, lossFromRowStatistics, type RowStatistics,
 } from '../../src/index.js';
 import { OPTIONS_OF, type OptionsTaker } from '../../src/option-names.js';
+import { linearCrossEntropyReference } from '../../src/linear-reference.js';
 import { requireDevice } from '../helpers/webgpu-node.js';
 
 const device = await requireDevice();
 
 const logits = { data: new Float32Array([2, 1, 0.1, 0.5, 2.5, 0.3]), shape: [2, 3] };
 const target = { data: new Int32Array([0, 1]), shape: [2] };
+/** Hidden states [2, 2] and a classifier [3, 2]: the linear head's inputs for the same targets. */
+const hidden = { data: new Float32Array([1, 0, 0.5, 2]), shape: [2, 2] };
+const classifier = { data: new Float32Array([1, 0, 0, 1, 1, 1]), shape: [3, 2] };
 const labels = { data: new Float32Array([1, 0, 0, 0, 1, 1]), shape: [2, 3] };
 const stats: RowStatistics = {
   rows: 1, classes: 2, max: new Float64Array([1]), sumExp: new Float64Array([1.5]),
@@ -32,6 +36,7 @@ const HOST_CALLS: [OptionsTaker, Call][] = [
   ['crossEntropyReference', (options) => crossEntropyReference(logits, target, options as never)],
   ['binaryCrossEntropyReference', (options) => binaryCrossEntropyReference(logits, labels, options as never)],
   ['lossFromRowStatistics', (options) => lossFromRowStatistics(stats, options as never)],
+  ['linearCrossEntropyReference', (options) => linearCrossEntropyReference(hidden, classifier, target, options as never)],
 ];
 
 function gpuCalls(ce: CrossEntropy): [OptionsTaker, Call][] {
