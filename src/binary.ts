@@ -72,7 +72,7 @@ export function describeBinaryProblem(logitsIn: unknown, targetIn: unknown, opti
   if (!sameShape(target.shape, logits.shape)) {
     throw new RangeError(`target.shape ${formatShape(target.shape)} must equal logits.shape ${formatShape(logits.shape)}`);
   }
-  checkLength('logits', logits, dtype);
+  checkLength('logits', logits, dtype, true);
   checkLength('target', target);
   const size = product(logits.shape);
   const input = optionsIn.input ?? 'logits';

@@ -130,6 +130,11 @@ export function compareWithReference(
   result: { readonly loss: number | Float32Array; readonly grad?: Float32Array | Uint16Array },
   reference: ReferenceResult,
 ): ResultComparison {
+  if (typeof reference !== 'object' || reference === null || typeof reference.magnitude !== 'object') {
+    throw new TypeError('compareWithReference: reference must be what crossEntropyReference returns (for binary '
+      + 'cross-entropy, compare with compareArrays: its loss with TOLERANCES.rowLoss, its gradient with '
+      + 'TOLERANCES.grad, decoded by decodeHalf and with the dtype if 16-bit)');
+  }
   const loss = typeof reference.loss === 'number'
     ? compareArrays(result.loss, reference.loss, { atol: reducedLossTolerance(reference), rtol: 0 })
     : compareArrays(result.loss, reference.loss, TOLERANCES.rowLoss);
@@ -138,7 +143,9 @@ export function compareWithReference(
   if ((result.grad instanceof Uint16Array) !== (gradDtype !== 'float32')) {
     throw new TypeError(`compareWithReference: result.grad is a ${result.grad.constructor.name} but the reference's `
       + `gradient is ${gradDtype} (a ${gradDtype === 'float32' ? 'Float32Array' : 'Uint16Array of bit patterns'}): `
-      + 'give the reference the logits\' dtype and options.gradDtype of the GPU call');
+      + (gradDtype === 'float32' ? 'give the reference the logits\' dtype and options.gradDtype of the GPU call'
+        : 'pass the gradient as the GPU call returned it (its bit patterns; this decodes them), or give the '
+          + 'reference the options.gradDtype of the GPU call'));
   }
   const gradValues = gradDtype === 'float32' ? result.grad : decodeHalf(result.grad as Uint16Array, gradDtype);
   const grad = compareArrays(gradValues, reference.grad, { ...TOLERANCES.grad, dtype: gradDtype });

@@ -115,8 +115,9 @@ export function encodeHalf(values: ArrayLike<number>, dtype: HalfDtype): Uint16A
 export function decodeHalf(bits: Uint16Array, dtype: HalfDtype): Float32Array {
   checkHalfDtype('decodeHalf', dtype);
   if (!(bits instanceof Uint16Array)) {
-    throw new TypeError(`decodeHalf: bits must be a Uint16Array of ${dtype} bit patterns, got ${
-      bits === null ? 'null' : typeof bits === 'object' ? (bits as object).constructor?.name : typeof bits}`);
+    const kind = bits === null ? 'null' : typeof bits === 'object' ? (bits as object).constructor?.name : typeof bits;
+    throw new TypeError(`decodeHalf: bits must be a Uint16Array of ${dtype} bit patterns, got ${kind}${
+      kind === 'Float32Array' ? ' (a Float32Array gradient, from gradDtype \'float32\', holds its values already)' : ''}`);
   }
   const values = new Float32Array(bits.length);
   for (let i = 0; i < bits.length; i++) values[i] = halfValue(bits[i]!, dtype);

@@ -88,12 +88,20 @@ export function readTensor(name: string, value: unknown): TensorLike {
   return { data, shape: shape as number[], dtype };
 }
 
+/** Other names of the dtypes (PyTorch's, NumPy's, shorthands), for a "did you mean". */
+const DTYPE_ALIASES: Readonly<Record<string, Dtype>> = {
+  f32: 'float32', fp32: 'float32', float: 'float32', f16: 'float16', fp16: 'float16', half: 'float16',
+  bf16: 'bfloat16', 'torch.float16': 'float16', 'torch.bfloat16': 'bfloat16', 'torch.float32': 'float32',
+};
+
 /** Reads `${name}.dtype`: absent is 'float32'. */
 export function readDtype(name: string, tensor: TensorLike): Dtype {
   const { dtype } = tensor;
   if (dtype === undefined) return 'float32';
   if (!DTYPES.includes(dtype as Dtype)) {
-    fail('type', `${name}.dtype must be one of ${DTYPES.map((d) => `'${d}'`).join(', ')}, got ${describeKind(dtype)}`);
+    const meant = typeof dtype === 'string' ? DTYPE_ALIASES[dtype.toLowerCase()] : undefined;
+    fail('type', `${name}.dtype must be one of ${DTYPES.map((d) => `'${d}'`).join(', ')}, got ${describeKind(dtype)}${
+      meant === undefined ? '' : `; did you mean '${meant}'?`}`);
   }
   return dtype as Dtype;
 }
@@ -138,8 +146,8 @@ export function dataBytes(count: number, dtype: Dtype): number {
  * as storage. A destroyed buffer or one from another device cannot be seen from the host: WebGPU
  * reports those through the call's error scopes.
  */
-export function checkGpuBuffer(name: string, buffer: GPUBuffer, bytes: number, needs: string): void {
-  if (buffer.size < bytes) fail('range', `${name} is a GPUBuffer of ${buffer.size} bytes but ${needs} ${bytes}`);
+export function checkGpuBuffer(name: string, buffer: GPUBuffer, bytes: number, needs: string, hint = ''): void {
+  if (buffer.size < bytes) fail('range', `${name} is a GPUBuffer of ${buffer.size} bytes but ${needs} ${bytes}${hint}`);
   if ((buffer.usage & STORAGE_USAGE) === 0) {
     fail('type', `${name} is a GPUBuffer without STORAGE usage (usage 0x${buffer.usage.toString(16)}): `
       + 'kernels bind it as a storage buffer');
@@ -154,12 +162,19 @@ function checkAttached(name: string, data: Data): void {
   }
 }
 
-/** Checks that the data holds exactly the shape's elements (a GPUBuffer: at least). */
-export function checkLength(name: string, tensor: TensorLike, dtype: Dtype = 'float32'): void {
+/**
+ * Checks that the data holds exactly the shape's elements (a GPUBuffer: at least). `mayBeHalf`: the
+ * tensor may be 16-bit (the logits), so a GPUBuffer of f32 logits the size of packed 16-bit ones
+ * says so.
+ */
+export function checkLength(name: string, tensor: TensorLike, dtype: Dtype = 'float32', mayBeHalf = false): void {
   const needed = product(tensor.shape);
   if (isGpuBuffer(tensor.data)) {
+    const looksHalf = mayBeHalf && dtype === 'float32' && needed > 0 && tensor.data.size >= dataBytes(needed, 'float16')
+      && tensor.data.size < dataBytes(needed, 'float32');
     checkGpuBuffer(`${name}.data`, tensor.data, dataBytes(needed, dtype),
-      `${name}.shape ${formatShape(tensor.shape)}${dtype === 'float32' ? '' : ` of ${dtype} (packed two per word)`} needs`);
+      `${name}.shape ${formatShape(tensor.shape)}${dtype === 'float32' ? '' : ` of ${dtype} (packed two per word)`} needs`,
+      looksHalf ? ` (4 bytes an f32 value; for 16-bit values packed two per word, give ${name}.dtype)` : '');
     return;
   }
   const length = (tensor.data as ArrayLike<number>).length;
@@ -230,7 +245,9 @@ export function readGradDtype(options: ForwardOptionsIn, dtype: Dtype, grad: boo
   }
   if (options.gradDtype !== undefined && !grad) fail('range', 'options.gradDtype needs options.grad: true');
   if (gradDtype !== dtype && gradDtype !== 'float32') {
-    fail('range', `options.gradDtype must be the logits' dtype ('${dtype}') or 'float32', got '${gradDtype}'`);
+    fail('range', dtype === 'float32'
+      ? `options.gradDtype is '${gradDtype}' but the logits are f32, whose gradient is f32: drop gradDtype`
+      : `options.gradDtype must be the logits' dtype ('${dtype}') or 'float32', got '${gradDtype}'`);
   }
   if (gradInPlace && gradDtype !== dtype) {
     fail('range', `options.gradInPlace writes the gradient over the logits, in their dtype ('${dtype}'): it cannot `
@@ -303,7 +320,7 @@ export function describeProblem(
       + `32 bits (at most ${MAX_ROWS})`);
   }
   checkLogitsData('logits.data', logits.data, dtype, accepted);
-  checkLength('logits', logits, dtype);
+  checkLength('logits', logits, dtype, true);
 
   let targetKind: TargetKind;
   if (sameShape(target.shape, logits.shape)) {

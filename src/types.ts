@@ -128,9 +128,9 @@ export type GradDtypeOf<D extends Dtype, GD extends Dtype> = [D] extends ['float
 /**
  * The result of `forwardGpu`, left on the GPU. It owns `loss`, `grad` (unless the gradient was
  * written in place over the caller's logits) and every scratch buffer, until `destroy()`. The
- * caller's own buffers (logits, target, weight, gradOutput) are never destroyed. `grad`, an f32
- * buffer of the input's shape (a new one, or the caller's logits if in place), is there exactly
- * when `grad: true` was passed.
+ * caller's own buffers (logits, target, weight, gradOutput) are never destroyed. `grad`, a buffer
+ * of the input's shape in the gradient's dtype (f32, or 16-bit values packed two per word; a new
+ * buffer, or the caller's logits if in place), is there exactly when `grad: true` was passed.
  *
  * @example
  * const run = await ce.forwardGpu(logits, target, { grad: true }); // run.grad: GPUBuffer

@@ -9,7 +9,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  binaryCrossEntropyReference, compareArrays, CrossEntropy, crossEntropyReference, decodeHalf, encodeHalf,
+  binaryCrossEntropyReference, compareArrays, compareWithReference, CrossEntropy, crossEntropyReference, decodeHalf,
+  encodeHalf,
   lossFromRowStatistics, mergeRowStatistics, TOLERANCES, type HalfDtype, type Reduction,
 } from '../../src/index.js';
 import { bfloat16Bits, bfloat16Value, float16Bits, float16Value, halfUlp } from '../../src/half-precision.js';
@@ -407,7 +408,12 @@ describe.skipIf(!device)('bad 16-bit input: a clear error before any GPU work', 
     { name: 'a 16-bit dtype with a Float32Array', call: () => ce.forward({ data: new Float32Array(6), shape: [2, 3], dtype: 'bfloat16' },
       target), error: TypeError, message: /logits\.data must be a Uint16Array of bfloat16 bit patterns or a GPUBuffer for logits\.dtype 'bfloat16', got Float32Array \(encodeHalf rounds/ },
     { name: 'an unknown dtype', call: () => ce.forward({ data: bits, shape: [2, 3], dtype: 'float8' as never }, target),
-      error: TypeError, message: /logits\.dtype must be one of 'float32', 'float16', 'bfloat16', got string "float8"/ },
+      error: TypeError, message: /logits\.dtype must be one of 'float32', 'float16', 'bfloat16', got string "float8"$/ },
+    { name: 'a dtype by another name', call: () => ce.forward({ data: bits, shape: [2, 3], dtype: 'bf16' as never }, target),
+      error: TypeError, message: /got string "bf16"; did you mean 'bfloat16'\?/ },
+    { name: 'a 16-bit gradDtype for f32 logits', call: () => ce.forward({ data: new Float32Array(6), shape: [2, 3] }, target,
+      { grad: true, gradDtype: 'bfloat16' as never }), error: RangeError,
+      message: /options\.gradDtype is 'bfloat16' but the logits are f32, whose gradient is f32: drop gradDtype/ },
     { name: 'a 16-bit weight', call: () => ce.forward({ data: bits, shape: [2, 3], dtype: 'float16' }, target,
       { weight: encodeHalf([1, 1, 1], 'float16') as never }), error: TypeError,
       message: /options\.weight must be a Float32Array or GPUBuffer, got Uint16Array \(only the logits may be 16-bit\)/ },
@@ -434,6 +440,25 @@ describe.skipIf(!device)('bad 16-bit input: a clear error before any GPU work', 
     await expect(call()).rejects.toThrow(error);
     await expect(call()).rejects.toThrow(message);
     expect(ce.gpuMemory()).toEqual(before);
+  });
+
+  it('packed 16-bit logits in a GPUBuffer without dtype: the error says to give it', async () => {
+    const buffer = device!.createBuffer({ size: 12, usage: 0x80 });
+    try {
+      await expect(ce.forward({ data: buffer, shape: [2, 3] }, target)).rejects.toThrow(
+        'logits.data is a GPUBuffer of 12 bytes but logits.shape [2, 3] needs 24 (4 bytes an f32 value; for 16-bit '
+        + 'values packed two per word, give logits.dtype)');
+    } finally {
+      buffer.destroy();
+    }
+  });
+
+  it('compareWithReference says what to use for binary cross-entropy; decodeHalf says a Float32Array holds values', () => {
+    const labels = { data: new Float32Array(6), shape: [6] };
+    const reference = binaryCrossEntropyReference({ data: bits, shape: [6], dtype: 'float16' }, labels, { grad: true });
+    expect(() => compareWithReference({ loss: 0 }, reference as never)).toThrow(
+      /compareWithReference: reference must be what crossEntropyReference returns \(for binary cross-entropy, compare with compareArrays/);
+    expect(() => decodeHalf(new Float32Array(2) as never, 'float16')).toThrow(/holds its values already/);
   });
 
   it('a 16-bit GPUBuffer too small for its packed words', async () => {
