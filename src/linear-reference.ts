@@ -7,11 +7,9 @@
  * judged by it; until that lands it is internal.
  */
 import { logitValues } from './half-precision.js';
-import { checkF32Tensor, checkLength, checkLogitsData, readBoolean, readDtype, readTensor } from './options.js';
+import { checkLinearValues, describeLinearProblem } from './linear-problem.js';
 import { readOptionNames } from './option-names.js';
 import { crossEntropyReference } from './reference.js';
-import { formatShape, product, sameShape } from './shape.js';
-import { describeKind } from './tensor-data.js';
 import type { Dtype, Float16ArrayLike, Reduction, Tensor } from './types.js';
 
 /** Hidden states [N, D] (or [d0, …, dk, D]) or a classifier [V, D]: f32 or 16-bit host data. */
@@ -48,31 +46,6 @@ export interface LinearReferenceResult {
 
 const HOST_FLOATS = { floatArrays: [Float32Array, Float64Array], gpuBuffers: false } as const;
 
-/** Reads `grad`: which of the three gradients are asked for. */
-function readGradRequest(grad: unknown, hasBias: boolean): { hidden: boolean; classifier: boolean; bias: boolean } {
-  if (grad === undefined || typeof grad === 'boolean') {
-    const all = grad === true;
-    return { hidden: all, classifier: all, bias: all && hasBias };
-  }
-  if (typeof grad !== 'object' || grad === null) {
-    throw new TypeError(`options.grad must be a boolean or { hidden?, classifier?, bias? }, got ${describeKind(grad)}`);
-  }
-  const known = ['hidden', 'classifier', 'bias'];
-  for (const key of Object.keys(grad)) {
-    if (!known.includes(key)) {
-      throw new TypeError(`options.grad: unknown gradient "${key}" (known: ${known.join(', ')})`);
-    }
-  }
-  const request = grad as { hidden?: unknown; classifier?: unknown; bias?: unknown };
-  const bias = readBoolean('options.grad.bias', request.bias, false);
-  if (bias && !hasBias) throw new RangeError('options.grad.bias asks for the gradient of a bias, but options.bias is absent');
-  return {
-    hidden: readBoolean('options.grad.hidden', request.hidden, false),
-    classifier: readBoolean('options.grad.classifier', request.classifier, false),
-    bias,
-  };
-}
-
 /**
  * The linear head in float64 on the CPU: `F.cross_entropy(hidden @ classifier.T + bias, target, …)`
  * with class-index targets, and its gradients with respect to hidden, classifier and bias.
@@ -86,47 +59,13 @@ function readGradRequest(grad: unknown, hasBias: boolean): { hidden: boolean; cl
  * );
  * r.grad.classifier; // Float64Array of 6: d(loss)/d(classifier), [V, D]
  */
-export function linearCrossEntropyReference(hiddenIn: LinearInput, classifierIn: LinearInput,
-  targetIn: Tensor<Int32Array>, options: LinearReferenceOptions = {}): LinearReferenceResult {
+export function linearCrossEntropyReference(hidden: LinearInput, classifier: LinearInput,
+  target: Tensor<Int32Array>, options: LinearReferenceOptions = {}): LinearReferenceResult {
   readOptionNames(options, 'linearCrossEntropyReference');
-  const hidden = readTensor('hidden', hiddenIn);
-  const classifier = readTensor('classifier', classifierIn);
-  const target = readTensor('target', targetIn);
-  const hiddenDtype = readDtype('hidden', hidden);
-  const classifierDtype = readDtype('classifier', classifier);
-  checkF32Tensor('target', target);
-  checkLogitsData('hidden.data', hidden.data, hiddenDtype, HOST_FLOATS);
-  checkLogitsData('classifier.data', classifier.data, classifierDtype, HOST_FLOATS);
-  if (hidden.shape.length < 2) {
-    throw new RangeError(`hidden.shape must be [N, D] or [d0, …, dk, D], got ${formatShape(hidden.shape)}`);
-  }
-  const depth = hidden.shape.at(-1)!;
-  if (classifier.shape.length !== 2 || classifier.shape[1] !== depth) {
-    throw new RangeError(`classifier.shape must be [V, ${depth}] (nn.Linear(${depth}, V).weight's layout), got `
-      + `${formatShape(classifier.shape)}`);
-  }
-  const rowShape = hidden.shape.slice(0, -1);
-  if (!sameShape(target.shape, rowShape)) {
-    throw new RangeError(`target.shape must be hidden.shape without D, ${formatShape(rowShape)}, got `
-      + `${formatShape(target.shape)} (class indices only: the linear head takes no probability targets)`);
-  }
-  if (!(target.data instanceof Int32Array)) {
-    throw new TypeError(`target.data must be an Int32Array of class indices, got ${describeKind(target.data)}`);
-  }
-  checkLength('hidden', hidden, hiddenDtype);
-  checkLength('classifier', classifier, classifierDtype);
-  const rows = product(rowShape);
-  const classes = classifier.shape[0]!;
-  const { bias, grad: gradOption, ...lossOptions } = options;
-  if (bias !== undefined) {
-    if (!(bias instanceof Float32Array) && !(bias instanceof Float64Array)) {
-      throw new TypeError(`options.bias must be a Float32Array or Float64Array, got ${describeKind(bias)}`);
-    }
-    if (bias.length !== classes) {
-      throw new RangeError(`options.bias has ${bias.length} elements but the classifier has ${classes} classes`);
-    }
-  }
-  const asked = readGradRequest(gradOption, bias !== undefined);
+  const problem = describeLinearProblem(hidden, classifier, target, options, HOST_FLOATS);
+  checkLinearValues(problem, target.data, options, HOST_FLOATS);
+  const { rows, depth, classes, hiddenDtype, classifierDtype, grads: asked } = problem;
+  const { bias, grad: _asked, ...lossOptions } = options;
   const anyGrad = asked.hidden || asked.classifier || asked.bias;
 
   // The logits in float64, from the exact input values.

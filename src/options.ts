@@ -202,7 +202,7 @@ export function checkFloatData(name: string, data: Data, accepted: AcceptedData)
   checkAttached(name, data);
 }
 
-interface ForwardOptionsIn {
+export interface ForwardOptionsIn {
   readonly reduction?: unknown;
   readonly ignoreIndex?: unknown;
   readonly labelSmoothing?: unknown;
@@ -256,7 +256,7 @@ export function readGradDtype(options: ForwardOptionsIn, dtype: Dtype, grad: boo
   return gradDtype as Dtype;
 }
 
-function readScalarOptions(options: ForwardOptionsIn, targetKind: TargetKind) {
+export function readScalarOptions(options: ForwardOptionsIn, targetKind: TargetKind) {
   const reduction = options.reduction ?? DEFAULTS.reduction;
   if (!REDUCTIONS.includes(reduction as Reduction)) {
     fail('range', `options.reduction must be one of ${REDUCTIONS.join(', ')}, got ${describeKind(reduction)}`);

@@ -100,6 +100,12 @@ export interface CallShape {
   /** Row statistics of a vocabulary shard holding classes [classOffset, classOffset + C). */
   readonly sharded?: boolean;
   readonly classOffset?: number;
+  /**
+   * Each piece's logits are made at the start of the `logits` buffer just before its row passes,
+   * and its gradient is written there in place and used before the next piece overwrites it (the
+   * linear head's chunks of rows): the 'mean' denominator is reduced from the targets first.
+   */
+  readonly piecewise?: boolean;
 }
 
 /** The row-kernel variant a problem needs (see lib/row-common.wgsl's override constants). */
@@ -178,7 +184,13 @@ export function planPasses(problem: Problem, work: WorkPlan, call: CallShape): C
   const kernels = rowKernels(work, problem.grad, call.subgroupSize, halfGrad);
   const { fused } = kernels;
   const scanInLoss = kernels.stats === null;
-  const denominatorFirst = fused && problem.reduction === 'mean';
+  const piecewise = call.piecewise ?? false;
+  if (piecewise && problem.grad && !call.gradInPlace) throw new Error('passes: piecewise logits take their gradient in place');
+  // A piece's gradient is made before the batch is reduced when the rows are scanned with it, or
+  // when the piece's logits are gone by then.
+  const denominatorFirst = (fused || (piecewise && problem.grad)) && problem.reduction === 'mean';
+  // Where a piece's logits (and a gradient in place) start: at its rows, or at the buffer's start.
+  const pieceAtStart = work.streamed || piecewise;
   // Targets and weights are f32 whatever the logits' dtype.
   const rowBytes = work.classes * ELEMENT_BYTES;
 
@@ -203,7 +215,10 @@ export function planPasses(problem: Problem, work: WorkPlan, call: CallShape): C
   const status = own('status', STATUS.byteSize);
   const grad = !problem.grad ? null : call.gradInPlace ? 'logits'
     : own('grad', dataBytes(work.rows * work.classes, problem.gradDtype));
-  const gradRange = (piece: Piece) => tensorRange(grad!, piece, work.classes, problem.gradDtype);
+  const gradRange = (piece: Piece) => {
+    const range = tensorRange(grad!, piece, work.classes, problem.gradDtype);
+    return pieceAtStart && call.gradInPlace ? { ...range, offset: 0 } : range;
+  };
 
   const passes: Pass[] = [];
   // The batch reduction: levels of (loss, weight) partial sums, the last one dividing for 'mean'.
@@ -226,7 +241,7 @@ export function planPasses(problem: Problem, work: WorkPlan, call: CallShape): C
 
   // What each piece's row kernels read: its slices, the absent buffer for what the problem lacks.
   const inputsOf = (piece: Piece) => {
-    const logits: BufferSlice = work.streamed ? { ...tensorRange('logits', piece, work.classes, problem.dtype), offset: 0 }
+    const logits: BufferSlice = pieceAtStart ? { ...tensorRange('logits', piece, work.classes, problem.dtype), offset: 0 }
       : tensorRange('logits', piece, work.classes, problem.dtype);
     return {
       logits,
@@ -240,8 +255,9 @@ export function planPasses(problem: Problem, work: WorkPlan, call: CallShape): C
 
   const { stats, loss, grad: gradKernel } = kernels;
 
-  // row-loss-grad writes no row weights: a reduced loss has them computed from the targets alone.
-  if (fused && work.reduceLevels.length > 0) {
+  // row-loss-grad writes no row weights: a reduced loss has them computed from the targets alone
+  // (as has a denominator needed first).
+  if ((fused && work.reduceLevels.length > 0) || denominatorFirst) {
     work.pieces.forEach((piece, p) => {
       const { class_target, weight } = inputsOf(piece);
       passes.push({ kernel: 'rowWeights', stage: 'weights', piece: p, invocations: piece.rows, uniforms: p,

@@ -4,7 +4,7 @@
  * loop over them: all at once, or piece by piece for logits streamed from the host. Every buffer it
  * makes belongs to the call's CallBuffers.
  */
-import type { CrossEntropyPasses, Pass } from '../passes.js';
+import type { CrossEntropyPasses, Pass, Stage } from '../passes.js';
 import type { CallBuffers } from './buffers.js';
 import { encodeDispatches, prepareDispatch, type PreparedDispatch, type Resource } from './dispatch.js';
 import type { KernelName } from './kernels.js';
@@ -56,6 +56,13 @@ export interface PreparedCrossEntropy {
   reset(): void;
   /** Encodes every pass into `encoder` (logits on the GPU). */
   encode(encoder: GPUCommandEncoder): void;
+  /** The first command of a run, before any pass: marks the status as run. */
+  markRun(encoder: GPUCommandEncoder): void;
+  /**
+   * The prepared dispatches of one stage (of one piece, for row and gradient passes), in order: for
+   * a caller that interleaves them with its own work (the linear head makes each piece's logits).
+   */
+  stage(stage: Stage, piece?: number): readonly (PreparedDispatch | null)[];
   /**
    * Submits the work now: for logits streamed from the host, each piece uploaded into the one
    * piece buffer and its row passes submitted, then the reduction (GPU memory stays bounded); else
@@ -112,6 +119,8 @@ export function prepareCrossEntropy(device: GPUDevice, kernels: CompiledKernels,
       device.queue.writeBuffer(status, 0, resetStatus);
       if (emptyLoss) device.queue.writeBuffer(loss, 0, emptyLoss);
     },
+    markRun,
+    stage: (name, piece) => stage((pass) => pass.stage === name && (piece === undefined || pass.piece === piece)),
     encode: (encoder) => {
       markRun(encoder);
       encodeDispatches(encoder, 'cross-entropy:forward', dispatches.map((d) => d.dispatch));
