@@ -9,6 +9,10 @@
 // in an order the host fixes. Which operand is transposed, accumulating and the bias are override
 // constants: a pipeline holds one product's code, with no per-element test of the layout.
 //
+// Every operand is row-major with a row stride of its own (elements between the starts of
+// consecutive stored rows, at least a row's length), so a block of columns of a wider matrix (a
+// slice of the vocabulary in logits or G [N, V]) is read or written in place.
+//
 // One invocation owns a 4 × 4 block of `out` (rows i0..i0+3, columns j0..j0+3, consecutive
 // invocations take consecutive column blocks) and sums its 16 dot products itself, over k in
 // steps of 4, in increasing k: the order of every addition depends on the shape alone, so reruns
@@ -19,8 +23,8 @@
 // multiply-add but hold more sums, past what the registers of an emulated SIMD lane group hold.
 //
 // Loads are vec4s where the layout allows: the stored rows of the operand are a multiple of 4
-// long, and its offset too, so a vec4 is 4 aligned neighbours along k (A, and B transposed) or
-// along the block's rows or columns (A transposed, B). Each entry point reads each operand through
+// long, and its stride and offset too, so a vec4 is 4 aligned neighbours along k (A, and B
+// transposed) or along the block's rows or columns (A transposed, B). Each entry point reads each operand through
 // one view (scalar or vec4: two views of one binding cannot both be used by one entry point); the
 // host picks it from the shapes:
 //   main_vec4   : A and B through vec4s      main_vec4_a : A through vec4s, B scalar
@@ -31,7 +35,8 @@
 // Dispatch: one invocation per block, ceil(M / 4) · ceil(P / 4) of them, 2-D folded.
 //
 // Bindings:
-//   params : the shape (m, p, k), blocks per row of `out`, and each operand's offset in elements
+//   params : the shape (m, p, k), blocks per row of `out`, each operand's offset and row stride in
+//            elements
 //   a, a4  : A, stored [M, K] (or [K, M] when A_TRANSPOSED) from element a_offset; a4 its vec4s
 //   b, b4  : B, stored [K, P] (or [P, K] when B_TRANSPOSED) from element b_offset; b4 its vec4s
 //   bias   : bias[j] at bias_offset + j (read when HAS_BIAS)
@@ -46,6 +51,9 @@ struct MatmulParams {
   b_offset: u32,
   bias_offset: u32,
   out_offset: u32,
+  a_stride: u32,      // elements between the starts of consecutive stored rows of A
+  b_stride: u32,
+  out_stride: u32,
 }
 
 @group(0) @binding(0) var<uniform> params: MatmulParams;
@@ -90,10 +98,10 @@ fn block_of(index: u32) -> Block {
   let j0 = (index % params.blocks_p) * 4u;
   let rows = min(vec4<u32>(i0) + STEP, vec4<u32>(params.m - 1u));
   let cols = min(vec4<u32>(j0) + STEP, vec4<u32>(params.p - 1u));
-  // Row i of op(A) starts at i · K in A [M, K], at column i of Aᵀ's storage [K, M]; column j of
-  // op(B) at j · K in B [P, K] (transposed), at column j of B [K, P].
-  let a_at = vec4<u32>(params.a_offset) + select(rows * params.k, rows, A_TRANSPOSED);
-  let b_at = vec4<u32>(params.b_offset) + select(cols, cols * params.k, B_TRANSPOSED);
+  // Row i of op(A) starts at stored row i of A [M, K], at column i of Aᵀ's storage [K, M]; column
+  // j of op(B) at stored row j of B [P, K] (transposed), at column j of B [K, P].
+  let a_at = vec4<u32>(params.a_offset) + select(rows * params.a_stride, rows, A_TRANSPOSED);
+  let b_at = vec4<u32>(params.b_offset) + select(cols, cols * params.b_stride, B_TRANSPOSED);
   return Block(i0, j0, a_at, b_at);
 }
 
@@ -148,8 +156,8 @@ fn a_tile_scalar(at: Block, k: u32, tail: bool) -> Tile {
   let ks = step_ks(k, tail);
   var t: Tile;
   if (A_TRANSPOSED) {
-    // Element (i, k) at k · M + i: read the four rows of each k, then transpose.
-    let kk = ks * params.m;
+    // Element (i, k) at k · stride + i: read the four rows of each k, then transpose.
+    let kk = ks * params.a_stride;
     t = transposed(Tile(a_gather(at.a_at + kk.x), a_gather(at.a_at + kk.y), a_gather(at.a_at + kk.z),
                         a_gather(at.a_at + kk.w)));
   } else {
@@ -166,7 +174,7 @@ fn a_tile_scalar(at: Block, k: u32, tail: bool) -> Tile {
 fn a_tile_vec4(at: Block, k: u32, tail: bool) -> Tile {
   var t: Tile;
   if (A_TRANSPOSED) {
-    let kk = step_ks(k, tail) * params.m + at.a_at.x;
+    let kk = step_ks(k, tail) * params.a_stride + at.a_at.x;
     t = transposed(Tile(a4[kk.x / 4u], a4[kk.y / 4u], a4[kk.z / 4u], a4[kk.w / 4u]));
   } else {
     let rows = (at.a_at + k) / 4u;
@@ -183,11 +191,11 @@ fn b_tile_scalar(at: Block, k: u32, tail: bool) -> Tile {
   let ks = step_ks(k, tail);
   var t: Tile;
   if (B_TRANSPOSED) {
-    // Element (k, j) at j · K + k: read the four k of each column, then transpose.
+    // Element (k, j) at j · stride + k: read the four k of each column, then transpose.
     t = transposed(Tile(b_gather(at.b_at.x + ks), b_gather(at.b_at.y + ks), b_gather(at.b_at.z + ks),
                         b_gather(at.b_at.w + ks)));
   } else {
-    let kk = ks * params.p;
+    let kk = ks * params.b_stride;
     t = Tile(b_gather(at.b_at + kk.x), b_gather(at.b_at + kk.y), b_gather(at.b_at + kk.z), b_gather(at.b_at + kk.w));
   }
   if (tail) {
@@ -204,7 +212,7 @@ fn b_tile_vec4(at: Block, k: u32, tail: bool) -> Tile {
     let cols = (at.b_at + k) / 4u;
     t = transposed(Tile(b4[cols.x], b4[cols.y], b4[cols.z], b4[cols.w]));
   } else {
-    let kk = step_ks(k, tail) * params.p + at.b_at.x;
+    let kk = step_ks(k, tail) * params.b_stride + at.b_at.x;
     t = Tile(b4[kk.x / 4u], b4[kk.y / 4u], b4[kk.z / 4u], b4[kk.w / 4u]);
   }
   if (tail) {
@@ -239,7 +247,7 @@ fn store_row(i: u32, j0: u32, sums: vec4<f32>) {
     let cols = min(vec4<u32>(j0) + STEP, vec4<u32>(params.p - 1u)) + params.bias_offset;
     values += vec4<f32>(bias[cols.x], bias[cols.y], bias[cols.z], bias[cols.w]);
   }
-  let at = params.out_offset + i * params.p + j0;
+  let at = params.out_offset + i * params.out_stride + j0;
   let columns = params.p - j0;
   if (ACCUMULATE) {
     let last = at + min(columns, 4u) - 1u;

@@ -7,8 +7,10 @@
  *   dW (+)= Gᵀ · H                G [N, V], H [N, D]        → [V, D]   gradWeightProduct
  *
  * Each is out (+)= op(A) · op(B) with op(A) [M, K] and op(B) [K, P]. Operands are f32, row-major,
- * dense, and may start inside their buffer (offsets in elements), so that chunks of rows of one
- * buffer need no copies. Each operand is bound as the range of its buffer it spans, from the
+ * and may start inside their buffer (offsets in elements), so that chunks of rows of one buffer
+ * need no copies; A, B and out may have row strides of their own (elements between the starts of
+ * consecutive stored rows), so that a slice of the vocabulary [v0, v1) of logits or G [N, V] is
+ * written or read in place (stride V, offset v0). Each operand is bound as the range of its buffer it spans, from the
  * aligned offset at or below its start (the rest of the offset goes in the uniform block), so a
  * buffer larger than one binding can be used a chunk at a time. `out` must be a buffer of its own
  * (WebGPU forbids a writable binding that overlaps another binding of the dispatch; a buffer of its
@@ -31,6 +33,9 @@ export const MATMUL_BLOCK = 4;
 /** The operands of a product, by binding name. */
 export type MatmulOperand = 'a' | 'b' | 'bias' | 'out';
 
+/** The operands stored as rows of their own stride (the bias is one row). */
+export type StridedOperand = 'a' | 'b' | 'out';
+
 /** One product out (+)= op(A) · op(B) (+ bias): its shape, layouts and where its operands start. */
 export interface MatmulProblem extends MatmulVariant {
   /** Rows of op(A) and of the output. */
@@ -41,6 +46,12 @@ export interface MatmulProblem extends MatmulVariant {
   readonly k: number;
   /** Offsets in elements of A, B, the bias and the output in their buffers (0 by default). */
   readonly offsets?: Partial<Readonly<Record<MatmulOperand, number>>>;
+  /**
+   * Elements between the starts of consecutive stored rows of A, B and the output, at least a
+   * stored row's length, which they are by default: A [M, K] (K) or, transposed, [K, M] (M); B
+   * [K, P] (P) or, transposed, [P, K] (K); the output [M, P] (P).
+   */
+  readonly strides?: Partial<Readonly<Record<StridedOperand, number>>>;
 }
 
 /** A binding's range of its buffer, in bytes. */
@@ -74,53 +85,98 @@ export interface LinearShape {
   readonly d: number;
 }
 
-/** logits [n, v] = H · Wᵀ (+ bias [v]). */
+/**
+ * logits [n, v] = H · Wᵀ (+ bias [v]); offsets and row strides in elements, by operand (absent:
+ * 0, and dense rows). Logits of the vocabulary slice [v0, v0 + v) of a [n, V] buffer:
+ * `logitsProduct({ n, v, d }, bias, { w: v0 * d, bias: v0, logits: v0 }, { logits: V })`.
+ */
 export function logitsProduct(shape: LinearShape, bias: boolean,
-  offsets?: { h?: number; w?: number; bias?: number; logits?: number }): MatmulProblem {
+  offsets?: { h?: number; w?: number; bias?: number; logits?: number },
+  strides?: { h?: number; w?: number; logits?: number }): MatmulProblem {
   return { m: shape.n, p: shape.v, k: shape.d, aTransposed: false, bTransposed: true, accumulate: false, bias,
-    offsets: { a: offsets?.h, b: offsets?.w, bias: offsets?.bias, out: offsets?.logits } };
+    offsets: { a: offsets?.h, b: offsets?.w, bias: offsets?.bias, out: offsets?.logits },
+    strides: { a: strides?.h, b: strides?.w, out: strides?.logits } };
 }
 
-/** dH [n, d] (+)= G · W. */
+/**
+ * dH [n, d] (+)= G · W. Over the vocabulary slice [v0, v0 + v) of G [n, V]:
+ * `gradInputProduct({ n, v, d }, accumulate, { g: v0, w: v0 * d }, { g: V })`.
+ */
 export function gradInputProduct(shape: LinearShape, accumulate: boolean,
-  offsets?: { g?: number; w?: number; dh?: number }): MatmulProblem {
+  offsets?: { g?: number; w?: number; dh?: number },
+  strides?: { g?: number; w?: number; dh?: number }): MatmulProblem {
   return { m: shape.n, p: shape.d, k: shape.v, aTransposed: false, bTransposed: false, accumulate, bias: false,
-    offsets: { a: offsets?.g, b: offsets?.w, out: offsets?.dh } };
+    offsets: { a: offsets?.g, b: offsets?.w, out: offsets?.dh },
+    strides: { a: strides?.g, b: strides?.w, out: strides?.dh } };
 }
 
-/** dW [v, d] (+)= Gᵀ · H. */
+/**
+ * dW [v, d] (+)= Gᵀ · H. The rows [v0, v0 + v) of dW from the same slice of G [n, V]:
+ * `gradWeightProduct({ n, v, d }, accumulate, { g: v0, dw: v0 * d }, { g: V })`.
+ */
 export function gradWeightProduct(shape: LinearShape, accumulate: boolean,
-  offsets?: { g?: number; h?: number; dw?: number }): MatmulProblem {
+  offsets?: { g?: number; h?: number; dw?: number },
+  strides?: { g?: number; h?: number; dw?: number }): MatmulProblem {
   return { m: shape.v, p: shape.d, k: shape.n, aTransposed: true, bTransposed: false, accumulate, bias: false,
-    offsets: { a: offsets?.g, b: offsets?.h, out: offsets?.dw } };
+    offsets: { a: offsets?.g, b: offsets?.h, out: offsets?.dw },
+    strides: { a: strides?.g, b: strides?.h, out: strides?.dw } };
 }
 
 const VEC4_KERNELS = {
   both: 'matmul', a: 'matmulVec4A', b: 'matmulVec4B', neither: 'matmulScalar',
 } as const satisfies Record<string, KernelName>;
 
+/** How an operand is stored: its rows, their length and the stride between their starts. */
+interface StoredRows {
+  readonly rows: number;
+  readonly length: number;
+  readonly stride: number;
+}
+
+/** The stored rows of each operand of `problem` (none for an absent bias). */
+function storedRows(problem: MatmulProblem): Partial<Record<MatmulOperand, StoredRows>> {
+  const { m, p, k } = problem;
+  const shapes: Record<StridedOperand, readonly [number, number]> = {
+    a: problem.aTransposed ? [k, m] : [m, k],
+    b: problem.bTransposed ? [p, k] : [k, p],
+    out: [m, p],
+  };
+  const stored: Partial<Record<MatmulOperand, StoredRows>> = problem.bias ? { bias: { rows: 1, length: p, stride: p } } : {};
+  for (const name of ['a', 'b', 'out'] as const) {
+    const [rows, length] = shapes[name];
+    const stride = problem.strides?.[name] ?? length;
+    if (!Number.isInteger(stride) || stride < length) {
+      throw new RangeError(`matmul: stride of ${name} must be an integer ≥ its rows' length (${length}), not ${stride}`);
+    }
+    stored[name] = { rows, length, stride };
+  }
+  return stored;
+}
+
 /**
  * The plan of `problem` on a device of `limits`. An operand is read through vec4s when its stored
- * rows and its offset are multiples of 4. Throws a RangeError for an empty or fractional
- * dimension, a negative offset, or an operand wider than one binding (the caller then cuts the
- * product into chunks).
+ * rows' length, its stride and its offset are multiples of 4. Each operand is bound from the
+ * aligned byte at or below its start to the end of its last row. Throws a RangeError for an empty
+ * or fractional dimension, a negative offset, a stride shorter than a row, or an operand wider
+ * than one binding (the caller then cuts the product into chunks).
  */
 export function planMatmul(problem: MatmulProblem, limits: MatmulLimits): MatmulPlan {
   const { m, p, k } = problem;
   for (const [name, value] of [['m', m], ['p', p], ['k', k]] as const) {
     if (!Number.isInteger(value) || value < 1) throw new RangeError(`matmul: ${name} must be a positive integer, not ${value}`);
   }
-  const counts = { a: m * k, b: k * p, bias: problem.bias ? p : 0, out: m * p };
+  const stored = storedRows(problem);
   const ranges: Partial<Record<MatmulOperand, ByteRange>> = {};
   const relative = { a: 0, b: 0, bias: 0, out: 0 };
   for (const name of ['a', 'b', 'bias', 'out'] as const) {
     const offset = problem.offsets?.[name] ?? 0;
     if (!Number.isInteger(offset) || offset < 0) throw new RangeError(`matmul: offset of ${name} must be an integer ≥ 0, not ${offset}`);
-    if (counts[name] === 0) continue;
+    const rows = stored[name];
+    if (rows === undefined) continue;
     // The binding starts at the aligned byte at or below the operand; the kernel is told where the
-    // operand starts within it.
+    // operand starts within it. It ends with the last stored row.
     const start = Math.floor(offset * ELEMENT_BYTES / limits.minStorageBufferOffsetAlignment) * limits.minStorageBufferOffsetAlignment;
-    const size = (offset + counts[name]) * ELEMENT_BYTES - start;
+    const size = (offset + (rows.rows - 1) * rows.stride + rows.length) * ELEMENT_BYTES - start;
     if (size > limits.maxStorageBufferBindingSize) {
       throw new RangeError(`matmul: ${name} spans ${size} bytes, over this device's maxStorageBufferBindingSize `
         + `(${limits.maxStorageBufferBindingSize})`);
@@ -130,8 +186,10 @@ export function planMatmul(problem: MatmulProblem, limits: MatmulLimits): Matmul
     ranges[name] = { offset: start, size };
     relative[name] = offset - start / ELEMENT_BYTES;
   }
-  const aVec4 = (problem.aTransposed ? m : k) % 4 === 0 && relative.a % 4 === 0;
-  const bVec4 = (problem.bTransposed ? k : p) % 4 === 0 && relative.b % 4 === 0;
+  const vec4 = (name: 'a' | 'b') => stored[name]!.length % 4 === 0 && stored[name]!.stride % 4 === 0
+    && relative[name] % 4 === 0;
+  const aVec4 = vec4('a');
+  const bVec4 = vec4('b');
   const kernel = VEC4_KERNELS[aVec4 ? (bVec4 ? 'both' : 'a') : bVec4 ? 'b' : 'neither'];
   const blocksP = Math.ceil(p / MATMUL_BLOCK);
   const invocations = Math.ceil(m / MATMUL_BLOCK) * blocksP;
@@ -140,7 +198,7 @@ export function planMatmul(problem: MatmulProblem, limits: MatmulLimits): Matmul
   return {
     problem, kernel, variant, invocations, ranges,
     params: { m, p, k, blocks_p: blocksP, a_offset: relative.a, b_offset: relative.b, bias_offset: relative.bias,
-      out_offset: relative.out },
+      out_offset: relative.out, a_stride: stored.a!.stride, b_stride: stored.b!.stride, out_stride: stored.out!.stride },
     groups: foldWorkgroups(invocations, WORKGROUP_SIZE, limits.maxComputeWorkgroupsPerDimension),
   };
 }

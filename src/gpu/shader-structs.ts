@@ -78,7 +78,7 @@ export const BINARY_PARAMS = defineStruct('Params', {
   grad_scale: 'f32',
 });
 
-/** matmul.wgsl `MatmulParams`: one product's shape and where its operands start. */
+/** matmul.wgsl `MatmulParams`: one product's shape, and where its operands start and their row strides. */
 export const MATMUL_PARAMS = defineStruct('MatmulParams', {
   m: 'u32',
   p: 'u32',
@@ -88,4 +88,7 @@ export const MATMUL_PARAMS = defineStruct('MatmulParams', {
   b_offset: 'u32',
   bias_offset: 'u32',
   out_offset: 'u32',
+  a_stride: 'u32',
+  b_stride: 'u32',
+  out_stride: 'u32',
 });

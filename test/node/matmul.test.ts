@@ -31,14 +31,32 @@ const device = await requireDevice();
 const U = 2 ** -24;
 const C = 1.01;
 
-/** op(A) · op(B) (+ bias) (+ old) in float64, and per element S = Σ|a_k b_k| + |bias| + |old|. */
-function reference(problem: MatmulProblem, a: Float32Array, b: Float32Array, bias?: Float32Array,
+/** The row stride of a strided operand of `problem`: as given, else its stored rows' length. */
+function strideOf(problem: MatmulProblem, name: 'a' | 'b' | 'out'): number {
+  const length = name === 'a' ? (problem.aTransposed ? problem.m : problem.k)
+    : name === 'b' ? (problem.bTransposed ? problem.k : problem.p) : problem.p;
+  return problem.strides?.[name] ?? length;
+}
+
+/** Elements from the start of a strided operand to the end of its last row. */
+function extentOf(problem: MatmulProblem, name: 'a' | 'b' | 'out'): number {
+  const [rows, length] = name === 'a' ? (problem.aTransposed ? [problem.k, problem.m] : [problem.m, problem.k])
+    : name === 'b' ? (problem.bTransposed ? [problem.p, problem.k] : [problem.k, problem.p]) : [problem.m, problem.p];
+  return (rows - 1) * strideOf(problem, name) + length;
+}
+
+/**
+ * op(A) · op(B) (+ bias) (+ old) in float64, and per element S = Σ|a_k b_k| + |bias| + |old|: A and
+ * B read at the problem's offsets and strides; the result and `old` dense [m, p].
+ */
+function reference(problem: MatmulProblem, a: ArrayLike<number>, b: ArrayLike<number>, bias?: Float32Array,
   old?: Float32Array): { value: Float64Array; magnitude: Float64Array } {
   const { m, p, k } = problem;
   const aOffset = problem.offsets?.a ?? 0;
   const bOffset = problem.offsets?.b ?? 0;
-  const [aRow, aK] = problem.aTransposed ? [1, m] : [k, 1];
-  const [bK, bCol] = problem.bTransposed ? [1, k] : [p, 1];
+  const [aStride, bStride] = [strideOf(problem, 'a'), strideOf(problem, 'b')];
+  const [aRow, aK] = problem.aTransposed ? [1, aStride] : [aStride, 1];
+  const [bK, bCol] = problem.bTransposed ? [1, bStride] : [bStride, 1];
   const value = new Float64Array(m * p);
   const magnitude = new Float64Array(m * p);
   for (let i = 0; i < m; i++) {
@@ -181,7 +199,7 @@ describe('planMatmul', () => {
     expect(planned.invocations).toBe(2 * 3);
     expect(planned.groups).toEqual([1, 1]);
     expect(planned.params).toEqual({ m: 5, p: 9, k: 3, blocks_p: 3, a_offset: 0, b_offset: 0, bias_offset: 7,
-      out_offset: 4 });
+      out_offset: 4, a_stride: 3, b_stride: 3, out_stride: 9 });
     expect(planned.ranges).toEqual({ a: { offset: 0, size: 60 }, b: { offset: 0, size: 108 },
       bias: { offset: 0, size: 64 }, out: { offset: 0, size: 196 } });
     expect(planned.variant).toEqual({ aTransposed: false, bTransposed: true, accumulate: false, bias: true });
@@ -200,10 +218,35 @@ describe('planMatmul', () => {
     expect(planned.kernel).toBe('matmulVec4B');   // H at an offset of 37 within its binding: not vec4s
   });
 
+  it('binds a strided operand to the end of its last row; vec4s need its stride a multiple of 4 too', () => {
+    // Logits of the vocabulary slice [16, 32) of [3, 37], W [V, 8].
+    const logits = planMatmul(logitsProduct({ n: 3, v: 16, d: 8 }, true, { w: 16 * 8, bias: 16, logits: 16 },
+      { logits: 37 }), LIMITS);
+    expect(logits.ranges.out).toEqual({ offset: 0, size: (16 + 2 * 37 + 16) * 4 });
+    expect(logits.ranges.b).toEqual({ offset: 512, size: 16 * 8 * 4 });
+    expect([logits.params.a_stride, logits.params.b_stride, logits.params.out_stride]).toEqual([8, 8, 37]);
+    expect(logits.kernel).toBe('matmul');
+    const kernel = (problem: MatmulProblem) => planMatmul(problem, LIMITS).kernel;
+    expect(kernel(gradInputProduct({ n: 3, v: 16, d: 8 }, false, { g: 16 }, { g: 40 }))).toBe('matmul');
+    expect(kernel(gradInputProduct({ n: 3, v: 16, d: 8 }, false, { g: 16 }, { g: 37 }))).toBe('matmulVec4B');
+    expect(kernel(gradInputProduct({ n: 3, v: 6, d: 8 }, false, {}, { g: 8 }))).toBe('matmulVec4B');   // rows of 6
+    expect(kernel(gradWeightProduct({ n: 3, v: 16, d: 8 }, true, { g: 16 }, { g: 40 }))).toBe('matmul');
+    expect(kernel(gradWeightProduct({ n: 3, v: 16, d: 8 }, true, { g: 16 }, { g: 37, h: 9 }))).toBe('matmulScalar');
+    const dw = planMatmul(gradWeightProduct({ n: 3, v: 16, d: 8 }, true, { g: 16 }, { g: 37 }), LIMITS);
+    expect(dw.ranges.a).toEqual({ offset: 0, size: (16 + 2 * 37 + 16) * 4 });
+    expect(dw.params.a_stride).toBe(37);
+  });
+
   it('rejects empty or fractional dimensions, negative offsets and operands wider than a binding', () => {
     expect(() => planMatmul(logitsProduct({ n: 0, v: 2, d: 2 }, false), LIMITS)).toThrow(/m must be a positive integer/);
     expect(() => planMatmul(logitsProduct({ n: 2, v: 2, d: 1.5 }, false), LIMITS)).toThrow(/k must be/);
     expect(() => planMatmul(logitsProduct({ n: 2, v: 2, d: 2 }, false, { w: -1 }), LIMITS)).toThrow(/offset of b/);
+    expect(() => planMatmul(logitsProduct({ n: 2, v: 4, d: 5 }, false, {}, { h: 4 }), LIMITS))
+      .toThrow(/stride of a must be an integer ≥ its rows' length \(5\), not 4/);
+    expect(() => planMatmul(gradWeightProduct({ n: 2, v: 4, d: 5 }, false, {}, { dw: 4.5 }), LIMITS)).toThrow(/stride of out/);
+    // The strided extent counts: 1000 rows of stride 50,000.
+    expect(() => planMatmul(gradInputProduct({ n: 1000, v: 768, d: 8 }, false, {}, { g: 50_000 }), LIMITS))
+      .toThrow(/a spans 199803072 bytes/);
     expect(() => planMatmul(logitsProduct({ n: 2, v: 50_000, d: 768 }, false), LIMITS))
       .toThrow(/b spans 153600000 bytes, over this device's maxStorageBufferBindingSize \(134217728\)/);
   });
@@ -327,6 +370,140 @@ describe.skipIf(!device)('matmul on the GPU', () => {
     }
     destroyBuffers();
   });
+
+  /**
+   * A buffer holding a strided operand of `problem` at its offset: `values` (dense rows) in its
+   * rows, `gap` everywhere else (before it, between its rows and 3 elements after).
+   */
+  function stridedBuffer(problem: MatmulProblem, name: 'a' | 'b' | 'out', values: Float32Array,
+    gap: (i: number) => number): Float32Array {
+    const offset = problem.offsets?.[name] ?? 0;
+    const stride = strideOf(problem, name);
+    const data = Float32Array.from({ length: offset + extentOf(problem, name) + 3 }, (_, i) => gap(i));
+    const length = name === 'out' ? problem.p : name === 'a' ? (problem.aTransposed ? problem.m : problem.k)
+      : (problem.bTransposed ? problem.k : problem.p);
+    for (let row = 0; row < values.length / length; row++) {
+      data.set(values.subarray(row * length, (row + 1) * length), offset + row * stride);
+    }
+    return data;
+  }
+
+  /** The dense [m, p] output of `problem` read out of its strided buffer, and the rest (untouched). */
+  function unstrided(problem: MatmulProblem, data: Float32Array): { inside: Float32Array; outside: number[] } {
+    const offset = problem.offsets?.out ?? 0;
+    const stride = strideOf(problem, 'out');
+    const inside = new Float32Array(problem.m * problem.p);
+    const written = new Set<number>();
+    for (let i = 0; i < problem.m; i++) {
+      for (let j = 0; j < problem.p; j++) {
+        inside[i * problem.p + j] = data[offset + i * stride + j]!;
+        written.add(offset + i * stride + j);
+      }
+    }
+    return { inside, outside: [...data.keys()].filter((i) => !written.has(i)) };
+  }
+
+  it.each([
+    { n: 5, v: 8, d: 12, extra: { a: 1, b: 3, out: 2 }, offsets: { a: 0, b: 0, bias: 0, out: 0 } },
+    { n: 7, v: 16, d: 8, extra: { a: 4, b: 4, out: 4 }, offsets: { a: 4, b: 8, bias: 1, out: 3 } },
+    { n: 9, v: 13, d: 17, extra: { a: 7, b: 0, out: 1 }, offsets: { a: 3, b: 1, bias: 2, out: 5 } },
+    { n: 6, v: 20, d: 16, extra: { a: 0, b: 4, out: 3 }, offsets: { a: 70, b: 132, bias: 0, out: 203 } },
+    { n: 33, v: 36, d: 40, extra: { a: 8, b: 12, out: 5 }, offsets: { a: 0, b: 0, bias: 0, out: 0 } },
+  ])('row strides of rows + $extra at offsets $offsets ([$n, $v, $d]): gaps never read, never written',
+    async ({ n, v, d, extra, offsets }) => {
+      const random = new Random(n * v + d);
+      const shape = { n, v, d };
+      const dense = (count: number) => randomValues(count, random, false);
+      const base = [logitsProduct(shape, true), gradInputProduct(shape, true), gradWeightProduct(shape, false)];
+      for (const product of base) {
+        const strides = { a: strideOf(product, 'a') + extra.a, b: strideOf(product, 'b') + extra.b,
+          out: strideOf(product, 'out') + extra.out };
+        const problem: MatmulProblem = { ...product, offsets: product.bias ? offsets : { ...offsets, bias: 0 }, strides };
+        const planned = plan(problem);
+        const [aValues, bValues] = [dense(problem.m * problem.k), dense(problem.k * problem.p)];
+        // NaN around the operands: a read outside their rows would turn a result to NaN.
+        const a = stridedBuffer(problem, 'a', aValues, () => NaN);
+        const b = stridedBuffer(problem, 'b', bValues, () => NaN);
+        const bias = randomValues(offsets.bias + problem.p + 3, random, false);
+        const old = problem.accumulate ? dense(problem.m * problem.p) : new Float32Array(problem.m * problem.p).fill(NaN);
+        // Around the output, values it must keep.
+        const outInitial = stridedBuffer(problem, 'out', old, (i) => 1000 + i);
+        const out = output(outInitial.length, outInitial);
+        await runAll([{ plan: planned, a: upload(a), b: upload(b), bias: problem.bias ? upload(bias) : undefined, out }]);
+        const data = await download(out, outInitial.length);
+        const got = unstrided(problem, data);
+        const label = `${planned.kernel} [${problem.m}, ${problem.p}, ${problem.k}] strides ${JSON.stringify(strides)}`;
+        expectClose(label, problem, got.inside, reference(problem, a, b, problem.bias ? bias : undefined,
+          problem.accumulate ? old : undefined), false);
+        expect(got.outside.filter((i) => data[i] !== outInitial[i]), `${label}: elements changed outside the output`)
+          .toEqual([]);
+      }
+      destroyBuffers();
+    });
+
+  it.each([
+    { n: 5, vocab: 37, d: 7, cut: 16 },
+    { n: 9, vocab: 37, d: 8, cut: 16 },
+    { n: 6, vocab: 40, d: 12, cut: 16 },
+  ])('vocabulary slices [0, $cut), [$cut, $vocab) of [$n, $vocab], d = $d: each product in place, the sum over slices',
+    async ({ n, vocab, d, cut }) => {
+      const random = new Random(vocab * 100 + n * 10 + d);
+      const shape = { n, v: vocab, d };
+      const h = randomValues(n * d, random, false);
+      const w = randomValues(vocab * d, random, false);
+      const g = randomValues(n * vocab, random, false);
+      const bias = randomValues(vocab, random, false);
+      const [hBuffer, wBuffer, gBuffer, biasBuffer] = [upload(h), upload(w), upload(g), upload(bias)];
+      const slices = [{ first: 0, v: cut }, { first: cut, v: vocab - cut }];
+      const label = `[${n}, ${vocab}, ${d}]`;
+      const whole = { logits: logitsProduct(shape, true), dh: gradInputProduct(shape, false),
+        dw: gradWeightProduct(shape, false) };
+
+      // Logits: each slice writes its columns of [n, vocab], and only those.
+      const logits = output(n * vocab);
+      let before: Float32Array = new Float32Array(n * vocab).fill(NaN);
+      for (const slice of slices) {
+        const problem = logitsProduct({ n, v: slice.v, d }, true, { w: slice.first * d, bias: slice.first, logits: slice.first },
+          { logits: vocab });
+        await runAll([{ plan: plan(problem), a: hBuffer, b: wBuffer, bias: biasBuffer, out: logits }]);
+        const got = await download(logits, n * vocab);
+        for (let i = 0; i < n * vocab; i++) {
+          const column = i % vocab;
+          if (column >= slice.first && column < slice.first + slice.v) continue;
+          if (!Object.is(got[i], before[i])) expect.fail(`${label} logits slice at ${slice.first}: element ${i} changed`);
+        }
+        before = got;
+      }
+      expectClose(`${label} logits`, whole.logits, before, reference(whole.logits, h, w, bias), false);
+
+      // dH over the slices: the first writes, the second adds.
+      const dh = output(n * d);
+      for (const [s, slice] of slices.entries()) {
+        const problem = gradInputProduct({ n, v: slice.v, d }, s > 0, { g: slice.first, w: slice.first * d }, { g: vocab });
+        await runAll([{ plan: plan(problem), a: gBuffer, b: wBuffer, out: dh }]);
+      }
+      expectClose(`${label} dH`, whole.dh, await download(dh, n * d), reference(whole.dh, g, w), false);
+
+      // dW: each slice its rows of dW, the second over two chunks of rows of G and H.
+      const dw = output(vocab * d);
+      const split = Math.floor(n / 2);
+      const first = slices[0]!;
+      const second = slices[1]!;
+      await runAll([{ plan: plan(gradWeightProduct({ n, v: first.v, d }, false, { g: 0, dw: 0 }, { g: vocab })), a: gBuffer,
+        b: hBuffer, out: dw }]);
+      const afterFirst = await download(dw, vocab * d);
+      expect(afterFirst.subarray(first.v * d).every(Number.isNaN), `${label} dW rows past the first slice`).toBe(true);
+      await runAll([
+        { plan: plan(gradWeightProduct({ n: split, v: second.v, d }, false, { g: second.first, dw: second.first * d },
+          { g: vocab })), a: gBuffer, b: hBuffer, out: dw },
+        { plan: plan(gradWeightProduct({ n: n - split, v: second.v, d }, true,
+          { g: split * vocab + second.first, h: split * d, dw: second.first * d }, { g: vocab })), a: gBuffer, b: hBuffer, out: dw },
+      ]);
+      const got = await download(dw, vocab * d);
+      expect(new Uint32Array(got.buffer, 0, first.v * d)).toEqual(new Uint32Array(afterFirst.buffer, 0, first.v * d));
+      expectClose(`${label} dW`, whole.dw, got, reference(whole.dw, g, h), false);
+      destroyBuffers();
+    });
 
   it('reruns are bit-identical', async () => {
     const shape = { n: 65, v: 300, d: 130 };
