@@ -32,7 +32,18 @@ import { ROW_SUMMARY } from './gpu/shader-structs.js';
 import { readRowStatistics, type RowStatistics, type RowStatisticsOptions } from './row-statistics.js';
 import { isGpuBuffer } from './tensor-data.js';
 import { logitValues, uploadedLogits } from './half-precision.js';
+import { checkLinearValues, describeLinearProblem } from './linear-problem.js';
+import { DEFAULT_MEMORY_BUDGET, planLinear } from './linear-plan.js';
+import {
+  compileLinearKernels, planLinearWork, prepareLinear, type LinearInputs, type LinearKernels, type LinearWork,
+  type PreparedLinear,
+} from './gpu/encode-linear.js';
+import {
+  checkLinearBuffers, linearCallerBuffers, linearInputBuffers, readMemoryBudget, writeLinearHostData,
+} from './gpu/linear-inputs.js';
+import { GpuLinear } from './gpu/linear-result.js';
 import type {
+  GpuLinearOptions, GpuLinearResult, LinearInput, LinearOptions, LinearResult,
   CrossEntropyOptions, Dtype, ForwardResult, GradDtypeOf, GpuForwardOptions, GpuForwardResult, LogitsData, LogitsInput, Reduction,
   TargetInput,
 } from './types.js';
@@ -75,6 +86,15 @@ interface ForwardFrame extends Frame {
   readonly inputs: CrossEntropyInputs;
 }
 
+/** A prepared linear-head call (see FramePool). */
+interface LinearFrame extends Frame {
+  readonly work: LinearWork;
+  readonly kernels: LinearKernels;
+  readonly buffers: CallBuffers;
+  readonly prepared: PreparedLinear;
+  readonly inputs: LinearInputs;
+}
+
 /** The token only create() passes to the constructor. */
 const CREATE = Symbol('CrossEntropy.create');
 
@@ -96,6 +116,7 @@ export class CrossEntropy {
   readonly #kernels: Kernels;
   readonly #poison: boolean;
   readonly #frames = new FramePool<ForwardFrame>();
+  readonly #linearFrames = new FramePool<LinearFrame>();
   readonly #ledger = new GpuMemoryLedger();
   readonly #life: InstanceLife;
 
@@ -153,6 +174,20 @@ export class CrossEntropy {
    */
   gpuMemory(): GpuMemory {
     return this.#ledger.held;
+  }
+
+  /**
+   * The most GPU memory this instance held at once since it was created or since the last call of
+   * this method (which starts a new period from what is held now): what a call needed at its peak,
+   * its scratch buffers included.
+   *
+   * @example
+   * ce.gpuMemoryPeak();                                  // start a period
+   * await ce.linear(hidden, classifier, target, { grad: true });
+   * console.log(ce.gpuMemoryPeak().bytes);                // the call's peak
+   */
+  gpuMemoryPeak(): GpuMemory {
+    return this.#ledger.takePeak();
   }
 
   /**
@@ -380,10 +415,109 @@ export class CrossEntropy {
     });
   }
 
+  /**
+   * The linear head: cross-entropy of `hidden · classifierᵀ + bias` with class-index targets, and
+   * the gradients asked for (of hidden, classifier, bias), without ever holding all N × V logits:
+   * rows go in chunks whose logits fit `memoryBudget`, through the same row kernels as `forward`.
+   * Reads the loss and gradients back.
+   *
+   * @example
+   * const { loss, grad } = await ce.linear(
+   *   { data: hidden, shape: [N, D] }, { data: classifier, shape: [V, D] }, { data: target, shape: [N] },
+   *   { bias, grad: true },
+   * );
+   * grad.hidden; grad.classifier; grad.bias; // [N, D], [V, D], [V]
+   */
+  async linear<R extends Reduction = 'mean'>(hidden: LinearInput, classifier: LinearInput, target: TargetInput,
+    options: LinearOptions & { reduction?: R } = {}): Promise<LinearResult<R>> {
+    const run = await this.#linearGpu<R>(hidden, classifier, target, options, 'linear');
+    try {
+      return await run.read();
+    } finally {
+      run.destroy();
+    }
+  }
+
+  /**
+   * The linear head, left on the GPU (as `forwardGpu`): the loss and the gradients in GPUBuffers the
+   * result owns until `destroy()`; with `options.encoder` the work goes into the caller's encoder.
+   *
+   * @example
+   * const run = await ce.linearGpu(hidden, classifier, target, { grad: { hidden: true, classifier: true }, encoder });
+   * // ... encode the optimizer's update from run.grad.hidden and run.grad.classifier ...
+   * device.queue.submit([encoder.finish()]);
+   * await run.check();
+   * run.destroy();
+   */
+  async linearGpu<R extends Reduction = 'mean'>(hidden: LinearInput, classifier: LinearInput, target: TargetInput,
+    options: GpuLinearOptions & { reduction?: R } = {}): Promise<GpuLinearResult<R>> {
+    return this.#linearGpu<R>(hidden, classifier, target, options, 'linearGpu');
+  }
+
+  async #linearGpu<R extends Reduction>(hidden: LinearInput, classifier: LinearInput, target: TargetInput,
+    options: GpuLinearOptions, operation: 'linear' | 'linearGpu'): Promise<GpuLinear<R>> {
+    this.#life.check(operation);
+    readOptionNames(options, `CrossEntropy.${operation}`);
+    const problem = describeLinearProblem(hidden, classifier, target, options, GPU_DATA);
+    if (options.encoder !== undefined) checkEncoder(options.encoder);
+    const memoryBudget = readMemoryBudget(options.memoryBudget);
+    checkLinearValues(problem, target.data, options, GPU_DATA);
+    const limits = this.#device.limits;
+    const plan = planLinear(problem, limits, memoryBudget);
+    checkLinearBuffers(problem, plan, limits, hidden, classifier, operation);
+    return this.#life.guard(operation, async () => {
+      const key = JSON.stringify(['linear', problem, memoryBudget, identity(hidden.data), identity(classifier.data),
+        identity(target.data), identity(options.bias), identity(options.weight), identity(options.gradOutput)]);
+      const known = this.#linearFrames.peek(key);
+      const work = known?.work ?? planLinearWork(problem, plan, planPasses(problem.rowProblem, plan.work, {
+        hasWeight: options.weight !== undefined, hasGradOutput: options.gradOutput !== undefined,
+        gradInPlace: problem.rowProblem.grad, subgroupSize: this.#kernels.subgroupSize, piecewise: true,
+      }), limits, isGpuBuffer(classifier.data));
+      const kernels = known?.kernels ?? await compileLinearKernels(this.#kernels, work);
+      this.#life.check(operation, true);
+      const device = this.#device;
+      const callers = linearCallerBuffers(hidden, classifier, target, options);
+      let frame: LinearFrame | undefined;
+      try {
+        const { reported } = inErrorScopes(device, operation, () => {
+          frame = this.#linearFrames.acquire(key, () => {
+            const buffers = new CallBuffers(device, this.#ledger, this.#poison);
+            try {
+              const inputs = linearInputBuffers(buffers, problem, plan, hidden, classifier, target, options);
+              const prepared = prepareLinear(device, kernels, buffers, problem, work, inputs);
+              return { key, work, kernels, buffers, prepared, inputs, destroy: () => buffers.destroy() };
+            } catch (error) {
+              buffers.destroy();
+              throw error;
+            }
+          });
+          writeLinearHostData(device, frame.inputs, plan, hidden, classifier, target, options);
+          frame.prepared.reset();
+          const encoder = options.encoder ?? device.createCommandEncoder({ label: 'cross-entropy:linear' });
+          frame.prepared.encode(encoder);
+          if (options.encoder === undefined) device.queue.submit([encoder.finish()]);
+        }, callers);
+        await reported;
+        this.#life.check(operation, true);
+      } catch (error) {
+        if (frame) this.#linearFrames.discard(frame);
+        throw error;
+      }
+      const ready = frame!;
+      const readName = operation === 'linear' ? 'linear' : 'linearGpu result read';
+      const rows = new GpuForward<R>(device, ready.buffers, ready.prepared.encoded.rows, problem.rowProblem,
+        () => this.#linearFrames.release(ready), <T>(read: () => Promise<T>) => this.#life.guard(operation, read), undefined,
+        readName, callers);
+      return new GpuLinear<R>(device, ready.buffers, ready.prepared.encoded, problem, rows,
+        ready.work.classifierOutputs.map((out) => out.classes), memoryBudget ?? DEFAULT_MEMORY_BUDGET, readName, callers);
+    });
+  }
+
   /** Frees what this instance created: the device too, if it requested it. Never the caller's device. */
   destroy(): void {
     if (!this.#life.end()) return;
     this.#frames.destroy();
+    this.#linearFrames.destroy();
     if (this.#ownsDevice) this.#device.destroy();
   }
 }

@@ -6,6 +6,9 @@
  */
 export { CrossEntropy, type CreateOptions } from './cross-entropy.js';
 export { crossEntropyReference } from './reference.js';
+export { linearCrossEntropyReference, type LinearReferenceInput, type LinearReferenceOptions,
+  type LinearReferenceResult } from './linear-reference.js';
+export { DEFAULT_MEMORY_BUDGET } from './linear-plan.js';
 export { decodeHalf, encodeHalf, type HalfDtype } from './half-precision.js';
 export { binaryCrossEntropyReference, type BinaryOptions } from './binary.js';
 export {
@@ -22,5 +25,6 @@ export type { GpuMemory } from './gpu/memory-ledger.js';
 export { DEFAULTS } from './options.js';
 export type {
   CrossEntropyOptions, Dtype, Float16ArrayLike, ForwardResult, GradData, GradDtypeOf, LogitsData, GpuForwardOptions, GpuForwardResult, InputKind, LogitsInput, LossOf, Reduction, ReferenceOptions,
-  ReferenceResult, TargetInput, Tensor,
+  ReferenceResult, TargetInput, Tensor, GpuLinearOptions, GpuLinearResult, LinearGradBuffers, LinearGradData,
+  LinearGradRequest, LinearInput, LinearOptions, LinearResult,
 } from './types.js';

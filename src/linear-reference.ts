@@ -10,13 +10,11 @@ import { logitValues } from './half-precision.js';
 import { checkLinearValues, describeLinearProblem } from './linear-problem.js';
 import { readOptionNames } from './option-names.js';
 import { crossEntropyReference } from './reference.js';
-import type { Dtype, Float16ArrayLike, Reduction, Tensor } from './types.js';
+import type { Dtype, Float16ArrayLike, LinearGradRequest, Reduction, Tensor } from './types.js';
 
 /** Hidden states [N, D] (or [d0, …, dk, D]) or a classifier [V, D]: f32 or 16-bit host data. */
-export type LinearInput = Tensor<Float32Array | Float64Array | Uint16Array | Float16ArrayLike> & { readonly dtype?: Dtype };
+export type LinearReferenceInput = Tensor<Float32Array | Float64Array | Uint16Array | Float16ArrayLike> & { readonly dtype?: Dtype };
 
-/** Which gradients to compute: all three (`true`), or those named. */
-export type LinearGradRequest = boolean | { readonly hidden?: boolean; readonly classifier?: boolean; readonly bias?: boolean };
 
 /** Options of `linearCrossEntropyReference`. */
 export interface LinearReferenceOptions {
@@ -59,7 +57,7 @@ const HOST_FLOATS = { floatArrays: [Float32Array, Float64Array], gpuBuffers: fal
  * );
  * r.grad.classifier; // Float64Array of 6: d(loss)/d(classifier), [V, D]
  */
-export function linearCrossEntropyReference(hidden: LinearInput, classifier: LinearInput,
+export function linearCrossEntropyReference(hidden: LinearReferenceInput, classifier: LinearReferenceInput,
   target: Tensor<Int32Array>, options: LinearReferenceOptions = {}): LinearReferenceResult {
   readOptionNames(options, 'linearCrossEntropyReference');
   const problem = describeLinearProblem(hidden, classifier, target, options, HOST_FLOATS);

@@ -11,6 +11,8 @@ const FORWARD = [
 ] as const;
 const BINARY = ['reduction', 'input', 'weight', 'posWeight', 'grad', 'gradOutput', 'gradInPlace', 'gradDtype'] as const;
 
+const LINEAR = ['bias', 'reduction', 'weight', 'ignoreIndex', 'labelSmoothing', 'zLoss', 'softcap', 'gradOutput', 'grad'] as const;
+
 /** The options of every public function that takes an options object, by the name users call it by. */
 export const OPTIONS_OF = {
   'CrossEntropy.create': ['device', 'poisonOutputs', 'subgroups'],
@@ -22,9 +24,10 @@ export const OPTIONS_OF = {
   crossEntropyReference: FORWARD.filter((name) => name !== 'gradInPlace'),
   binaryCrossEntropyReference: BINARY.filter((name) => name !== 'gradInPlace'),
   lossFromRowStatistics: ['reduction', 'labelSmoothing', 'zLoss'],
-  // The linear head's reference (the GPU linear head is to come): class-index options only.
-  linearCrossEntropyReference: ['bias', 'reduction', 'weight', 'ignoreIndex', 'labelSmoothing', 'zLoss', 'softcap',
-    'gradOutput', 'grad'],
+  // The linear head: class-index options only.
+  'CrossEntropy.linear': [...LINEAR, 'gradDtype', 'memoryBudget'],
+  'CrossEntropy.linearGpu': [...LINEAR, 'gradDtype', 'memoryBudget', 'encoder'],
+  linearCrossEntropyReference: LINEAR,
 } as const satisfies Record<string, readonly string[]>;
 
 export type OptionsTaker = keyof typeof OPTIONS_OF;

@@ -180,3 +180,84 @@ export interface ReferenceResult {
    */
   readonly gradDtype: Dtype;
 }
+
+/**
+ * Hidden states [N, D] (or [d0, …, dk, D]) or a classifier [V, D] of the linear head: f32 (a
+ * Float32Array or a GPUBuffer), or 16-bit as logits are (a Uint16Array of bit patterns, a
+ * Float16Array, or a GPUBuffer of values packed two per word).
+ */
+export interface LinearInput<D extends Dtype = Dtype> extends Tensor<LogitsData> {
+  readonly dtype?: D;
+}
+
+/** Which gradients the linear head computes: all three (`true`), or those named. */
+export type LinearGradRequest = boolean | { readonly hidden?: boolean; readonly classifier?: boolean; readonly bias?: boolean };
+
+/** Options of `CrossEntropy.linear`: the class-index options of `forward`, and the head's own. */
+export interface LinearOptions {
+  /** Added to every row's logits: f32, length V (nn.Linear's bias). Absent: none. */
+  readonly bias?: Float32Array | GPUBuffer;
+  readonly reduction?: Reduction;
+  /** Per-class weight, length V. */
+  readonly weight?: Float32Array | GPUBuffer;
+  readonly ignoreIndex?: number;
+  readonly labelSmoothing?: number;
+  readonly zLoss?: number;
+  readonly softcap?: number;
+  /** Upstream gradient for reduction 'none', one value per row. */
+  readonly gradOutput?: Float32Array | GPUBuffer;
+  /** Gradients to compute (default none). */
+  readonly grad?: LinearGradRequest;
+  /** 'float32': 16-bit inputs' gradients in f32 instead of their own dtype. */
+  readonly gradDtype?: 'float32';
+  /**
+   * Bytes of logits one chunk of rows may hold (default 32 MiB; at least one chunk of 64 rows, the
+   * storage alignment's, is used whatever the budget). Smaller: less memory, more, smaller matmuls.
+   */
+  readonly memoryBudget?: number;
+}
+
+/** Options of `CrossEntropy.linearGpu`: the linear options, plus where to encode. */
+export interface GpuLinearOptions extends LinearOptions {
+  /** Encode into this command encoder; the caller submits it (before `read()`). */
+  readonly encoder?: GPUCommandEncoder;
+}
+
+/**
+ * Gradients of the linear head read back, each in its input's shape (flattened) and dtype: a
+ * Float32Array, or a Uint16Array of 16-bit bit patterns; the bias's is always f32. Present when
+ * asked for.
+ */
+export interface LinearGradData {
+  readonly hidden?: Float32Array | Uint16Array;
+  readonly classifier?: Float32Array | Uint16Array;
+  readonly bias?: Float32Array;
+}
+
+/** Result of `CrossEntropy.linear`: the loss, and the gradients asked for. */
+export interface LinearResult<R extends Reduction = Reduction> {
+  readonly loss: LossOf<R>;
+  readonly grad?: LinearGradData;
+}
+
+/** The gradients of a `linearGpu` result, in GPUBuffers the result owns (packed two per word when 16-bit). */
+export interface LinearGradBuffers {
+  readonly hidden?: GPUBuffer;
+  readonly classifier?: GPUBuffer;
+  readonly bias?: GPUBuffer;
+}
+
+/** The result of `linearGpu`, left on the GPU; it owns its buffers until `destroy()`. */
+export interface GpuLinearResult<R extends Reduction = Reduction> {
+  /** f32: one value for 'mean' / 'sum', one per row for 'none' (padded: copy 4 or rows * 4 bytes). */
+  readonly loss: GPUBuffer;
+  /** The gradients asked for; absent without any. */
+  readonly grad?: LinearGradBuffers;
+  /** Reads the loss and the gradients back (rejects on out-of-range class indices, as forwardGpu's). */
+  read(): Promise<LinearResult<R>>;
+  /** Reads the loss only. */
+  readLoss(): Promise<LinearResult<R>>;
+  /** Reads back only the GPU-side validation, rejecting as `read()` would. */
+  check(): Promise<void>;
+  destroy(): void;
+}

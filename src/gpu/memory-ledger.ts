@@ -13,12 +13,14 @@ export interface GpuMemory {
 export class GpuMemoryLedger {
   readonly #held = new Map<GPUBuffer, number>();
   #bytes = 0;
+  #peak: GpuMemory = { buffers: 0, bytes: 0 };
 
   /** Creates a buffer and records it. */
   create(device: GPUDevice, descriptor: GPUBufferDescriptor): GPUBuffer {
     const buffer = device.createBuffer(descriptor);
     this.#held.set(buffer, descriptor.size);
     this.#bytes += descriptor.size;
+    if (this.#bytes > this.#peak.bytes) this.#peak = this.held;
     return buffer;
   }
 
@@ -29,6 +31,16 @@ export class GpuMemoryLedger {
     if (size === undefined) return;
     this.#held.delete(buffer);
     this.#bytes -= size;
+  }
+
+  /**
+   * The most bytes held at once (and the buffers then) since the ledger was made or the last
+   * `takePeak()`; the next period starts from what is held now.
+   */
+  takePeak(): GpuMemory {
+    const peak = this.#peak;
+    this.#peak = this.held;
+    return peak;
   }
 
   /** What is held now. */

@@ -1,0 +1,268 @@
+/**
+ * Encodes one linear-head call: per chunk of rows, its logits made by matmuls (one per vocabulary
+ * slice) in a scratch buffer, the cross-entropy row passes over them (the same passes as `forward`,
+ * the gradient d(loss)/d(logits) written in place), then the gradient products: d(hidden) for the
+ * chunk, d(classifier) and d(bias) accumulated over chunks in chunk order. The 'mean' denominator
+ * is reduced from the targets before the first chunk, the batch loss after the last. Every buffer
+ * it makes belongs to the call's CallBuffers.
+ */
+import type { LinearPlan } from '../linear-plan.js';
+import type { LinearProblem } from '../linear-problem.js';
+import { dataBytes } from '../options.js';
+import type { CrossEntropyPasses } from '../passes.js';
+import { dtypeBytes } from '../half-precision.js';
+import type { Dtype } from '../types.js';
+import type { CallBuffers } from './buffers.js';
+import { ELEMENT_BYTES } from './constants.js';
+import { encodeDispatches, type PreparedDispatch } from './dispatch.js';
+import { compileKernels, prepareCrossEntropy, type CompiledKernels, type EncodedCrossEntropy } from './encode-cross-entropy.js';
+import {
+  matmulKernel, matmulUniform, planMatmul, prepareMatmul, type MatmulBuffers, type MatmulPlan, type MatmulProblem,
+} from './matmul.js';
+type PackHalfPlan = { tmp: true };
+const planPackHalf = (..._a: unknown[]): PackHalfPlan => { throw new Error('TEMP'); };
+const packHalfKernel = (..._a: unknown[]): Promise<Kernel> => { throw new Error('TEMP'); };
+const packHalfUniform = (..._a: unknown[]): UniformBlock => { throw new Error('TEMP'); };
+const encodePackHalfDispatch = (..._a: unknown[]): PreparedDispatch => { throw new Error('TEMP'); };
+import type { Kernel, Kernels } from './pipelines.js';
+import { uniformBlocks, type UniformBlock } from './uniforms.js';
+
+/** The GPU buffers a linear call reads: the caller's, or uploads of host data. */
+export interface LinearInputs {
+  readonly hidden: GPUBuffer;
+  /** One buffer (a caller's classifier), or one per store of the plan (an uploaded one). */
+  readonly classifier: readonly GPUBuffer[];
+  readonly target: GPUBuffer;
+  readonly bias?: GPUBuffer;
+  readonly weight?: GPUBuffer;
+  readonly gradOutput?: GPUBuffer;
+}
+
+/** What the encoded work leaves on the GPU. */
+export interface EncodedLinear {
+  /** The cross-entropy's loss, status and per-row buffers (its `grad` is the scratch: not a result). */
+  readonly rows: EncodedCrossEntropy;
+  /** d(hidden) [N, D] in its dtype. */
+  readonly hidden?: GPUBuffer;
+  /** d(classifier) [V, D] in its dtype: one buffer, or one per store of the plan. */
+  readonly classifier?: readonly GPUBuffer[];
+  /** d(bias) [V], f32. */
+  readonly bias?: GPUBuffer;
+}
+
+/** The kernels of a linear call: the row passes', and each matmul and packing plan's. */
+export interface LinearKernels {
+  readonly rows: CompiledKernels;
+  readonly matmul: ReadonlyMap<MatmulPlan, Kernel>;
+  readonly pack: ReadonlyMap<PackHalfPlan, Kernel>;
+}
+
+/** A product of the call: its plan, and which buffers it binds (resolved when prepared). */
+interface Product {
+  readonly plan: MatmulPlan;
+  readonly buffers: (inputs: LinearInputs, own: OwnBuffers) => MatmulBuffers;
+}
+
+interface OwnBuffers {
+  readonly scratch: GPUBuffer;
+  readonly ones: GPUBuffer;
+  readonly gradHidden?: GPUBuffer;
+  readonly gradClassifier: readonly GPUBuffer[];
+  readonly gradBias?: GPUBuffer;
+}
+
+/** A conversion of an f32 gradient to its 16-bit dtype: plan and buffers. */
+interface Packing {
+  readonly plan: PackHalfPlan;
+  readonly buffers: (own: OwnBuffers, packed: PackedBuffers) => { src: GPUBuffer; dst: GPUBuffer };
+}
+
+interface PackedBuffers {
+  readonly hidden?: GPUBuffer;
+  readonly classifier: readonly GPUBuffer[];
+}
+
+/** Everything a linear call's GPU work is, planned without a GPU: passes, products, packings. */
+export interface LinearWork {
+  readonly plan: LinearPlan;
+  readonly passes: CrossEntropyPasses;
+  /** Per chunk: its logits products; its gradient products. */
+  readonly chunks: readonly { readonly logits: readonly Product[]; readonly grads: readonly Product[] }[];
+  readonly packings: readonly Packing[];
+  /** Classes per d(classifier) output buffer: one buffer if it fits, else one per store. */
+  readonly classifierOutputs: readonly { readonly first: number; readonly classes: number }[];
+}
+
+type Limits = GPUSupportedLimits;
+
+/** Plans the products and packings of a call. */
+export function planLinearWork(problem: LinearProblem, plan: LinearPlan, passes: CrossEntropyPasses, limits: Limits,
+  classifierInGpuBuffer: boolean): LinearWork {
+  const { depth: d, classes: v, grads } = problem;
+  const dtypes = { h: problem.hiddenDtype, w: problem.classifierDtype };
+  // Where a slice's classifier rows are: in the caller's one buffer, or in their store's upload.
+  const classifierAt = (slice: LinearPlan['slices'][number]) => (classifierInGpuBuffer
+    ? { buffer: 0, offset: slice.first * d } : { buffer: slice.store, offset: slice.inStore * d });
+  const chunks = plan.work.pieces.map((piece, c) => {
+    const n = piece.rows;
+    if (n === 0) return { logits: [], grads: [] };
+    const logits: Product[] = plan.slices.map((slice) => {
+      const at = classifierAt(slice);
+      const problemOf: MatmulProblem = {
+        m: n, p: slice.classes, k: d, aTransposed: false, bTransposed: true, accumulate: false, bias: problem.hasBias,
+        offsets: { a: piece.firstRow * d, b: at.offset, bias: slice.first, out: slice.first },
+        strides: { out: v }, ...({ dtypes: { a: dtypes.h, b: dtypes.w } } as object),
+      };
+      return { plan: planMatmul(problemOf, limits), buffers: (inputs, own) => ({ a: inputs.hidden,
+        b: inputs.classifier[at.buffer]!, bias: problem.hasBias ? inputs.bias : undefined, out: own.scratch }) };
+    });
+    const gradProducts: Product[] = [];
+    if (grads.hidden) {
+      plan.slices.forEach((slice, s) => {
+        const at = classifierAt(slice);
+        const problemOf: MatmulProblem = {
+          m: n, p: d, k: slice.classes, aTransposed: false, bTransposed: false, accumulate: s > 0, bias: false,
+          offsets: { a: slice.first, b: at.offset, out: piece.firstRow * d }, strides: { a: v }, ...({ dtypes: { b: dtypes.w } } as object),
+        };
+        gradProducts.push({ plan: planMatmul(problemOf, limits), buffers: (inputs, own) => ({ a: own.scratch,
+          b: inputs.classifier[at.buffer]!, out: own.gradHidden! }) });
+      });
+    }
+    if (grads.classifier) {
+      for (const slice of plan.slices) {
+        const problemOf: MatmulProblem = {
+          m: slice.classes, p: d, k: n, aTransposed: true, bTransposed: false, accumulate: c > 0, bias: false,
+          offsets: { a: slice.first, b: piece.firstRow * d, out: slice.inStore * d }, strides: { a: v },
+          ...({ dtypes: { b: dtypes.h } } as object),
+        };
+        gradProducts.push({ plan: planMatmul(problemOf, limits), buffers: (inputs, own) => ({ a: own.scratch,
+          b: inputs.hidden, out: own.gradClassifier[slice.store]! }) });
+      }
+    }
+    if (grads.bias) {
+      // d(bias) is the column sums of the chunk's gradient: Gᵀ times a column of ones.
+      for (const slice of plan.slices) {
+        const problemOf: MatmulProblem = {
+          m: slice.classes, p: 1, k: n, aTransposed: true, bTransposed: false, accumulate: c > 0, bias: false,
+          offsets: { a: slice.first, out: slice.first }, strides: { a: v },
+        };
+        gradProducts.push({ plan: planMatmul(problemOf, limits), buffers: (_inputs, own) => ({ a: own.scratch,
+          b: own.ones, out: own.gradBias! }) });
+      }
+    }
+    return { logits, grads: gradProducts };
+  });
+
+  // 16-bit gradients are accumulated in f32 and rounded once, at the end.
+  const packings: Packing[] = [];
+  const classifierBytes = v * d * dtypeBytes(problem.classifierGradDtype);
+  const classifierOutputs = problem.classifierGradDtype === 'float32' || classifierBytes > limits.maxBufferSize
+    ? plan.stores : [{ first: 0, classes: v }];
+  if (grads.hidden && problem.hiddenGradDtype !== 'float32') {
+    packings.push({ plan: planPackHalf(problem.rows * d, problem.hiddenGradDtype, {}, limits),
+      buffers: (own, packed) => ({ src: own.gradHidden!, dst: packed.hidden! }) });
+  }
+  if (grads.classifier && problem.classifierGradDtype !== 'float32') {
+    const single = classifierOutputs.length === 1;
+    plan.stores.forEach((store, s) => {
+      packings.push({ plan: planPackHalf(store.classes * d, problem.classifierGradDtype,
+        { dst: single ? store.first * d : 0 }, limits),
+      buffers: (own, packed) => ({ src: own.gradClassifier[s]!, dst: packed.classifier[single ? 0 : s]! }) });
+    });
+  }
+  return { plan, passes, chunks, packings, classifierOutputs };
+}
+
+/** Compiles every kernel a call's work runs (each once per device, then cached). */
+export async function compileLinearKernels(kernels: Kernels, work: LinearWork): Promise<LinearKernels> {
+  const products = work.chunks.flatMap((chunk) => [...chunk.logits, ...chunk.grads]);
+  const [rows, matmuls, packs] = await Promise.all([
+    compileKernels(kernels, work.passes),
+    Promise.all(products.map((product) => matmulKernel(kernels, product.plan))),
+    Promise.all(work.packings.map((packing) => packHalfKernel(kernels, packing.plan))),
+  ]);
+  return {
+    rows,
+    matmul: new Map(products.map((product, i) => [product.plan, matmuls[i]!])),
+    pack: new Map(work.packings.map((packing, i) => [packing.plan, packs[i]!])),
+  };
+}
+
+/** One linear call's GPU work, prepared once (buffers, uniforms, bind groups) and encoded per run. */
+export interface PreparedLinear {
+  readonly encoded: EncodedLinear;
+  /** Queue writes before each run: status reset, poison, the empty-batch loss. */
+  reset(): void;
+  encode(encoder: GPUCommandEncoder): void;
+}
+
+export function prepareLinear(device: GPUDevice, kernels: LinearKernels, buffers: CallBuffers, problem: LinearProblem,
+  work: LinearWork, inputs: LinearInputs): PreparedLinear {
+  const { plan, passes } = work;
+  const { rows, depth, classes, grads } = problem;
+  const f32Output = (label: string, bytes: number) => buffers.output(label, bytes);
+  const own: OwnBuffers = {
+    scratch: f32Output('linear-logits', plan.scratchBytes),
+    ones: buffers.upload('ones', new Float32Array(Math.max(1, plan.chunkRows)).fill(1)),
+    gradHidden: grads.hidden ? f32Output('grad-hidden-f32', rows * depth * ELEMENT_BYTES) : undefined,
+    gradClassifier: grads.classifier
+      ? plan.stores.map((store, s) => f32Output(`grad-classifier-f32-${s}`, store.classes * depth * ELEMENT_BYTES)) : [],
+    gradBias: grads.bias ? f32Output('grad-bias', classes * ELEMENT_BYTES) : undefined,
+  };
+  const packedOutput = (label: string, count: number, dtype: Dtype) => buffers.output(label, dataBytes(count, dtype));
+  const packed: PackedBuffers = {
+    hidden: grads.hidden && problem.hiddenGradDtype !== 'float32'
+      ? packedOutput('grad-hidden', rows * depth, problem.hiddenGradDtype) : undefined,
+    classifier: grads.classifier && problem.classifierGradDtype !== 'float32'
+      ? work.classifierOutputs.map((out, i) => packedOutput(`grad-classifier-${i}`, out.classes * depth,
+        problem.classifierGradDtype)) : [],
+  };
+  const rowsPrepared = prepareCrossEntropy(device, kernels.rows, buffers, passes,
+    { logits: own.scratch, target: inputs.target, weight: inputs.weight, gradOutput: inputs.gradOutput });
+
+  // Every product's and packing's uniform block in one buffer.
+  const products = work.chunks.flatMap((chunk) => [...chunk.logits, ...chunk.grads]);
+  const blocks: UniformBlock[] = [...products.map((p) => matmulUniform(p.plan)), ...work.packings.map((p) => packHalfUniform(p.plan))];
+  const params = uniformBlocks(device, device.limits.minUniformBufferOffsetAlignment,
+    (bytes, usage) => buffers.create('linear-params', bytes, usage), blocks);
+  const dispatchOf = new Map<Product, PreparedDispatch>();
+  products.forEach((product, i) => dispatchOf.set(product, prepareMatmul(device, kernels.matmul.get(product.plan)!,
+    product.plan, params[i]!, product.buffers(inputs, own))));
+  const packDispatches = work.packings.map((packing, i) => encodePackHalfDispatch(device, kernels.pack.get(packing.plan)!,
+    packing.plan, params[products.length + i]!, packing.buffers(own, packed)));
+
+  // The run, in order: the denominator, then each chunk's logits, rows, gradient and products; the
+  // batch reduction; the packings.
+  const order: (PreparedDispatch | null)[] = [...rowsPrepared.stage('weights'), ...rowsPrepared.stage('denominator')];
+  work.chunks.forEach((chunk, c) => {
+    order.push(...chunk.logits.map((p) => dispatchOf.get(p)!), ...rowsPrepared.stage('rows', c),
+      ...rowsPrepared.stage('grad', c), ...chunk.grads.map((p) => dispatchOf.get(p)!));
+  });
+  order.push(...rowsPrepared.stage('reduce'), ...packDispatches);
+
+  const f32Classifier = problem.classifierGradDtype === 'float32';
+  const gradOutputs = [own.gradHidden, ...own.gradClassifier, own.gradBias, packed.hidden, ...packed.classifier]
+    .filter((buffer): buffer is GPUBuffer => buffer !== undefined);
+  return {
+    encoded: {
+      rows: { ...rowsPrepared.encoded, grad: undefined },
+      hidden: grads.hidden ? packed.hidden ?? own.gradHidden : undefined,
+      classifier: grads.classifier ? (f32Classifier ? own.gradClassifier : packed.classifier) : undefined,
+      bias: own.gradBias,
+    },
+    reset: () => rowsPrepared.reset(),
+    encode: (encoder) => {
+      rowsPrepared.markRun(encoder);
+      // No rows, no products: the gradients of an empty batch are zeros.
+      if (rows === 0) for (const buffer of gradOutputs) encoder.clearBuffer(buffer);
+      encodeDispatches(encoder, 'cross-entropy:linear', order);
+    },
+  };
+}
+
+/** The bytes the caller's or uploaded buffers of each input need, for messages and uploads. */
+export function linearInputBytes(problem: LinearProblem): { hidden: number; classifier: number } {
+  return { hidden: dataBytes(problem.rows * problem.depth, problem.hiddenDtype),
+    classifier: dataBytes(problem.classes * problem.depth, problem.classifierDtype) };
+}
+

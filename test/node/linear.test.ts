@@ -1,0 +1,329 @@
+/**
+ * The linear head on the GPU (ce.linear, ce.linearGpu) against its float64 reference: every
+ * class-index option, bias, leading dimensions, the gradients each only when asked, rows in many
+ * chunks, host and GPU inputs, bit-identical reruns, its errors, and its memory.
+ *
+ * Tolerance (docs/accuracy.md, the linear head): for unit-scale inputs and D ≤ 256 the loss within
+ * 1e-5 + 1e-5·|e| and each gradient element within 1e-5·max|e| + 1e-4·|e| of the reference; each
+ * logit's rounding grows with D (|Δz| ≤ c·D·2⁻²⁴·Σ|h_k w_k|), so for larger D the same form is
+ * scaled by D / 256.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CrossEntropy } from '../../src/index.js';
+import { linearCrossEntropyReference, type LinearReferenceOptions } from '../../src/linear-reference.js';
+import type { LinearOptions, LinearResult } from '../../src/types.js';
+import { Random } from '../../problems/random.js';
+import { gpuBuffer } from '../helpers/gpu-inputs.js';
+import { requireDevice } from '../helpers/webgpu-node.js';
+
+const found = await requireDevice();
+// Where there is no device (outside CI) every suite below is skipped.
+const device = found as GPUDevice;
+let ce: CrossEntropy;
+beforeAll(async () => {
+  if (found) ce = await CrossEntropy.create({ device, poisonOutputs: true });
+});
+afterAll(() => ce?.destroy());
+
+interface LinearCase {
+  readonly hidden: { data: Float32Array; shape: number[] };
+  readonly classifier: { data: Float32Array; shape: number[] };
+  readonly target: { data: Int32Array; shape: number[] };
+  readonly bias: Float32Array;
+  readonly weight: Float32Array;
+  readonly gradOutput: Float32Array;
+}
+
+/** Unit-scale logits: hidden ~ N(0, 1), classifier ~ N(0, 1/D). */
+function makeCase(rowShape: number[], depth: number, classes: number, seed: number, ignoreIndex = -100): LinearCase {
+  const random = new Random(seed);
+  const rows = rowShape.reduce((a, b) => a * b, 1);
+  const scale = 1 / Math.sqrt(depth);
+  return {
+    hidden: { data: Float32Array.from({ length: rows * depth }, () => random.normal()), shape: [...rowShape, depth] },
+    classifier: { data: Float32Array.from({ length: classes * depth }, () => random.normal() * scale), shape: [classes, depth] },
+    target: { data: Int32Array.from({ length: rows }, (_, i) => (i % 5 === 3 ? ignoreIndex : random.int(classes))),
+      shape: rowShape },
+    bias: Float32Array.from({ length: classes }, () => random.normal() * 0.5),
+    weight: Float32Array.from({ length: classes }, () => random.uniform(0.25, 2)),
+    gradOutput: Float32Array.from({ length: rows }, () => random.normal()),
+  };
+}
+
+function maxAbs(values: ArrayLike<number>): number {
+  let max = 0;
+  for (let i = 0; i < values.length; i++) max = Math.max(max, Math.abs(values[i]!));
+  return max;
+}
+
+/** Checks a GPU result against the reference with the linear head's tolerance (scaled by D / 256 past 256). */
+function expectClose(result: LinearResult, reference: ReturnType<typeof linearCrossEntropyReference>, depth: number,
+  label = ''): void {
+  const scale = Math.max(1, depth / 256);
+  const lossOf = (l: number | Float32Array | Float64Array) => (typeof l === 'number' ? [l] : Array.from(l));
+  const got = lossOf(result.loss);
+  const want = lossOf(reference.loss);
+  expect(got.length).toBe(want.length);
+  got.forEach((g, i) => {
+    const e: number = want[i]!;
+    if (Number.isNaN(e)) expect(g, `${label} loss[${i}]`).toBeNaN();
+    else expect(Math.abs(g - e), `${label} loss[${i}]: ${g} vs ${e}`).toBeLessThanOrEqual(scale * (1e-5 + 1e-5 * Math.abs(e)));
+  });
+  for (const name of ['hidden', 'classifier', 'bias'] as const) {
+    const want: Float64Array | undefined = reference.grad?.[name];
+    const have = result.grad?.[name];
+    if (want === undefined) {
+      expect(have, `${label} grad.${name} was not asked for`).toBeUndefined();
+      continue;
+    }
+    expect(have, `${label} grad.${name}`).toBeInstanceOf(Float32Array);
+    expect(have!.length).toBe(want.length);
+    const atol = 1e-5 * maxAbs(want);
+    for (let i = 0; i < want.length; i++) {
+      const e: number = want[i]!;
+      const g: number = have![i]!;
+      if (!(Math.abs(g - e) <= scale * (atol + 1e-4 * Math.abs(e)))) {
+        expect.fail(`${label} grad.${name}[${i}] = ${g}, reference ${e} (tolerance ${scale * (atol + 1e-4 * Math.abs(e))})`);
+      }
+    }
+  }
+}
+
+function optionsOf(c: LinearCase, set: string): { gpu: LinearOptions; reference: LinearReferenceOptions } {
+  switch (set) {
+    case 'mean':
+      return { gpu: {}, reference: {} };
+    case 'mean, bias, weight, ignoreIndex 3':
+      // The case's ignored rows (-100) become class 3's: ignoreIndex 3 leaves them out.
+      return { gpu: { bias: c.bias, weight: c.weight, ignoreIndex: 3 }, reference: { bias: c.bias, weight: c.weight, ignoreIndex: 3 } };
+    case 'sum, label smoothing, bias':
+      return { gpu: { reduction: 'sum', labelSmoothing: 0.1, bias: c.bias },
+        reference: { reduction: 'sum', labelSmoothing: 0.1, bias: c.bias } };
+    case 'none with gradOutput, zLoss, softcap':
+      return { gpu: { reduction: 'none', gradOutput: c.gradOutput, zLoss: 1e-3, softcap: 5 },
+        reference: { reduction: 'none', gradOutput: c.gradOutput, zLoss: 1e-3, softcap: 5 } };
+    case 'mean, weight, smoothing, zLoss':
+      return { gpu: { weight: c.weight, labelSmoothing: 0.2, zLoss: 1e-4 },
+        reference: { weight: c.weight, labelSmoothing: 0.2, zLoss: 1e-4 } };
+    default:
+      throw new Error(set);
+  }
+}
+
+const OPTION_SETS = ['mean', 'mean, bias, weight, ignoreIndex 3', 'sum, label smoothing, bias',
+  'none with gradOutput, zLoss, softcap', 'mean, weight, smoothing, zLoss'];
+
+describe.skipIf(!found)('ce.linear against the float64 reference', () => {
+  // Short rows (scanned whole), rows a multiple of 4 (vec4), odd rows (unaligned), rows in chunks
+  // of classes, D not a multiple of 4, one row, one class.
+  const shapes: [number[], number, number][] = [
+    [[6], 8, 10], [[5], 7, 48], [[9], 16, 67], [[3], 12, 2051], [[2, 3], 5, 64], [[1], 3, 1], [[13], 33, 129],
+  ];
+  for (const [rowShape, depth, classes] of shapes) {
+    for (const set of OPTION_SETS) {
+      it(`[${rowShape}] × D ${depth} × V ${classes}: ${set}`, async () => {
+        const c = makeCase(rowShape, depth, classes, rowShape[0]! * 131 + depth * 7 + classes, set.includes('ignoreIndex 3') ? 3 : -100);
+        const { gpu, reference } = optionsOf(c, set);
+        const hasBias = gpu.bias !== undefined;
+        const result = await ce.linear(c.hidden, c.classifier, c.target, { ...gpu, grad: true });
+        const expected = linearCrossEntropyReference(c.hidden, c.classifier, c.target, { ...reference, grad: true });
+        expect(result.grad?.bias !== undefined).toBe(hasBias);
+        expectClose(result, expected, depth);
+      });
+    }
+  }
+});
+
+describe.skipIf(!found)('chunks of rows', () => {
+  it('many chunks (a small memoryBudget) agree with one chunk and with the reference, every option set', async () => {
+    for (const set of OPTION_SETS) {
+      const c = makeCase([300], 24, 1000, 5, set.includes('ignoreIndex 3') ? 3 : -100);
+      const { gpu, reference } = optionsOf(c, set);
+      const expected = linearCrossEntropyReference(c.hidden, c.classifier, c.target, { ...reference, grad: true });
+      // 64 rows' logits per chunk: five chunks, the last of 44 rows.
+      const chunked = await ce.linear(c.hidden, c.classifier, c.target, { ...gpu, grad: true, memoryBudget: 64 * 1000 * 4 });
+      const whole = await ce.linear(c.hidden, c.classifier, c.target, { ...gpu, grad: true });
+      expectClose(chunked, expected, 24, `${set} (chunked)`);
+      expectClose(whole, expected, 24, `${set} (one chunk)`);
+    }
+  });
+
+  it('reruns are bit-identical, chunked or not', async () => {
+    const c = makeCase([200], 20, 333, 8);
+    for (const memoryBudget of [64 * 333 * 4, undefined]) {
+      const options = { bias: c.bias, weight: c.weight, labelSmoothing: 0.1, grad: true, memoryBudget } as const;
+      const first = await ce.linear(c.hidden, c.classifier, c.target, options);
+      const second = await ce.linear(c.hidden, c.classifier, c.target, options);
+      expect(second.loss).toBe(first.loss);
+      for (const name of ['hidden', 'classifier', 'bias'] as const) {
+        expect(Buffer.from(second.grad![name]!.buffer).equals(Buffer.from(first.grad![name]!.buffer)), name).toBe(true);
+      }
+    }
+  });
+});
+
+describe.skipIf(!found)('gradients only when asked', () => {
+  const c = makeCase([7], 9, 50, 11);
+  const requests = [
+    { hidden: true }, { classifier: true }, { bias: true }, { hidden: true, bias: true }, { classifier: true, bias: true },
+  ];
+  for (const grad of requests) {
+    it(`grad: ${JSON.stringify(grad)}`, async () => {
+      const result = await ce.linear(c.hidden, c.classifier, c.target, { bias: c.bias, grad });
+      const expected = linearCrossEntropyReference(c.hidden, c.classifier, c.target, { bias: c.bias, grad });
+      expectClose(result, expected, 9);
+    });
+  }
+
+  it('no gradient: the loss alone, and no gradient buffers made', async () => {
+    ce.gpuMemoryPeak();
+    const result = await ce.linear(c.hidden, c.classifier, c.target, { bias: c.bias });
+    expect(result.grad).toBeUndefined();
+    expectClose(result, linearCrossEntropyReference(c.hidden, c.classifier, c.target, { bias: c.bias }), 9);
+    const run = await ce.linearGpu(c.hidden, c.classifier, c.target, { bias: c.bias });
+    expect(run.grad).toBeUndefined();
+    run.destroy();
+  });
+
+  it('a frozen classifier costs no d(classifier) memory', async () => {
+    const big = makeCase([4], 64, 4096, 12);
+    const peakOf = async (grad: LinearOptions['grad']) => {
+      ce.destroy();
+      ce = await CrossEntropy.create({ device });
+      await ce.linear(big.hidden, big.classifier, big.target, { grad });
+      return ce.gpuMemoryPeak().bytes;
+    };
+    const all = await peakOf(true);
+    const hiddenOnly = await peakOf({ hidden: true });
+    expect(all - hiddenOnly).toBeGreaterThanOrEqual(4096 * 64 * 4);
+  });
+});
+
+describe.skipIf(!found)('GPU-resident inputs and results', () => {
+  it('GPUBuffers in, linearGpu into a caller encoder, gradients left on the GPU', async () => {
+    const c = makeCase([37], 12, 203, 21, 3);
+    const owned = [c.hidden.data, c.classifier.data, c.target.data, c.bias, c.weight].map((d) => gpuBuffer(device, d));
+    const [hidden, classifier, target, bias, weight] = owned as [GPUBuffer, GPUBuffer, GPUBuffer, GPUBuffer, GPUBuffer];
+    const encoder = device.createCommandEncoder();
+    const run = await ce.linearGpu({ data: hidden, shape: c.hidden.shape }, { data: classifier, shape: c.classifier.shape },
+      { data: target, shape: c.target.shape }, { bias, weight, ignoreIndex: 3, grad: true, encoder });
+    expect(run.grad?.hidden).toBeDefined();
+    expect(run.grad?.classifier?.size).toBeGreaterThanOrEqual(203 * 12 * 4);
+    expect(run.grad?.bias?.size).toBeGreaterThanOrEqual(203 * 4);
+    device.queue.submit([encoder.finish()]);
+    const result = await run.read();
+    run.destroy();
+    const expected = linearCrossEntropyReference(c.hidden, c.classifier, c.target,
+      { bias: c.bias, weight: c.weight, ignoreIndex: 3, grad: true });
+    expectClose(result, expected, 12);
+    owned.forEach((b) => b.destroy());
+  });
+
+  it('an out-of-range class index in a GPUBuffer rejects when read, naming its position', async () => {
+    const c = makeCase([2, 4], 6, 30, 22);
+    c.target.data[5] = 30;
+    const target = gpuBuffer(device, c.target.data);
+    const run = await ce.linearGpu(c.hidden, c.classifier, { data: target, shape: c.target.shape }, { grad: true });
+    await expect(run.read()).rejects.toThrow(/target\[1, 1\] = 30/);
+    run.destroy();
+    target.destroy();
+  });
+
+  it('a training loop keeps gpuMemory flat', async () => {
+    const c = makeCase([64], 16, 100, 23);
+    await ce.linear(c.hidden, c.classifier, c.target, { grad: true });
+    const held = ce.gpuMemory();
+    for (let i = 0; i < 20; i++) await ce.linear(c.hidden, c.classifier, c.target, { grad: true });
+    expect(ce.gpuMemory()).toEqual(held);
+  });
+});
+
+describe.skipIf(!found)('memory', () => {
+  const rows = 512;
+  const depth = 32;
+  const classes = 3000;
+  const memoryBudget = 1 << 20;
+  const gradients = (rows * depth + classes * depth + classes) * 4;
+  // Per row and per class: a few f32 records (losses, weights, summaries, reduction levels, uniform
+  // blocks per chunk).
+  const linearTerms = 64 * (rows + classes);
+  const logits = rows * classes * 4;
+
+  async function peakOf(call: (inputs: Record<string, { data: GPUBuffer; shape: number[] }>, bias: GPUBuffer) => Promise<void>) {
+    const c = makeCase([rows], depth, classes, 31);
+    const [hidden, classifier, target, bias] = [c.hidden.data, c.classifier.data, c.target.data, c.bias]
+      .map((d) => gpuBuffer(device, d)) as [GPUBuffer, GPUBuffer, GPUBuffer, GPUBuffer];
+    ce.destroy();
+    ce = await CrossEntropy.create({ device });
+    ce.gpuMemoryPeak();
+    await call({ hidden: { data: hidden, shape: c.hidden.shape }, classifier: { data: classifier, shape: c.classifier.shape },
+      target: { data: target, shape: [rows] } }, bias);
+    const peak = ce.gpuMemoryPeak().bytes;
+    [hidden, classifier, target, bias].forEach((b) => b.destroy());
+    return { peak, c };
+  }
+
+  it('linearGpu: the gradients, the budget and O(N + V), never the logits', async () => {
+    let result: LinearResult | undefined;
+    const { peak, c } = await peakOf(async (x, bias) => {
+      const run = await ce.linearGpu(x.hidden!, x.classifier!, x.target!, { bias, grad: true, memoryBudget });
+      result = { loss: (await run.readLoss()).loss };
+      run.destroy();
+    });
+    expect(peak).toBeLessThanOrEqual(gradients + memoryBudget + linearTerms);
+    expect(peak).toBeLessThan(gradients + logits / 4);
+    expectClose(result!, linearCrossEntropyReference(c.hidden, c.classifier, c.target, { bias: c.bias }), depth);
+  });
+
+  it('linear: reading the gradients back adds one budget of staging at most', async () => {
+    let result: LinearResult | undefined;
+    const { peak, c } = await peakOf(async (x, bias) => {
+      result = await ce.linear(x.hidden!, x.classifier!, x.target!, { bias, grad: true, memoryBudget });
+    });
+    expect(peak).toBeLessThanOrEqual(gradients + 2 * memoryBudget + linearTerms);
+    expectClose(result!, linearCrossEntropyReference(c.hidden, c.classifier, c.target, { bias: c.bias, grad: true }), depth);
+  });
+});
+
+describe.skipIf(!found)('errors before any GPU work', () => {
+  const c = makeCase([4], 6, 10, 41);
+  const cases: [string, () => Promise<unknown>, RegExp][] = [
+    ['classifier of another D', () => ce.linear(c.hidden, { data: new Float32Array(50), shape: [10, 5] }, c.target),
+      /classifier.shape must be \[V, 6\]/],
+    ['target of another shape', () => ce.linear(c.hidden, c.classifier, { data: new Int32Array(3), shape: [3] }),
+      /target.shape must be hidden.shape without D, \[4\]/],
+    ['probability targets', () => ce.linear(c.hidden, c.classifier, { data: new Float32Array(40) as never, shape: [4] }),
+      /target.data must be an Int32Array/],
+    ['target out of range', () => ce.linear(c.hidden, c.classifier, { data: Int32Array.from([0, 1, 10, 2]), shape: [4] }),
+      /target\[2\] = 10 is out of bounds/],
+    ['bias of another length', () => ce.linear(c.hidden, c.classifier, c.target, { bias: new Float32Array(9) }),
+      /options.bias has 9 elements but the classifier has 10 classes/],
+    ['a NaN bias', () => ce.linear(c.hidden, c.classifier, c.target, { bias: new Float32Array(10).fill(NaN) }),
+      /options.bias\[0\] must be finite/],
+    ['weight of another length', () => ce.linear(c.hidden, c.classifier, c.target, { weight: new Float32Array(3) }),
+      /options.weight has 3 elements/],
+    ['grad.bias without a bias', () => ce.linear(c.hidden, c.classifier, c.target, { grad: { bias: true } }),
+      /options.grad.bias asks for the gradient of a bias, but options.bias is absent/],
+    ['an unknown gradient', () => ce.linear(c.hidden, c.classifier, c.target, { grad: { weights: true } as never }),
+      /options.grad: unknown gradient "weights"/],
+    ['input', () => ce.linear(c.hidden, c.classifier, c.target, { input: 'probabilities' } as never),
+      /CrossEntropy.linear.*input/],
+    ['gradInPlace', () => ce.linear(c.hidden, c.classifier, c.target, { gradInPlace: true } as never),
+      /gradInPlace/],
+    ['encoder on linear()', () => ce.linear(c.hidden, c.classifier, c.target, { encoder: {} } as never),
+      /encoder/],
+    ['a negative memoryBudget', () => ce.linear(c.hidden, c.classifier, c.target, { memoryBudget: -1 }),
+      /options.memoryBudget must be a positive number of bytes, got -1/],
+    ['gradOutput with mean', () => ce.linear(c.hidden, c.classifier, c.target, { grad: true, gradOutput: new Float32Array(4) }),
+      /options.gradOutput applies to reduction 'none' only/],
+    ['a 1-D hidden', () => ce.linear({ data: new Float32Array(6), shape: [6] }, c.classifier, { data: new Int32Array(0), shape: [] }),
+      /hidden.shape must be \[N, D\]/],
+    ['16-bit hidden without a dtype', () => ce.linear({ data: new Uint16Array(24), shape: [4, 6] }, c.classifier, c.target),
+      /hidden.data is a Uint16Array but hidden.dtype is 'float32'/],
+  ];
+  it.each(cases)('%s', async (_name, call, message) => {
+    const before = ce.gpuMemory();
+    await expect(call()).rejects.toThrow(message);
+    expect(ce.gpuMemory()).toEqual(before);
+  });
+});
