@@ -1,17 +1,22 @@
-// Matrix products of f32 row-major operands, for the linear head (cross-entropy from hidden states
-// H [N, D] and a classifier W [V, D] without all N × V logits):
+// Matrix products for the linear head (cross-entropy from hidden states H [N, D] and a classifier
+// W [V, D] without all N × V logits):
 //   out = op(A) · op(B)   (+ bias[j])   (out += ... when ACCUMULATE)
 // where op(A) is [M, K] and op(B) is [K, P]:
 //   logits = H · Wᵀ + bias : A = H [N, D],  B = W [V, D] transposed (B_TRANSPOSED), bias [V]
 //   dH     = G · W         : A = G [N, V],  B = W [V, D]
 //   dW    += Gᵀ · H        : A = G [N, V] transposed (A_TRANSPOSED), B = H [N, D], ACCUMULATE
 // ACCUMULATE adds the product to what `out` holds, so a gradient can be summed over chunks of rows
-// in an order the host fixes. Which operand is transposed, accumulating and the bias are override
-// constants: a pipeline holds one product's code, with no per-element test of the layout.
+// in an order the host fixes. Which operand is transposed, accumulating, the bias and how A and B
+// are stored are override constants: a pipeline holds one product's code, with no per-element
+// test of the layout.
 //
-// Every operand is row-major with a row stride of its own (elements between the starts of
-// consecutive stored rows, at least a row's length), so a block of columns of a wider matrix (a
-// slice of the vocabulary in logits or G [N, V]) is read or written in place.
+// Storage: every operand is row-major with a row stride of its own (elements between the starts
+// of consecutive stored rows, at least a row's length), so a block of columns of a wider matrix
+// (a slice of the vocabulary in logits or G [N, V]) is read or written in place. A and B are f32,
+// or (A_STORAGE, B_STORAGE) 16-bit values, float16 or bfloat16 (lib/input-half.wgsl's
+// HALF_FORMAT, one for both), packed two per word as lib/input-half.wgsl describes, offsets and
+// strides still in elements; each 16-bit value is converted to f32 exactly (unpack_words), and
+// the arithmetic and `out` are f32. The bias and `out` are f32.
 //
 // One invocation owns a 4 × 4 block of `out` (rows i0..i0+3, columns j0..j0+3, consecutive
 // invocations take consecutive column blocks) and sums its 16 dot products itself, over k in
@@ -22,25 +27,33 @@
 // A 4 × 4 block does 64 multiply-adds per 32 values loaded; larger blocks load less per
 // multiply-add but hold more sums, past what the registers of an emulated SIMD lane group hold.
 //
-// Loads are vec4s where the layout allows: the stored rows of the operand are a multiple of 4
-// long, and its stride and offset too, so a vec4 is 4 aligned neighbours along k (A, and B
-// transposed) or along the block's rows or columns (A transposed, B). Each entry point reads each operand through
-// one view (scalar or vec4: two views of one binding cannot both be used by one entry point); the
-// host picks it from the shapes:
-//   main_vec4   : A and B through vec4s      main_vec4_a : A through vec4s, B scalar
-//   main_vec4_b : A scalar, B through vec4s  main_scalar : both scalar
+// Each tile is four runs of four neighbours in memory: along k (A, and B transposed) or along the
+// block's rows or columns (A transposed, B). Each entry point reads each operand through one view
+// (two views of one binding cannot both be used by one entry point); the host picks it from the
+// layout:
+//   vec4  (a4, b4): f32, the stride, the offset and the run's direction's length (stored row
+//                   length) multiples of 4, so each run is one aligned vec4
+//   words (a, b)  : the operand's 32-bit words: f32 bits, gathered one element at a time, or
+//                   16-bit values, a run read as the two words holding it (STORED_HALF_ALIGNED:
+//                   the offset and stride are even, so every run starts a word) or three
+//                   (STORED_HALF: a run may start in a word's high half)
+//   main_vec4   : A and B through vec4s      main_vec4_a : A through vec4s, B through words
+//   main_vec4_b : A through words, B vec4s   main_scalar : both through words
 // Rows and columns past the matrix are read at the last row or column (clamped, so every read is
-// of the bound operand) and never stored; the k steps past K (the last step when K is not a
-// multiple of 4) are read clamped too and zeroed in both tiles, so they add exactly +0.
+// of the bound operand; a 16-bit run reads on past them, its word indices clamped to the last word
+// bound) and never stored; the k steps past K (the last step when K is not a multiple of 4) are
+// read the same way and zeroed in both tiles, so they add exactly +0.
 // Dispatch: one invocation per block, ceil(M / 4) · ceil(P / 4) of them, 2-D folded.
 //
 // Bindings:
 //   params : the shape (m, p, k), blocks per row of `out`, each operand's offset and row stride in
 //            elements
-//   a, a4  : A, stored [M, K] (or [K, M] when A_TRANSPOSED) from element a_offset; a4 its vec4s
-//   b, b4  : B, stored [K, P] (or [P, K] when B_TRANSPOSED) from element b_offset; b4 its vec4s
+//   a, a4  : A, stored [M, K] (or [K, M] when A_TRANSPOSED) from element a_offset: its words; a4
+//            its vec4s (f32 only)
+//   b, b4  : B, stored [K, P] (or [P, K] when B_TRANSPOSED) from element b_offset; likewise
 //   bias   : bias[j] at bias_offset + j (read when HAS_BIAS)
 //   out    : out, [M, P] from element out_offset (read too when ACCUMULATE)
+// (lib/input-half.wgsl's own bindings, at binding 1, are declared and not used.)
 
 struct MatmulParams {
   m: u32,
@@ -57,11 +70,11 @@ struct MatmulParams {
 }
 
 @group(0) @binding(0) var<uniform> params: MatmulParams;
-@group(0) @binding(1) var<storage, read> a: array<f32>;
-@group(0) @binding(2) var<storage, read> b: array<f32>;
+@group(0) @binding(1) var<storage, read> a: array<u32>;
+@group(0) @binding(2) var<storage, read> b: array<u32>;
 @group(0) @binding(3) var<storage, read> bias: array<f32>;
 @group(0) @binding(4) var<storage, read_write> out: array<f32>;
-// The same operands seen as vec4s (an entry point uses one view of each operand).
+// The same operands seen as vec4s of f32 (an entry point uses one view of each operand).
 @group(0) @binding(1) var<storage, read> a4: array<vec4<f32>>;
 @group(0) @binding(2) var<storage, read> b4: array<vec4<f32>>;
 
@@ -70,6 +83,12 @@ override A_TRANSPOSED: bool = false;   // A is stored [K, M]: op(A) = Aᵀ
 override B_TRANSPOSED: bool = false;   // B is stored [P, K]: op(B) = Bᵀ
 override ACCUMULATE: bool = false;     // out += product (else out = product)
 override HAS_BIAS: bool = false;       // out = product + bias[j]
+override A_STORAGE: u32 = 0u;          // how `a` holds A: one of the three below
+override B_STORAGE: u32 = 0u;
+
+const STORED_F32: u32 = 0u;            // f32 values
+const STORED_HALF: u32 = 1u;           // 16-bit values (HALF_FORMAT), runs starting anywhere
+const STORED_HALF_ALIGNED: u32 = 2u;   // 16-bit values, every run starting a word
 
 // A 4 × 4 tile as four vec4 rows. Everything below is written out for the four rows and columns,
 // never indexed by a loop counter: a compiler that keeps dynamically indexed arrays in memory
@@ -142,26 +161,52 @@ fn masked_rows(t: Tile, k: u32) -> Tile {
               select(zero, t.r3, valid.w));
 }
 
-// Four elements of A at the given indices.
-fn a_gather(at: vec4<u32>) -> vec4<f32> {
-  return vec4<f32>(a[at.x], a[at.y], a[at.z], a[at.w]);
+// The four values of `words` from the low half of its first word on, or from its high half (`odd`).
+fn halves4(words: vec3<u32>, odd: bool) -> vec4<f32> {
+  let shifted = vec2<u32>((words.x >> 16u) | (words.y << 16u), (words.y >> 16u) | (words.z << 16u));
+  return unpack_words(select(words.xy, shifted, odd));
 }
 
-fn b_gather(at: vec4<u32>) -> vec4<f32> {
-  return vec4<f32>(b[at.x], b[at.y], b[at.z], b[at.w]);
+// A run of four neighbours of A in memory, whose indices are `at` (from at.x on, clamped to the
+// matrix): f32 elements gathered at `at`; 16-bit ones read from the words holding at.x .. at.x + 3,
+// clamped to the last word bound.
+fn a_run(at: vec4<u32>) -> vec4<f32> {
+  if (A_STORAGE == STORED_F32) {
+    return bitcast<vec4<f32>>(vec4<u32>(a[at.x], a[at.y], a[at.z], a[at.w]));
+  }
+  let last = arrayLength(&a) - 1u;
+  let word = at.x >> 1u;
+  let next = a[min(word + 1u, last)];
+  if (A_STORAGE == STORED_HALF_ALIGNED) {
+    return unpack_words(vec2<u32>(a[word], next));
+  }
+  return halves4(vec3<u32>(a[word], next, a[min(word + 2u, last)]), (at.x & 1u) != 0u);
 }
 
-// op(A)'s tile at the block's rows and k..k+3, as rows (vec4s along k), read element by element.
+fn b_run(at: vec4<u32>) -> vec4<f32> {
+  if (B_STORAGE == STORED_F32) {
+    return bitcast<vec4<f32>>(vec4<u32>(b[at.x], b[at.y], b[at.z], b[at.w]));
+  }
+  let last = arrayLength(&b) - 1u;
+  let word = at.x >> 1u;
+  let next = b[min(word + 1u, last)];
+  if (B_STORAGE == STORED_HALF_ALIGNED) {
+    return unpack_words(vec2<u32>(b[word], next));
+  }
+  return halves4(vec3<u32>(b[word], next, b[min(word + 2u, last)]), (at.x & 1u) != 0u);
+}
+
+// op(A)'s tile at the block's rows and k..k+3, as rows (vec4s along k), read through A's words.
 fn a_tile_scalar(at: Block, k: u32, tail: bool) -> Tile {
   let ks = step_ks(k, tail);
   var t: Tile;
   if (A_TRANSPOSED) {
     // Element (i, k) at k · stride + i: read the four rows of each k, then transpose.
     let kk = ks * params.a_stride;
-    t = transposed(Tile(a_gather(at.a_at + kk.x), a_gather(at.a_at + kk.y), a_gather(at.a_at + kk.z),
-                        a_gather(at.a_at + kk.w)));
+    t = transposed(Tile(a_run(at.a_at + kk.x), a_run(at.a_at + kk.y), a_run(at.a_at + kk.z),
+                        a_run(at.a_at + kk.w)));
   } else {
-    t = Tile(a_gather(at.a_at.x + ks), a_gather(at.a_at.y + ks), a_gather(at.a_at.z + ks), a_gather(at.a_at.w + ks));
+    t = Tile(a_run(at.a_at.x + ks), a_run(at.a_at.y + ks), a_run(at.a_at.z + ks), a_run(at.a_at.w + ks));
   }
   if (tail) {
     t = masked_columns(t, k);
@@ -186,17 +231,18 @@ fn a_tile_vec4(at: Block, k: u32, tail: bool) -> Tile {
   return t;
 }
 
-// op(B)'s tile at k..k+3 and the block's columns, as rows (vec4s along the columns).
+// op(B)'s tile at k..k+3 and the block's columns, as rows (vec4s along the columns), read through
+// B's words.
 fn b_tile_scalar(at: Block, k: u32, tail: bool) -> Tile {
   let ks = step_ks(k, tail);
   var t: Tile;
   if (B_TRANSPOSED) {
     // Element (k, j) at j · stride + k: read the four k of each column, then transpose.
-    t = transposed(Tile(b_gather(at.b_at.x + ks), b_gather(at.b_at.y + ks), b_gather(at.b_at.z + ks),
-                        b_gather(at.b_at.w + ks)));
+    t = transposed(Tile(b_run(at.b_at.x + ks), b_run(at.b_at.y + ks), b_run(at.b_at.z + ks),
+                        b_run(at.b_at.w + ks)));
   } else {
     let kk = ks * params.b_stride;
-    t = Tile(b_gather(at.b_at + kk.x), b_gather(at.b_at + kk.y), b_gather(at.b_at + kk.z), b_gather(at.b_at + kk.w));
+    t = Tile(b_run(at.b_at + kk.x), b_run(at.b_at + kk.y), b_run(at.b_at + kk.z), b_run(at.b_at + kk.w));
   }
   if (tail) {
     t = masked_rows(t, k);

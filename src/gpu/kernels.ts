@@ -16,8 +16,8 @@ export type BindingKind = 'uniform' | 'read-only-storage' | 'storage';
  *   lib/input-float32.wgsl);
  * - `gradInPlace`: lib/row-gradient.wgsl's GRAD_IN_PLACE, from the RowVariant too.
  * - `half`: lib/input-half.wgsl's HALF_FORMAT and binary.wgsl's HALF_GRAD, from a HalfVariant.
- * - `matmul`: matmul.wgsl's A_TRANSPOSED, B_TRANSPOSED, ACCUMULATE and HAS_BIAS, from a
- *   MatmulVariant.
+ * - `matmul`: matmul.wgsl's A_TRANSPOSED, B_TRANSPOSED, ACCUMULATE, HAS_BIAS, A_STORAGE and
+ *   B_STORAGE, and for 16-bit operands lib/input-half.wgsl's HALF_FORMAT, from a MatmulVariant.
  * `constants` are fixed values of others (lib/row-scan-vec4.wgsl's MASKED_WALK).
  */
 export interface KernelDescription {
@@ -69,8 +69,9 @@ const ROW_GRAD = ['row', 'gradInPlace'] as const;
  *   binaryHalf: the same for 16-bit inputs, a word of two elements per invocation;
  * - matmul: out (+)= op(A) · op(B) (+ bias), a 4 × 4 block per invocation, for the linear head
  *   (src/gpu/matmul.ts plans it): A and B read through vec4s; matmulVec4A, matmulVec4B: only A,
- *   only B through vec4s (the other operand's rows are not a multiple of 4 long); matmulScalar:
- *   neither. The bindings `a` and `b` are also their vec4 views `a4` and `b4`.
+ *   only B through vec4s (the other is 16-bit, or its rows, stride or offset are not multiples of
+ *   4); matmulScalar: neither. The bindings `a` and `b` (their words: f32 or two 16-bit values) are
+ *   also their vec4 views `a4` and `b4`.
  */
 export const KERNELS = {
   rowStats: { module: 'rowStats', entryPoint: 'main', overrides: ROW, bindings: STATS },

@@ -6,9 +6,11 @@
  *   dH        = G · W             G [N, V], W [V, D]        → [N, D]   gradInputProduct
  *   dW (+)= Gᵀ · H                G [N, V], H [N, D]        → [V, D]   gradWeightProduct
  *
- * Each is out (+)= op(A) · op(B) with op(A) [M, K] and op(B) [K, P]. Operands are f32, row-major,
- * and may start inside their buffer (offsets in elements), so that chunks of rows of one buffer
- * need no copies; A, B and out may have row strides of their own (elements between the starts of
+ * Each is out (+)= op(A) · op(B) with op(A) [M, K] and op(B) [K, P]. Operands are row-major, f32
+ * or (A and B) 16-bit values packed two per 32-bit word (element e in word e >> 1, the low half for
+ * an even e), each converted to f32 exactly; the arithmetic, the bias and the output are f32.
+ * Operands may start inside their buffer (offsets in elements), so that chunks of rows of one
+ * buffer need no copies; A, B and out may have row strides of their own (elements between the starts of
  * consecutive stored rows), so that a slice of the vocabulary [v0, v1) of logits or G [N, V] is
  * written or read in place (stride V, offset v0). Each operand is bound as the range of its buffer it spans, from the
  * aligned offset at or below its start (the rest of the offset goes in the uniform block), so a
@@ -18,11 +20,13 @@
  * gradient over chunks of rows in a fixed order is one accumulating product per chunk, encoded in
  * that order.
  */
+import type { HalfDtype } from '../half-precision.js';
 import { foldWorkgroups } from '../plan.js';
+import type { Dtype } from '../types.js';
 import { ELEMENT_BYTES } from './constants.js';
 import { encodeDispatches, prepareDispatch, type PreparedDispatch } from './dispatch.js';
 import type { KernelName } from './kernels.js';
-import { WORKGROUP_SIZE, type Kernel, type Kernels, type MatmulVariant } from './pipelines.js';
+import { WORKGROUP_SIZE, type Kernel, type Kernels, type MatmulStorage, type MatmulVariant } from './pipelines.js';
 import { MATMUL_PARAMS } from './shader-structs.js';
 import { uniformBlock, uniformBlocks, type UniformBlock, type UniformBinding } from './uniforms.js';
 import type { StructValues } from './wgsl-struct.js';
@@ -30,14 +34,21 @@ import type { StructValues } from './wgsl-struct.js';
 /** Rows and columns of the block of outputs one invocation computes (matmul.wgsl). */
 export const MATMUL_BLOCK = 4;
 
+/** Bytes of a 16-bit value, and of the words they are packed in. */
+const HALF_BYTES = 2;
+const WORD_BYTES = 4;
+
 /** The operands of a product, by binding name. */
 export type MatmulOperand = 'a' | 'b' | 'bias' | 'out';
 
 /** The operands stored as rows of their own stride (the bias is one row). */
 export type StridedOperand = 'a' | 'b' | 'out';
 
+/** What a product computes: which operand is transposed, whether it accumulates, a bias. */
+export type MatmulProduct = Pick<MatmulVariant, 'aTransposed' | 'bTransposed' | 'accumulate' | 'bias'>;
+
 /** One product out (+)= op(A) · op(B) (+ bias): its shape, layouts and where its operands start. */
-export interface MatmulProblem extends MatmulVariant {
+export interface MatmulProblem extends MatmulProduct {
   /** Rows of op(A) and of the output. */
   readonly m: number;
   /** Columns of op(B) and of the output. */
@@ -52,6 +63,11 @@ export interface MatmulProblem extends MatmulVariant {
    * [K, P] (P) or, transposed, [P, K] (K); the output [M, P] (P).
    */
   readonly strides?: Partial<Readonly<Record<StridedOperand, number>>>;
+  /**
+   * How A and B are stored ('float32' by default): a 16-bit operand is packed two values per
+   * 32-bit word, its offset and stride still in elements. Two 16-bit operands share one format.
+   */
+  readonly dtypes?: Partial<Readonly<Record<'a' | 'b', Dtype>>>;
 }
 
 /** A binding's range of its buffer, in bytes. */
@@ -126,11 +142,12 @@ const VEC4_KERNELS = {
   both: 'matmul', a: 'matmulVec4A', b: 'matmulVec4B', neither: 'matmulScalar',
 } as const satisfies Record<string, KernelName>;
 
-/** How an operand is stored: its rows, their length and the stride between their starts. */
+/** How an operand is stored: its rows, their length, the stride between their starts, bytes per element. */
 interface StoredRows {
   readonly rows: number;
   readonly length: number;
   readonly stride: number;
+  readonly bytes: number;
 }
 
 /** The stored rows of each operand of `problem` (none for an absent bias). */
@@ -141,24 +158,40 @@ function storedRows(problem: MatmulProblem): Partial<Record<MatmulOperand, Store
     b: problem.bTransposed ? [p, k] : [k, p],
     out: [m, p],
   };
-  const stored: Partial<Record<MatmulOperand, StoredRows>> = problem.bias ? { bias: { rows: 1, length: p, stride: p } } : {};
+  const stored: Partial<Record<MatmulOperand, StoredRows>> = problem.bias
+    ? { bias: { rows: 1, length: p, stride: p, bytes: ELEMENT_BYTES } } : {};
   for (const name of ['a', 'b', 'out'] as const) {
     const [rows, length] = shapes[name];
     const stride = problem.strides?.[name] ?? length;
     if (!Number.isInteger(stride) || stride < length) {
       throw new RangeError(`matmul: stride of ${name} must be an integer ≥ its rows' length (${length}), not ${stride}`);
     }
-    stored[name] = { rows, length, stride };
+    const dtype = name === 'out' ? 'float32' : problem.dtypes?.[name] ?? 'float32';
+    if (dtype !== 'float32' && dtype !== 'float16' && dtype !== 'bfloat16') {
+      throw new RangeError(`matmul: dtype of ${name} must be 'float32', 'float16' or 'bfloat16', not ${String(dtype)}`);
+    }
+    stored[name] = { rows, length, stride, bytes: dtype === 'float32' ? ELEMENT_BYTES : HALF_BYTES };
   }
   return stored;
 }
 
 /**
- * The plan of `problem` on a device of `limits`. An operand is read through vec4s when its stored
- * rows' length, its stride and its offset are multiples of 4. Each operand is bound from the
- * aligned byte at or below its start to the end of its last row. Throws a RangeError for an empty
- * or fractional dimension, a negative offset, a stride shorter than a row, or an operand wider
- * than one binding (the caller then cuts the product into chunks).
+ * How the kernel reads an operand through its words: f32, or 16-bit with every run of four
+ * starting a word (an even offset in its binding and an even stride), or not.
+ */
+function storageOf(rows: StoredRows, relative: number): MatmulStorage {
+  if (rows.bytes === ELEMENT_BYTES) return 'float32';
+  return relative % 2 === 0 && rows.stride % 2 === 0 ? 'halfAligned' : 'half';
+}
+
+/**
+ * The plan of `problem` on a device of `limits`. An f32 operand is read through vec4s when its
+ * stored rows' length, its stride and its offset are multiples of 4. Each operand is bound from the
+ * aligned byte at or below its start to the end of its last row (of a 16-bit operand, to the end
+ * of the word that holds its last element). Throws a RangeError for an empty or fractional
+ * dimension, a negative offset, a stride shorter than a row, an unknown dtype, two 16-bit operands
+ * of different formats, or an operand wider than one binding (the caller then cuts the product
+ * into chunks).
  */
 export function planMatmul(problem: MatmulProblem, limits: MatmulLimits): MatmulPlan {
   const { m, p, k } = problem;
@@ -166,6 +199,10 @@ export function planMatmul(problem: MatmulProblem, limits: MatmulLimits): Matmul
     if (!Number.isInteger(value) || value < 1) throw new RangeError(`matmul: ${name} must be a positive integer, not ${value}`);
   }
   const stored = storedRows(problem);
+  const halfDtypes = [problem.dtypes?.a, problem.dtypes?.b].filter((dtype) => dtype !== undefined && dtype !== 'float32');
+  if (new Set(halfDtypes).size > 1) {
+    throw new RangeError(`matmul: 16-bit operands must share one format, not ${halfDtypes.join(' and ')}`);
+  }
   const ranges: Partial<Record<MatmulOperand, ByteRange>> = {};
   const relative = { a: 0, b: 0, bias: 0, out: 0 };
   for (const name of ['a', 'b', 'bias', 'out'] as const) {
@@ -175,26 +212,28 @@ export function planMatmul(problem: MatmulProblem, limits: MatmulLimits): Matmul
     if (rows === undefined) continue;
     // The binding starts at the aligned byte at or below the operand; the kernel is told where the
     // operand starts within it. It ends with the last stored row.
-    const start = Math.floor(offset * ELEMENT_BYTES / limits.minStorageBufferOffsetAlignment) * limits.minStorageBufferOffsetAlignment;
-    const size = (offset + (rows.rows - 1) * rows.stride + rows.length) * ELEMENT_BYTES - start;
+    const start = Math.floor(offset * rows.bytes / limits.minStorageBufferOffsetAlignment) * limits.minStorageBufferOffsetAlignment;
+    const end = Math.ceil((offset + (rows.rows - 1) * rows.stride + rows.length) * rows.bytes / WORD_BYTES) * WORD_BYTES;
+    const size = end - start;
     if (size > limits.maxStorageBufferBindingSize) {
       throw new RangeError(`matmul: ${name} spans ${size} bytes, over this device's maxStorageBufferBindingSize `
         + `(${limits.maxStorageBufferBindingSize})`);
     }
     // The kernel indexes its bindings with u32s.
-    if (size / ELEMENT_BYTES > 2 ** 32 - 1) throw new RangeError(`matmul: ${name} spans more elements than u32 indexing reaches`);
+    if (size / rows.bytes > 2 ** 32 - 1) throw new RangeError(`matmul: ${name} spans more elements than u32 indexing reaches`);
     ranges[name] = { offset: start, size };
-    relative[name] = offset - start / ELEMENT_BYTES;
+    relative[name] = offset - start / rows.bytes;
   }
-  const vec4 = (name: 'a' | 'b') => stored[name]!.length % 4 === 0 && stored[name]!.stride % 4 === 0
-    && relative[name] % 4 === 0;
+  const vec4 = (name: 'a' | 'b') => stored[name]!.bytes === ELEMENT_BYTES && stored[name]!.length % 4 === 0
+    && stored[name]!.stride % 4 === 0 && relative[name] % 4 === 0;
   const aVec4 = vec4('a');
   const bVec4 = vec4('b');
   const kernel = VEC4_KERNELS[aVec4 ? (bVec4 ? 'both' : 'a') : bVec4 ? 'b' : 'neither'];
   const blocksP = Math.ceil(p / MATMUL_BLOCK);
   const invocations = Math.ceil(m / MATMUL_BLOCK) * blocksP;
   const variant: MatmulVariant = { aTransposed: problem.aTransposed, bTransposed: problem.bTransposed,
-    accumulate: problem.accumulate, bias: problem.bias };
+    accumulate: problem.accumulate, bias: problem.bias, aStorage: storageOf(stored.a!, relative.a),
+    bStorage: storageOf(stored.b!, relative.b), ...(halfDtypes.length > 0 ? { halfFormat: halfDtypes[0] as HalfDtype } : {}) };
   return {
     problem, kernel, variant, invocations, ranges,
     params: { m, p, k, blocks_p: blocksP, a_offset: relative.a, b_offset: relative.b, bias_offset: relative.bias,

@@ -56,7 +56,20 @@ export interface MatmulVariant {
   readonly accumulate: boolean;
   /** A bias per output column is added (HAS_BIAS). */
   readonly bias: boolean;
+  /** How A and B are stored and read through their words (A_STORAGE, B_STORAGE); 'float32' when absent. */
+  readonly aStorage?: MatmulStorage;
+  readonly bStorage?: MatmulStorage;
+  /** The format of the 16-bit operands (HALF_FORMAT); absent when neither is 16-bit. */
+  readonly halfFormat?: 'float16' | 'bfloat16';
 }
+
+/**
+ * How matmul.wgsl reads an operand through its words: f32 values; 16-bit values (STORED_HALF); or
+ * 16-bit values whose every run of four starts a word (STORED_HALF_ALIGNED).
+ */
+export type MatmulStorage = 'float32' | 'half' | 'halfAligned';
+
+const MATMUL_STORAGE_CODES = { float32: 0, half: 1, halfAligned: 2 } as const;
 
 /** Any variant a kernel is specialised by. */
 export type KernelVariant = RowVariant | HalfVariant | MatmulVariant;
@@ -78,7 +91,10 @@ export function overrideConstants(description: KernelDescription, variant: Kerne
         B_TRANSPOSED: Number(variant.bTransposed),
         ACCUMULATE: Number(variant.accumulate),
         HAS_BIAS: Number(variant.bias),
+        A_STORAGE: MATMUL_STORAGE_CODES[variant.aStorage ?? 'float32'],
+        B_STORAGE: MATMUL_STORAGE_CODES[variant.bStorage ?? 'float32'],
       });
+      if (variant.halfFormat !== undefined) constants.HALF_FORMAT = HALF_FORMAT_CODES[variant.halfFormat];
     } else if ('aTransposed' in variant) {
       throw new Error(`${description.module}:${description.entryPoint} needs a row or half variant`);
     } else if (group === 'half') {

@@ -68,8 +68,9 @@ export const SHADER_MODULES = {
     lib.rowGradient, { name: 'row-loss-grad', code: rowLossGrad }],
   batchReduce: [lib.floatBits, lib.compensatedSum, { name: 'batch-reduce', code: batchReduce }],
   binary: [lib.floatBits, lib.preciseMath, lib.inputHalf, { name: 'binary', code: binary }],
-  // Needs no library: its f32 operands are read directly, never through the input libraries.
-  matmul: [{ name: 'matmul', code: matmul }],
+  // Its operands are read directly, never through the input libraries; lib/input-half decodes
+  // 16-bit operands (its bindings are declared and not used).
+  matmul: [lib.floatBits, lib.inputHalf, { name: 'matmul', code: matmul }],
 } as const satisfies Record<string, readonly ShaderFile[]>;
 
 export type ShaderModuleName = keyof typeof SHADER_MODULES;

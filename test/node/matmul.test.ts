@@ -25,6 +25,7 @@ import { kernelsFor, type Kernels } from '../../src/gpu/pipelines.js';
 import { uniformBlocks } from '../../src/gpu/uniforms.js';
 import { Random } from '../../problems/random.js';
 import { requireDevice } from '../helpers/webgpu-node.js';
+import { decodeHalf, encodeHalf, type HalfDtype } from '../../src/half-precision.js';
 
 const device = await requireDevice();
 
@@ -85,10 +86,13 @@ function randomValues(count: number, random: Random, integers: boolean): Float32
 
 const buffers: GPUBuffer[] = [];
 
-function upload(data: Float32Array): GPUBuffer {
-  const buffer = device!.createBuffer({ size: Math.max(4, data.byteLength),
-    usage: BufferUsage.STORAGE | BufferUsage.COPY_SRC | BufferUsage.COPY_DST });
-  device!.queue.writeBuffer(buffer, 0, data.buffer, data.byteOffset, data.byteLength);
+/** A buffer holding `data` (16-bit data padded to a whole word with zeros). */
+function upload(data: Float32Array | Uint16Array): GPUBuffer {
+  const bytes = Math.max(4, Math.ceil(data.byteLength / 4) * 4);
+  const padded = new Uint8Array(bytes);
+  padded.set(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
+  const buffer = device!.createBuffer({ size: bytes, usage: BufferUsage.STORAGE | BufferUsage.COPY_SRC | BufferUsage.COPY_DST });
+  device!.queue.writeBuffer(buffer, 0, padded);
   buffers.push(buffer);
   return buffer;
 }
@@ -202,7 +206,8 @@ describe('planMatmul', () => {
       out_offset: 4, a_stride: 3, b_stride: 3, out_stride: 9 });
     expect(planned.ranges).toEqual({ a: { offset: 0, size: 60 }, b: { offset: 0, size: 108 },
       bias: { offset: 0, size: 64 }, out: { offset: 0, size: 196 } });
-    expect(planned.variant).toEqual({ aTransposed: false, bTransposed: true, accumulate: false, bias: true });
+    expect(planned.variant).toEqual({ aTransposed: false, bTransposed: true, accumulate: false, bias: true,
+      aStorage: 'float32', bStorage: 'float32' });
     const wide = planMatmul(logitsProduct({ n: 4096, v: 4096, d: 1 }, false), { ...LIMITS, maxComputeWorkgroupsPerDimension: 1000 });
     expect(wide.invocations).toBe(1024 * 1024);
     expect(wide.groups).toEqual([964, 17]);   // 16384 workgroups in 17 rows
@@ -237,6 +242,38 @@ describe('planMatmul', () => {
     expect(dw.params.a_stride).toBe(37);
   });
 
+  it('reads 16-bit operands through their words, two a run where every run starts a word, three where not', () => {
+    const planned = (problem: MatmulProblem) => planMatmul(problem, LIMITS);
+    const both = planned({ ...logitsProduct({ n: 3, v: 5, d: 8 }, false), dtypes: { a: 'float16', b: 'float16' } });
+    expect([both.kernel, both.variant.aStorage, both.variant.bStorage, both.variant.halfFormat])
+      .toEqual(['matmulScalar', 'halfAligned', 'halfAligned', 'float16']);
+    const oddOffset = planned({ ...logitsProduct({ n: 3, v: 5, d: 8 }, false, { h: 3 }), dtypes: { a: 'bfloat16', b: 'bfloat16' } });
+    expect([oddOffset.variant.aStorage, oddOffset.variant.bStorage, oddOffset.variant.halfFormat])
+      .toEqual(['half', 'halfAligned', 'bfloat16']);
+    const oddRows = planned({ ...logitsProduct({ n: 3, v: 5, d: 7 }, false), dtypes: { a: 'float16', b: 'float16' } });
+    expect([oddRows.variant.aStorage, oddRows.variant.bStorage]).toEqual(['half', 'half']);
+    const dh = planned({ ...gradInputProduct({ n: 3, v: 8, d: 8 }, false), dtypes: { b: 'bfloat16' } });
+    expect([dh.kernel, dh.variant.aStorage, dh.variant.bStorage]).toEqual(['matmulVec4A', 'float32', 'halfAligned']);
+    const f32 = planned(logitsProduct({ n: 3, v: 5, d: 8 }, false));
+    expect(f32.variant.halfFormat).toBeUndefined();
+  });
+
+  it('binds a 16-bit operand from the aligned byte at or below it to the end of the word holding its last element', () => {
+    // H [3, 7] float16 from element 131 (byte 262): bound from byte 256, its elements 3.. of the
+    // binding, to byte 2 · (131 + 21) = 304.
+    const planned = planMatmul({ ...logitsProduct({ n: 3, v: 5, d: 7 }, false, { h: 131 }), dtypes: { a: 'float16' } }, LIMITS);
+    expect(planned.ranges.a).toEqual({ offset: 256, size: 48 });
+    expect(planned.params.a_offset).toBe(3);
+    // W [5, 7] bfloat16 from element 0: 35 values end inside word 17, bound to its end.
+    const w = planMatmul({ ...logitsProduct({ n: 3, v: 5, d: 7 }, false), dtypes: { b: 'bfloat16' } }, LIMITS);
+    expect(w.ranges.b).toEqual({ offset: 0, size: 72 });
+    // G [3, 37] float32, W's slice [16, 37) of [37, 7] float16 rows: W from element 112 (byte 224).
+    const dh = planMatmul({ ...gradInputProduct({ n: 3, v: 21, d: 7 }, false, { g: 16, w: 16 * 7 }, { g: 37 }),
+      dtypes: { b: 'float16' } }, LIMITS);
+    expect(dh.ranges.b).toEqual({ offset: 0, size: 37 * 7 * 2 + 2 });
+    expect(dh.params.b_offset).toBe(112);
+  });
+
   it('rejects empty or fractional dimensions, negative offsets and operands wider than a binding', () => {
     expect(() => planMatmul(logitsProduct({ n: 0, v: 2, d: 2 }, false), LIMITS)).toThrow(/m must be a positive integer/);
     expect(() => planMatmul(logitsProduct({ n: 2, v: 2, d: 1.5 }, false), LIMITS)).toThrow(/k must be/);
@@ -244,6 +281,10 @@ describe('planMatmul', () => {
     expect(() => planMatmul(logitsProduct({ n: 2, v: 4, d: 5 }, false, {}, { h: 4 }), LIMITS))
       .toThrow(/stride of a must be an integer ≥ its rows' length \(5\), not 4/);
     expect(() => planMatmul(gradWeightProduct({ n: 2, v: 4, d: 5 }, false, {}, { dw: 4.5 }), LIMITS)).toThrow(/stride of out/);
+    expect(() => planMatmul({ ...logitsProduct({ n: 2, v: 2, d: 2 }, false), dtypes: { a: 'float16', b: 'bfloat16' } }, LIMITS))
+      .toThrow(/16-bit operands must share one format, not float16 and bfloat16/);
+    expect(() => planMatmul({ ...logitsProduct({ n: 2, v: 2, d: 2 }, false), dtypes: { a: 'half' as 'float16' } }, LIMITS))
+      .toThrow(/dtype of a must be 'float32', 'float16' or 'bfloat16', not half/);
     // The strided extent counts: 1000 rows of stride 50,000.
     expect(() => planMatmul(gradInputProduct({ n: 1000, v: 768, d: 8 }, false, {}, { g: 50_000 }), LIMITS))
       .toThrow(/a spans 199803072 bytes/);
@@ -504,6 +545,132 @@ describe.skipIf(!device)('matmul on the GPU', () => {
       expectClose(`${label} dW`, whole.dw, got, reference(whole.dw, g, h), false);
       destroyBuffers();
     });
+
+  /** 16-bit layouts: dense, even offsets and strides (runs start words), odd ones (half-word starts). */
+  const HALF_LAYOUTS = [
+    { layout: 'dense', offsets: {}, extra: { a: 0, b: 0, out: 0 } },
+    { layout: 'even offsets and strides', offsets: { a: 2, b: 6, bias: 1, out: 1 }, extra: { a: 2, b: 4, out: 1 } },
+    { layout: 'odd offsets and strides', offsets: { a: 3, b: 1, bias: 0, out: 2 }, extra: { a: 1, b: 3, out: 0 } },
+    { layout: 'offsets past the binding alignment', offsets: { a: 131, b: 260, bias: 0, out: 70 }, extra: { a: 3, b: 2, out: 0 } },
+  ];
+
+  const HALF_SHAPES: LinearShape[] = [
+    { n: 5, v: 7, d: 9 }, { n: 8, v: 16, d: 12 }, { n: 13, v: 33, d: 17 }, { n: 4, v: 5, d: 1 }, { n: 1, v: 3, d: 2 },
+    { n: 65, v: 40, d: 64 },
+  ];
+
+  /** Values across the 16-bit formats' common range: uniform in ±[2⁻⁸, 2⁸) (before rounding). */
+  function spreadValues(count: number, random: Random): Float32Array {
+    return Float32Array.from({ length: count }, () => random.uniform(-1, 1) * 2 ** (random.int(17) - 8));
+  }
+
+  /** float16 subnormals: multiples of 2⁻²⁴ below 2⁻¹⁴, either sign. */
+  function subnormalValues(count: number, random: Random): Float32Array {
+    return Float32Array.from({ length: count }, () => (1 + random.int(1023)) * 2 ** -24 * (random.next() < 0.5 ? -1 : 1));
+  }
+
+  /**
+   * Runs `problem` on A and B of `dense` values stored as the problem's dtypes say (16-bit: rounded
+   * to the format, NaN in the gaps), and checks the output against the float64 product of the
+   * values stored, and that nothing around the output changed.
+   */
+  async function checkStored(problem: MatmulProblem, dense: { a: Float32Array; b: Float32Array }, random: Random): Promise<void> {
+    const planned = plan(problem);
+    const stored = (name: 'a' | 'b') => {
+      const values = stridedBuffer(problem, name, dense[name], () => NaN);
+      const dtype = problem.dtypes?.[name] ?? 'float32';
+      if (dtype === 'float32') return { data: values, exact: values };
+      const bits = encodeHalf(values, dtype);
+      return { data: bits, exact: decodeHalf(bits, dtype) };
+    };
+    const [a, b] = [stored('a'), stored('b')];
+    const bias = randomValues((problem.offsets?.bias ?? 0) + problem.p, random, false);
+    const old = problem.accumulate ? randomValues(problem.m * problem.p, random, false)
+      : new Float32Array(problem.m * problem.p).fill(NaN);
+    const outInitial = stridedBuffer(problem, 'out', old, (i) => 1000 + i);
+    const out = output(outInitial.length, outInitial);
+    await runAll([{ plan: planned, a: upload(a.data), b: upload(b.data), bias: problem.bias ? upload(bias) : undefined, out }]);
+    const data = await download(out, outInitial.length);
+    const got = unstrided(problem, data);
+    const label = `${planned.kernel} ${planned.variant.aStorage}/${planned.variant.bStorage} [${problem.m}, ${problem.p}, ${problem.k}] ${JSON.stringify({ offsets: problem.offsets,
+      strides: problem.strides, dtypes: problem.dtypes })}`;
+    expectClose(label, problem, got.inside, reference(problem, a.exact, b.exact, problem.bias ? bias : undefined,
+      problem.accumulate ? old : undefined), false);
+    expect(got.outside.filter((i) => data[i] !== outInitial[i]), `${label}: elements changed outside the output`).toEqual([]);
+  }
+
+  /** The products of `shape` with 16-bit operands of `dtype`, as the linear head uses them and more. */
+  function halfProducts(shape: LinearShape, dtype: HalfDtype): { name: string; problem: MatmulProblem }[] {
+    return [
+      { name: 'logits, H and W 16-bit', problem: { ...logitsProduct(shape, true), dtypes: { a: dtype, b: dtype } } },
+      { name: 'logits, W 16-bit', problem: { ...logitsProduct(shape, false), dtypes: { b: dtype } } },
+      { name: 'logits, H 16-bit', problem: { ...logitsProduct(shape, false), dtypes: { a: dtype, b: 'float32' } } },
+      { name: 'dH, W 16-bit', problem: { ...gradInputProduct(shape, true), dtypes: { b: dtype } } },
+      { name: 'dW, H 16-bit', problem: { ...gradWeightProduct(shape, false), dtypes: { b: dtype } } },
+      { name: 'dW, G and H 16-bit', problem: { ...gradWeightProduct(shape, true), dtypes: { a: dtype, b: dtype } } },
+    ];
+  }
+
+  describe.each(['float16', 'bfloat16'] as const)('16-bit operands, %s', (dtype) => {
+    it.each(HALF_LAYOUTS)('every product at $layout, against float64 on the values stored', async ({ offsets, extra }) => {
+      for (const [s, shape] of HALF_SHAPES.entries()) {
+        const random = new Random(500 + s);
+        for (const { problem: product } of halfProducts(shape, dtype)) {
+          const strides = { a: strideOf(product, 'a') + extra.a, b: strideOf(product, 'b') + extra.b,
+            out: strideOf(product, 'out') + extra.out };
+          const problem: MatmulProblem = { ...product, offsets: { ...offsets, bias: product.bias ? offsets.bias : 0 }, strides };
+          const dense = { a: spreadValues(problem.m * problem.k, random), b: spreadValues(problem.k * problem.p, random) };
+          await checkStored(problem, dense, random);
+        }
+        destroyBuffers();
+      }
+    });
+
+    it('sums over chunks of rows that start inside a word, and two dW chunks from H at a half-word offset', async () => {
+      const shape = { n: 9, v: 11, d: 7 };
+      const random = new Random(77);
+      const h = spreadValues(shape.n * shape.d, random);
+      const g = spreadValues(shape.n * shape.v, random);
+      const hBits = encodeHalf(h, dtype);
+      const hExact = decodeHalf(hBits, dtype);
+      const hBuffer = upload(hBits);
+      const gBuffer = upload(g);
+      const dw = output(shape.v * shape.d);
+      // Rows [0, 4) then [4, 9): H's second chunk starts at element 28, G's at 44; then rows 5..8 of
+      // H (element 35, a high half) in a third product over the rows [5, 9) once more, which the
+      // reference counts twice.
+      await runAll([
+        { plan: plan({ ...gradWeightProduct({ ...shape, n: 4 }, false), dtypes: { b: dtype } }), a: gBuffer, b: hBuffer, out: dw },
+        { plan: plan({ ...gradWeightProduct({ ...shape, n: 5 }, true, { g: 4 * shape.v, h: 4 * shape.d }), dtypes: { b: dtype } }),
+          a: gBuffer, b: hBuffer, out: dw },
+        { plan: plan({ ...gradWeightProduct({ ...shape, n: 4 }, true, { g: 5 * shape.v, h: 5 * shape.d }), dtypes: { b: dtype } }),
+          a: gBuffer, b: hBuffer, out: dw },
+      ]);
+      // Rows 5..8 twice: G and H with those rows repeated, as one product of 13 rows.
+      const twice = (data: ArrayLike<number>, width: number) => Float64Array.from([...Array.from(data),
+        ...Array.from(data).slice(5 * width)]);
+      const whole = gradWeightProduct({ ...shape, n: 13 }, false);
+      expectClose(`${dtype} dW over chunks`, { ...whole, k: 13 + 2 }, await download(dw, shape.v * shape.d),
+        reference(whole, twice(g, shape.v), twice(hExact, shape.d)), false);
+      destroyBuffers();
+    });
+
+    it.skipIf(dtype !== 'float16')('float16 subnormals are converted exactly', async () => {
+      const random = new Random(91);
+      for (const [s, shape] of HALF_SHAPES.slice(0, 4).entries()) {
+        for (const { problem } of halfProducts(shape, dtype)) {
+          // Every 16-bit operand subnormal: a flushed value would change a product by all of it.
+          // Shapes 0 and 2 have odd rows, 1 even ones (runs start words), 3 odd offsets.
+          const values = (name: 'a' | 'b', count: number) => ((problem.dtypes?.[name] ?? 'float32') === 'float32'
+            ? spreadValues(count, random) : subnormalValues(count, random));
+          const odd = s === 3 ? { offsets: { a: 1, b: 3 }, strides: { a: strideOf(problem, 'a') + 1 } } : {};
+          await checkStored({ ...problem, ...odd }, { a: values('a', problem.m * problem.k), b: values('b', problem.k * problem.p) },
+            random);
+        }
+        destroyBuffers();
+      }
+    });
+  });
 
   it('reruns are bit-identical', async () => {
     const shape = { n: 65, v: 300, d: 130 };
