@@ -95,6 +95,12 @@ export interface LinearWork {
 
 type Limits = GPUSupportedLimits;
 
+/**
+ * Classes one d(hidden) product sums over at most (docs/accuracy.md, the linear head): a longer
+ * vocabulary is summed block by block.
+ */
+export const SUM_BLOCK = 4096;
+
 /** Plans the products and packings of a call. */
 export function planLinearWork(problem: LinearProblem, plan: LinearPlan, passes: CrossEntropyPasses, limits: Limits,
   classifierInGpuBuffer: boolean): LinearWork {
@@ -118,15 +124,23 @@ export function planLinearWork(problem: LinearProblem, plan: LinearPlan, passes:
     });
     const gradProducts: Product[] = [];
     if (grads.hidden) {
-      plan.slices.forEach((slice, s) => {
+      // d(hidden) sums over the vocabulary: in blocks of at most SUM_BLOCK classes, each summed
+      // onto the total in order, so that its rounding grows with the block and the block count, not
+      // with V.
+      let first = true;
+      for (const slice of plan.slices) {
         const at = classifierAt(slice);
-        const problemOf: MatmulProblem = {
-          m: n, p: d, k: slice.classes, aTransposed: false, bTransposed: false, accumulate: s > 0, bias: false,
-          offsets: { a: slice.first, b: at.offset, out: piece.firstRow * d }, strides: { a: v }, ...({ dtypes: { b: dtypes.w } } as object),
-        };
-        gradProducts.push({ plan: planMatmul(problemOf, limits), buffers: (inputs, own) => ({ a: own.scratch,
-          b: inputs.classifier[at.buffer]!, out: own.gradHidden! }) });
-      });
+        for (let from = 0; from < slice.classes; from += SUM_BLOCK) {
+          const problemOf: MatmulProblem = {
+            m: n, p: d, k: Math.min(SUM_BLOCK, slice.classes - from), aTransposed: false, bTransposed: false,
+            accumulate: !first, bias: false, offsets: { a: slice.first + from, b: at.offset + from * d, out: piece.firstRow * d },
+            strides: { a: v }, ...({ dtypes: { b: dtypes.w } } as object),
+          };
+          first = false;
+          gradProducts.push({ plan: planMatmul(problemOf, limits), buffers: (inputs, own) => ({ a: own.scratch,
+            b: inputs.classifier[at.buffer]!, out: own.gradHidden! }) });
+        }
+      }
     }
     if (grads.classifier) {
       for (const slice of plan.slices) {

@@ -327,3 +327,71 @@ describe.skipIf(!found)('errors before any GPU work', () => {
     expect(ce.gpuMemory()).toEqual(before);
   });
 });
+
+describe.skipIf(!found)('accuracy: the derived bound, up to D = 4096', () => {
+  // docs/accuracy.md (the linear head): with u = 2⁻²⁴ and γ_K = 1.01·K·u,
+  //   |Δz_nv| ≤ Δ_n = γ_{D+2} · max_v (Σ_k |h_nk w_vk| + |b_v|)
+  //   |Δℓ_n|  ≤ 2Δ_n + §4's row tolerance
+  //   |ΔG_nv| ≤ E_nv = k·2.01·Δ_n·p_nv + 1e-6 + 1e-4·|G_nv|       ('mean': k = 1 / the denominator)
+  //   |Δ dH_nd| ≤ Σ_v E_nv |w_vd| + γ_{B + V/B} Σ_v |G_nv w_vd|     (B = SUM_BLOCK, or V if smaller)
+  //   |Δ dW_vd| ≤ Σ_n E_nv |h_nd| + γ_{N} Σ_n |G_nv h_nd|
+  //   |Δ db_v|  ≤ Σ_n E_nv + γ_{N} Σ_n |G_nv|
+  const u = 2 ** -24;
+  const gamma = (k: number) => 1.01 * k * u;
+  for (const depth of [64, 256, 1024, 4096]) {
+    it(`D = ${depth}: every error inside its bound`, async () => {
+      const rows = 8;
+      const classes = 300;
+      const c = makeCase([rows], depth, classes, depth);
+      c.target.data.forEach((y, i) => { if (y < 0) c.target.data[i] = i; });
+      const result = await ce.linear(c.hidden, c.classifier, c.target, { bias: c.bias, grad: true });
+      const reference = linearCrossEntropyReference(c.hidden, c.classifier, c.target, { bias: c.bias, grad: true });
+      const h = c.hidden.data;
+      const w = c.classifier.data;
+      const k = 1 / rows;
+      const bound = { hidden: new Float64Array(rows * depth), classifier: new Float64Array(classes * depth),
+        bias: new Float64Array(classes) };
+      let lossBound = 0;
+      for (let n = 0; n < rows; n++) {
+        const z = new Float64Array(classes);
+        let worst = 0;
+        for (let v = 0; v < classes; v++) {
+          let sum = c.bias[v]!;
+          let magnitude = Math.abs(c.bias[v]!);
+          for (let d = 0; d < depth; d++) {
+            sum += h[n * depth + d]! * w[v * depth + d]!;
+            magnitude += Math.abs(h[n * depth + d]! * w[v * depth + d]!);
+          }
+          z[v] = sum;
+          worst = Math.max(worst, magnitude);
+        }
+        const delta = gamma(depth + 2) * worst;
+        const max = Math.max(...z);
+        const total = z.reduce((acc, zv) => acc + Math.exp(zv - max), 0);
+        const rowLoss = Math.log(total) + max - z[c.target.data[n]!]!;
+        lossBound += k * (2 * delta + 1e-6 + 1e-5 * Math.abs(rowLoss));
+        for (let v = 0; v < classes; v++) {
+          const p = Math.exp(z[v]! - max) / total;
+          const g = k * (p - (v === c.target.data[n] ? 1 : 0));
+          const e = k * 2.01 * delta * p + 1e-6 + 1e-4 * Math.abs(g);
+          bound.bias[v]! += e + gamma(rows) * Math.abs(g);
+          for (let d = 0; d < depth; d++) {
+            const wv = Math.abs(w[v * depth + d]!);
+            const hv = Math.abs(h[n * depth + d]!);
+            bound.hidden[n * depth + d]! += e * wv + gamma(Math.min(classes, 4096) + Math.ceil(classes / 4096)) * Math.abs(g) * wv;
+            bound.classifier[v * depth + d]! += e * hv + gamma(rows) * Math.abs(g) * hv;
+          }
+        }
+      }
+      const lossError = Math.abs((result.loss as number) - (reference.loss as number));
+      expect(lossError).toBeLessThanOrEqual(lossBound + 1e-5 * Math.abs(reference.loss as number));
+      for (const name of ['hidden', 'classifier', 'bias'] as const) {
+        const have = result.grad![name]!;
+        const want = reference.grad![name]!;
+        let worst = 0;
+        for (let i = 0; i < want.length; i++) worst = Math.max(worst, Math.abs(have[i]! - want[i]!) / bound[name][i]!);
+        expect(worst, `grad.${name}: the largest error over its bound`).toBeLessThanOrEqual(1);
+      }
+    });
+  }
+});
