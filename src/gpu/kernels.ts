@@ -16,6 +16,7 @@ export type BindingKind = 'uniform' | 'read-only-storage' | 'storage';
  *   lib/input-float32.wgsl);
  * - `gradInPlace`: lib/row-gradient.wgsl's GRAD_IN_PLACE, from the RowVariant too.
  * - `half`: lib/input-half.wgsl's HALF_FORMAT and binary.wgsl's HALF_GRAD, from a HalfVariant.
+ * - `halfFormat`: lib/input-half.wgsl's HALF_FORMAT alone, from a HalfFormatVariant.
  * - `matmul`: matmul.wgsl's A_TRANSPOSED, B_TRANSPOSED, ACCUMULATE, HAS_BIAS, A_STORAGE and
  *   B_STORAGE, and for 16-bit operands lib/input-half.wgsl's HALF_FORMAT, from a MatmulVariant.
  * `constants` are fixed values of others (lib/row-scan-vec4.wgsl's MASKED_WALK).
@@ -23,7 +24,7 @@ export type BindingKind = 'uniform' | 'read-only-storage' | 'storage';
 export interface KernelDescription {
   readonly module: ShaderModuleName;
   readonly entryPoint: string;
-  readonly overrides: readonly ('row' | 'gradInPlace' | 'half' | 'matmul')[];
+  readonly overrides: readonly ('row' | 'gradInPlace' | 'half' | 'halfFormat' | 'matmul')[];
   readonly constants?: Readonly<Record<string, number>>;
   /** One workgroup is one subgroup: `workgroup_size` is the device's subgroup size. */
   readonly subgroupWorkgroup?: boolean;
@@ -71,7 +72,9 @@ const ROW_GRAD = ['row', 'gradInPlace'] as const;
  *   (src/gpu/matmul.ts plans it): A and B read through vec4s; matmulVec4A, matmulVec4B: only A,
  *   only B through vec4s (the other is 16-bit, or its rows, stride or offset are not multiples of
  *   4); matmulScalar: neither. The bindings `a` and `b` (their words: f32 or two 16-bit values) are
- *   also their vec4 views `a4` and `b4`.
+ *   also their vec4 views `a4` and `b4`;
+ * - packHalf: f32 values rounded to 16-bit ones packed two per word, two words per invocation, for
+ *   the linear head's 16-bit gradients (src/gpu/pack-half.ts plans it).
  */
 export const KERNELS = {
   rowStats: { module: 'rowStats', entryPoint: 'main', overrides: ROW, bindings: STATS },
@@ -105,6 +108,7 @@ export const KERNELS = {
   matmulVec4A: { module: 'matmul', entryPoint: 'main_vec4_a', overrides: ['matmul'], bindings: MATMUL },
   matmulVec4B: { module: 'matmul', entryPoint: 'main_vec4_b', overrides: ['matmul'], bindings: MATMUL },
   matmulScalar: { module: 'matmul', entryPoint: 'main_scalar', overrides: ['matmul'], bindings: MATMUL },
+  packHalf: { module: 'packHalf', entryPoint: 'main', overrides: ['halfFormat'], bindings: { params: U, src: R, dst: W } },
 } as const satisfies Record<string, KernelDescription>;
 
 export type KernelName = keyof typeof KERNELS;

@@ -46,6 +46,11 @@ export interface HalfVariant {
   readonly gradDtype: Dtype;
 }
 
+/** What fixes the override constant of a kernel that only rounds to or reads a 16-bit format (packHalf). */
+export interface HalfFormatVariant {
+  readonly dtype: 'float16' | 'bfloat16';
+}
+
 /** What fixes a matmul pipeline's override constants (matmul.wgsl): which product it computes. */
 export interface MatmulVariant {
   /** A is stored [K, M]: the product uses Aᵀ (A_TRANSPOSED). */
@@ -72,7 +77,7 @@ export type MatmulStorage = 'float32' | 'half' | 'halfAligned';
 const MATMUL_STORAGE_CODES = { float32: 0, half: 1, halfAligned: 2 } as const;
 
 /** Any variant a kernel is specialised by. */
-export type KernelVariant = RowVariant | HalfVariant | MatmulVariant;
+export type KernelVariant = RowVariant | HalfVariant | HalfFormatVariant | MatmulVariant;
 
 const INPUT_KIND_CODES = { logits: 0, probabilities: 1, logProbabilities: 2 } as const;
 const TARGET_KIND_CODES = { classIndex: 0, probabilities: 1 } as const;
@@ -100,6 +105,8 @@ export function overrideConstants(description: KernelDescription, variant: Kerne
     } else if (group === 'half') {
       constants.HALF_FORMAT = HALF_FORMAT_CODES[variant.dtype as HalfVariant['dtype']];
       constants.HALF_GRAD = Number((variant as HalfVariant).gradDtype !== 'float32');
+    } else if (group === 'halfFormat') {
+      constants.HALF_FORMAT = HALF_FORMAT_CODES[variant.dtype as HalfFormatVariant['dtype']];
     } else if (!('input' in variant)) {
       throw new Error(`${description.module}:${description.entryPoint} needs a row variant`);
     } else if (group === 'row') {

@@ -24,6 +24,7 @@ import rowLossGrad from '../../shaders/row-loss-grad.wgsl?raw';
 import batchReduce from '../../shaders/batch-reduce.wgsl?raw';
 import binary from '../../shaders/binary.wgsl?raw';
 import matmul from '../../shaders/matmul.wgsl?raw';
+import packHalf from '../../shaders/pack-half.wgsl?raw';
 
 /** One file of a shader program: its path under shaders/, without `.wgsl`, and its text. */
 export interface ShaderFile {
@@ -71,6 +72,8 @@ export const SHADER_MODULES = {
   // Its operands are read directly, never through the input libraries; lib/input-half decodes
   // 16-bit operands (its bindings are declared and not used).
   matmul: [lib.floatBits, lib.inputHalf, { name: 'matmul', code: matmul }],
+  // lib/input-half rounds (its bindings are declared and not used).
+  packHalf: [lib.floatBits, lib.inputHalf, { name: 'pack-half', code: packHalf }],
 } as const satisfies Record<string, readonly ShaderFile[]>;
 
 export type ShaderModuleName = keyof typeof SHADER_MODULES;

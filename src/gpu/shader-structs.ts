@@ -1,5 +1,5 @@
 /**
- * The structs the row kernels, batch-reduce, binary and matmul share with the host, one description each
+ * The structs the row kernels, batch-reduce, binary, matmul and pack-half share with the host, one description each
  * (see wgsl-struct.ts). The comments on their fields live with the WGSL declarations.
  */
 import { defineStruct } from './wgsl-struct.js';
@@ -91,4 +91,12 @@ export const MATMUL_PARAMS = defineStruct('MatmulParams', {
   a_stride: 'u32',
   b_stride: 'u32',
   out_stride: 'u32',
+});
+
+/** pack-half.wgsl `PackParams`: how many values, and where they start in each buffer. */
+export const PACK_HALF_PARAMS = defineStruct('PackParams', {
+  count: 'u32',
+  src_offset: 'u32',
+  dst_offset: 'u32',
+  pairs: 'u32',
 });
