@@ -592,8 +592,9 @@ describe.skipIf(!device)('matmul on the GPU', () => {
     await runAll([{ plan: planned, a: upload(a.data), b: upload(b.data), bias: problem.bias ? upload(bias) : undefined, out }]);
     const data = await download(out, outInitial.length);
     const got = unstrided(problem, data);
-    const label = `${planned.kernel} ${planned.variant.aStorage}/${planned.variant.bStorage} [${problem.m}, ${problem.p}, ${problem.k}] ${JSON.stringify({ offsets: problem.offsets,
-      strides: problem.strides, dtypes: problem.dtypes })}`;
+    const label = `${planned.kernel} ${planned.variant.aStorage}/${planned.variant.bStorage} `
+      + `[${problem.m}, ${problem.p}, ${problem.k}] `
+      + JSON.stringify({ offsets: problem.offsets, strides: problem.strides, dtypes: problem.dtypes });
     expectClose(label, problem, got.inside, reference(problem, a.exact, b.exact, problem.bias ? bias : undefined,
       problem.accumulate ? old : undefined), false);
     expect(got.outside.filter((i) => data[i] !== outInitial[i]), `${label}: elements changed outside the output`).toEqual([]);
