@@ -91,6 +91,10 @@ export function describeLinearProblem(hiddenIn: unknown, classifierIn: unknown, 
   const hiddenDtype = readDtype('hidden', hidden);
   const classifierDtype = readDtype('classifier', classifier);
   checkF32Tensor('target', target);
+  if (hiddenDtype !== 'float32' && classifierDtype !== 'float32' && hiddenDtype !== classifierDtype) {
+    fail('type', `hidden.dtype '${hiddenDtype}' and classifier.dtype '${classifierDtype}': 16-bit hidden states and `
+      + 'classifier must share one format (or one of them be f32)');
+  }
   if (optionsIn !== undefined && (typeof optionsIn !== 'object' || optionsIn === null)) {
     fail('type', `options must be an object, got ${describeKind(optionsIn)}`);
   }

@@ -19,11 +19,7 @@ import { compileKernels, prepareCrossEntropy, type CompiledKernels, type Encoded
 import {
   matmulKernel, matmulUniform, planMatmul, prepareMatmul, type MatmulBuffers, type MatmulPlan, type MatmulProblem,
 } from './matmul.js';
-type PackHalfPlan = { tmp: true };
-const planPackHalf = (..._a: unknown[]): PackHalfPlan => { throw new Error('TEMP'); };
-const packHalfKernel = (..._a: unknown[]): Promise<Kernel> => { throw new Error('TEMP'); };
-const packHalfUniform = (..._a: unknown[]): UniformBlock => { throw new Error('TEMP'); };
-const encodePackHalfDispatch = (..._a: unknown[]): PreparedDispatch => { throw new Error('TEMP'); };
+import { packHalfKernel, packHalfUniform, planPackHalf, preparePackHalf, type PackHalfPlan } from './pack-half.js';
 import type { Kernel, Kernels } from './pipelines.js';
 import { uniformBlocks, type UniformBlock } from './uniforms.js';
 
@@ -117,7 +113,7 @@ export function planLinearWork(problem: LinearProblem, plan: LinearPlan, passes:
       const problemOf: MatmulProblem = {
         m: n, p: slice.classes, k: d, aTransposed: false, bTransposed: true, accumulate: false, bias: problem.hasBias,
         offsets: { a: piece.firstRow * d, b: at.offset, bias: slice.first, out: slice.first },
-        strides: { out: v }, ...({ dtypes: { a: dtypes.h, b: dtypes.w } } as object),
+        strides: { out: v }, dtypes: { a: dtypes.h, b: dtypes.w },
       };
       return { plan: planMatmul(problemOf, limits), buffers: (inputs, own) => ({ a: inputs.hidden,
         b: inputs.classifier[at.buffer]!, bias: problem.hasBias ? inputs.bias : undefined, out: own.scratch }) };
@@ -134,7 +130,7 @@ export function planLinearWork(problem: LinearProblem, plan: LinearPlan, passes:
           const problemOf: MatmulProblem = {
             m: n, p: d, k: Math.min(SUM_BLOCK, slice.classes - from), aTransposed: false, bTransposed: false,
             accumulate: !first, bias: false, offsets: { a: slice.first + from, b: at.offset + from * d, out: piece.firstRow * d },
-            strides: { a: v }, ...({ dtypes: { b: dtypes.w } } as object),
+            strides: { a: v }, dtypes: { b: dtypes.w },
           };
           first = false;
           gradProducts.push({ plan: planMatmul(problemOf, limits), buffers: (inputs, own) => ({ a: own.scratch,
@@ -147,7 +143,7 @@ export function planLinearWork(problem: LinearProblem, plan: LinearPlan, passes:
         const problemOf: MatmulProblem = {
           m: slice.classes, p: d, k: n, aTransposed: true, bTransposed: false, accumulate: c > 0, bias: false,
           offsets: { a: slice.first, b: piece.firstRow * d, out: slice.inStore * d }, strides: { a: v },
-          ...({ dtypes: { b: dtypes.h } } as object),
+          dtypes: { b: dtypes.h },
         };
         gradProducts.push({ plan: planMatmul(problemOf, limits), buffers: (inputs, own) => ({ a: own.scratch,
           b: inputs.hidden, out: own.gradClassifier[slice.store]! }) });
@@ -172,17 +168,25 @@ export function planLinearWork(problem: LinearProblem, plan: LinearPlan, passes:
   const classifierBytes = v * d * dtypeBytes(problem.classifierGradDtype);
   const classifierOutputs = problem.classifierGradDtype === 'float32' || classifierBytes > limits.maxBufferSize
     ? plan.stores : [{ first: 0, classes: v }];
+  // Each packing within one binding: d(hidden) in groups of rows, d(classifier) slice by slice.
   if (grads.hidden && problem.hiddenGradDtype !== 'float32') {
-    packings.push({ plan: planPackHalf(problem.rows * d, problem.hiddenGradDtype, {}, limits),
-      buffers: (own, packed) => ({ src: own.gradHidden!, dst: packed.hidden! }) });
+    const dtype = problem.hiddenGradDtype;
+    const groupRows = Math.max(1, Math.floor((limits.maxStorageBufferBindingSize - limits.minStorageBufferOffsetAlignment)
+      / (d * ELEMENT_BYTES)));
+    for (let first = 0; first < problem.rows; first += groupRows) {
+      const count = Math.min(groupRows, problem.rows - first) * d;
+      packings.push({ plan: planPackHalf(count, dtype, { src: first * d, dst: first * d }, limits),
+        buffers: (own, packed) => ({ src: own.gradHidden!, dst: packed.hidden! }) });
+    }
   }
   if (grads.classifier && problem.classifierGradDtype !== 'float32') {
+    const dtype = problem.classifierGradDtype;
     const single = classifierOutputs.length === 1;
-    plan.stores.forEach((store, s) => {
-      packings.push({ plan: planPackHalf(store.classes * d, problem.classifierGradDtype,
-        { dst: single ? store.first * d : 0 }, limits),
-      buffers: (own, packed) => ({ src: own.gradClassifier[s]!, dst: packed.classifier[single ? 0 : s]! }) });
-    });
+    for (const slice of plan.slices) {
+      packings.push({ plan: planPackHalf(slice.classes * d, dtype,
+        { src: slice.inStore * d, dst: (single ? slice.first : slice.inStore) * d }, limits),
+      buffers: (own, packed) => ({ src: own.gradClassifier[slice.store]!, dst: packed.classifier[single ? 0 : slice.store]! }) });
+    }
   }
   return { plan, passes, chunks, packings, classifierOutputs };
 }
@@ -242,7 +246,7 @@ export function prepareLinear(device: GPUDevice, kernels: LinearKernels, buffers
   const dispatchOf = new Map<Product, PreparedDispatch>();
   products.forEach((product, i) => dispatchOf.set(product, prepareMatmul(device, kernels.matmul.get(product.plan)!,
     product.plan, params[i]!, product.buffers(inputs, own))));
-  const packDispatches = work.packings.map((packing, i) => encodePackHalfDispatch(device, kernels.pack.get(packing.plan)!,
+  const packDispatches = work.packings.map((packing, i) => preparePackHalf(device, kernels.pack.get(packing.plan)!,
     packing.plan, params[products.length + i]!, packing.buffers(own, packed)));
 
   // The run, in order: the denominator, then each chunk's logits, rows, gradient and products; the

@@ -9,7 +9,7 @@
  * scaled by D / 256.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CrossEntropy } from '../../src/index.js';
+import { CrossEntropy, decodeHalf, encodeHalf, type HalfDtype } from '../../src/index.js';
 import { linearCrossEntropyReference, type LinearReferenceOptions } from '../../src/linear-reference.js';
 import type { LinearOptions, LinearResult } from '../../src/types.js';
 import { Random } from '../../problems/random.js';
@@ -394,4 +394,69 @@ describe.skipIf(!found)('accuracy: the derived bound, up to D = 4096', () => {
       }
     });
   }
+});
+
+describe.skipIf(!found)('16-bit hidden states and classifier', () => {
+  const halfUlp = (value: number, dtype: HalfDtype) => {
+    const bits = encodeHalf([value], dtype);
+    const here = decodeHalf(bits, dtype)[0]!;
+    const next = decodeHalf(Uint16Array.of(bits[0]! + 1), dtype)[0]!;
+    return Math.abs(next - here) / 2;
+  };
+  for (const dtype of ['float16', 'bfloat16'] as const) {
+    for (const [rowShape, depth, classes, gradDtype] of [
+      [[5], 7, 67, undefined], [[2, 3], 16, 1030, undefined], [[9], 5, 40, 'float32'], [[130], 8, 50, undefined],
+    ] as const) {
+      it(`${dtype}: [${rowShape}] × D ${depth} × V ${classes}${gradDtype ? ', gradDtype float32' : ''}`, async () => {
+        const c = makeCase([...rowShape], depth, classes, depth * 3 + classes);
+        const hidden = { data: encodeHalf(c.hidden.data, dtype), shape: c.hidden.shape, dtype };
+        const classifier = { data: encodeHalf(c.classifier.data, dtype), shape: c.classifier.shape, dtype };
+        const options = { bias: c.bias, weight: c.weight, labelSmoothing: 0.05, grad: true } as const;
+        // 130 rows in chunks of 64: the 16-bit d(hidden) is packed in one go, d(classifier) per slice.
+        const result = await ce.linear(hidden, classifier, c.target, { ...options, memoryBudget: 64 * classes * 4,
+          ...(gradDtype ? { gradDtype } : {}) });
+        const reference = linearCrossEntropyReference(hidden, classifier, c.target, options);
+        if (gradDtype) {
+          expectClose(result, reference, depth);
+          return;
+        }
+        expect(result.grad!.hidden).toBeInstanceOf(Uint16Array);
+        expect(result.grad!.classifier).toBeInstanceOf(Uint16Array);
+        expect(result.grad!.bias).toBeInstanceOf(Float32Array);
+        // The 16-bit gradients within the tolerance plus half an ulp of their dtype.
+        expectClose({ loss: result.loss, grad: { bias: result.grad!.bias } }, { loss: reference.loss,
+          grad: { bias: reference.grad!.bias } }, depth);
+        for (const name of ['hidden', 'classifier'] as const) {
+          const have = decodeHalf(result.grad![name] as Uint16Array, dtype);
+          const want = reference.grad![name]!;
+          const atol = 1e-5 * maxAbs(want);
+          for (let i = 0; i < want.length; i++) {
+            const tolerance = atol + 1e-4 * Math.abs(want[i]!) + halfUlp(want[i]!, dtype);
+            if (!(Math.abs(have[i]! - want[i]!) <= tolerance)) {
+              expect.fail(`grad.${name}[${i}] = ${have[i]}, reference ${want[i]} (tolerance ${tolerance})`);
+            }
+          }
+        }
+      });
+    }
+  }
+
+  it('f32 hidden states with a float16 classifier, and GPUBuffers of packed values (odd counts)', async () => {
+    const c = makeCase([3], 5, 9, 77);
+    const classifierBits = encodeHalf(c.classifier.data, 'float16');
+    const buffer = gpuBuffer(device, classifierBits);
+    const classifier = { data: buffer, shape: c.classifier.shape, dtype: 'float16' as const };
+    const result = await ce.linear(c.hidden, classifier, c.target, { grad: { hidden: true }, gradDtype: 'float32' });
+    buffer.destroy();
+    const reference = linearCrossEntropyReference(c.hidden, { ...c.classifier, data: classifierBits, dtype: 'float16' },
+      c.target, { grad: { hidden: true } });
+    expectClose(result, reference, 5);
+  });
+
+  it('16-bit hidden states and classifier of different formats are an error', async () => {
+    const c = makeCase([2], 4, 6, 78);
+    await expect(ce.linear({ ...c.hidden, data: encodeHalf(c.hidden.data, 'float16'), dtype: 'float16' },
+      { ...c.classifier, data: encodeHalf(c.classifier.data, 'bfloat16'), dtype: 'bfloat16' }, c.target))
+      .rejects.toThrow(/must share one format/);
+  });
 });
