@@ -460,3 +460,16 @@ describe.skipIf(!found)('16-bit hidden states and classifier', () => {
       .rejects.toThrow(/must share one format/);
   });
 });
+
+describe.skipIf(!found)('empty batches', () => {
+  for (const reduction of ['mean', 'sum', 'none'] as const) {
+    it(`no rows, reduction '${reduction}': PyTorch's loss, zero gradients`, async () => {
+      const c = makeCase([0], 6, 10, 90);
+      const result = await ce.linear(c.hidden, c.classifier, c.target, { bias: c.bias, reduction, grad: true });
+      const expected = linearCrossEntropyReference(c.hidden, c.classifier, c.target, { bias: c.bias, reduction, grad: true });
+      expectClose(result, expected, 6);
+      expect(Array.from(result.grad!.classifier!).every((g) => Object.is(g, 0))).toBe(true);
+      expect(Array.from(result.grad!.bias!).every((g) => Object.is(g, 0))).toBe(true);
+    });
+  }
+});
