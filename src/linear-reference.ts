@@ -10,26 +10,20 @@ import { logitValues } from './half-precision.js';
 import { checkLinearValues, describeLinearProblem } from './linear-problem.js';
 import { readOptionNames } from './option-names.js';
 import { crossEntropyReference } from './reference.js';
-import type { Dtype, Float16ArrayLike, LinearGradRequest, Reduction, Tensor } from './types.js';
+import type { Dtype, Float16ArrayLike, LinearOptions, Tensor } from './types.js';
 
 /** Hidden states [N, D] (or [d0, …, dk, D]) or a classifier [V, D]: f32 or 16-bit host data. */
 export type LinearReferenceInput = Tensor<Float32Array | Float64Array | Uint16Array | Float16ArrayLike> & { readonly dtype?: Dtype };
 
-
-/** Options of `linearCrossEntropyReference`. */
-export interface LinearReferenceOptions {
+/** Options of `linearCrossEntropyReference`: the linear head's, with host arrays only. */
+export interface LinearReferenceOptions
+  extends Omit<LinearOptions, 'bias' | 'weight' | 'gradOutput' | 'gradDtype' | 'memoryBudget'> {
   /** Added to every row's logits, length V (absent: none). */
   readonly bias?: Float32Array | Float64Array;
-  readonly reduction?: Reduction;
   /** Per-class weight, length V. */
   readonly weight?: Float32Array | Float64Array;
-  readonly ignoreIndex?: number;
-  readonly labelSmoothing?: number;
-  readonly zLoss?: number;
-  readonly softcap?: number;
   /** Upstream gradient for reduction 'none', one value per row. */
   readonly gradOutput?: Float32Array | Float64Array;
-  readonly grad?: LinearGradRequest;
 }
 
 /** The linear head's loss and the gradients asked for, in float64, in the inputs' shapes. */

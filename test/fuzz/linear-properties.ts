@@ -1,18 +1,16 @@
 /**
  * Random linear-head cases for the fuzzer: leading dimensions, N, D and V (rows of classes short,
  * vec4, odd and chunked), every class-index option, a bias or none, the gradients asked for, a
- * memory budget that cuts the rows into chunks, host or GPU inputs; and the check of one case
- * against the float64 reference with the linear head's tolerance (docs/accuracy.md): for these
- * unit-scale inputs the loss within s·(1e-5 + 1e-5·|e|) and each gradient element within
- * s·(1e-5·max|e| + 1e-4·|e|) + 2⁻¹²⁶, s = max(1, D / 256) (2⁻¹²⁶, the smallest normal f32: a GPU may
- * flush subnormal results to zero, which matters when every gradient is that small). 16-bit hidden
- * states and classifier in a third of the cases: the reference takes the same 16-bit values, and
- * their 16-bit gradients are allowed half an ulp of their dtype more.
+ * memory budget that cuts the rows into chunks, host or GPU inputs, 16-bit hidden states and
+ * classifier in a third of the cases; and the check of one case against the float64 reference on
+ * the same values with the linear head's tolerance (helpers/linear-tolerance.ts; the inputs are
+ * unit-scale, as it needs).
  */
 import fc from 'fast-check';
 import {
-  decodeHalf, encodeHalf, linearCrossEntropyReference, type CrossEntropy, type Dtype, type HalfDtype, type LinearOptions, type LinearResult, type Reduction } from '../../src/index.js';
+  encodeHalf, linearCrossEntropyReference, type CrossEntropy, type Dtype, type LinearOptions, type LinearResult, type Reduction } from '../../src/index.js';
 import { gpuBuffer } from '../helpers/gpu-inputs.js';
+import { linearMismatch } from '../helpers/linear-tolerance.js';
 
 export interface LinearFuzzCase {
   readonly rowShape: number[];
@@ -86,22 +84,6 @@ export const linearFuzzCase: fc.Arbitrary<LinearFuzzCase> = dims.chain(({ rowSha
   });
 });
 
-const MIN_NORMAL_F32 = 2 ** -126;
-
-/** Half the distance from `value`'s 16-bit rounding to its next value up: the rounding's largest error. */
-function halfUlp(value: number, dtype: HalfDtype): number {
-  const bits = encodeHalf([Math.abs(value)], dtype);
-  const here = decodeHalf(bits, dtype)[0]!;
-  const next = decodeHalf(Uint16Array.of(bits[0]! + 1), dtype)[0]!;
-  return Number.isFinite(next) ? (next - here) / 2 : Infinity;
-}
-
-function maxAbs(values: ArrayLike<number>): number {
-  let max = 0;
-  for (let i = 0; i < values.length; i++) max = Math.max(max, Math.abs(values[i]!));
-  return max;
-}
-
 /** Runs one case on the GPU; null when it meets the tolerance, else what differs. */
 export async function checkLinearCase(ce: CrossEntropy, c: LinearFuzzCase): Promise<string | null> {
   const values = (v: number[]) => (c.dtype === 'float32' ? Float32Array.from(v) : encodeHalf(v, c.dtype));
@@ -139,35 +121,5 @@ export async function checkLinearCase(ce: CrossEntropy, c: LinearFuzzCase): Prom
       owned.forEach((b) => b.destroy());
     }
   }
-  const s = Math.max(1, c.depth / 256);
-  const problems: string[] = [];
-  const losses = typeof reference.loss === 'number' ? [reference.loss] : Array.from(reference.loss);
-  const got = typeof result.loss === 'number' ? [result.loss] : Array.from(result.loss);
-  if (got.length !== losses.length) return `loss has ${got.length} values, the reference ${losses.length}`;
-  losses.forEach((e, i) => {
-    const g = got[i]!;
-    const ok = Number.isNaN(e) ? Number.isNaN(g) : Math.abs(g - e) <= s * (1e-5 + 1e-5 * Math.abs(e));
-    if (!ok && problems.length < 3) problems.push(`loss[${i}] = ${g}, reference ${e}`);
-  });
-  for (const name of ['hidden', 'classifier', 'bias'] as const) {
-    const want = reference.grad?.[name];
-    const have = result.grad?.[name];
-    if ((want === undefined) !== (have === undefined)) {
-      problems.push(`grad.${name} ${want === undefined ? 'given but not asked for' : 'missing'}`);
-      continue;
-    }
-    if (!want || !have) continue;
-    // A 16-bit gradient: its values, and half an ulp of its dtype more.
-    const half = name !== 'bias' && c.dtype !== 'float32' ? c.dtype : null;
-    const got = half ? decodeHalf(have as Uint16Array, half) : have;
-    const atol = 1e-5 * maxAbs(want) + MIN_NORMAL_F32 / s;
-    for (let i = 0; i < want.length; i++) {
-      const rounding = half ? halfUlp(want[i]!, half) : 0;
-      if (!(Math.abs(got[i]! - want[i]!) <= s * (atol + 1e-4 * Math.abs(want[i]!)) + rounding)) {
-        problems.push(`grad.${name}[${i}] = ${got[i]}, reference ${want[i]}`);
-        break;
-      }
-    }
-  }
-  return problems.length === 0 ? null : problems.join('\n');
+  return linearMismatch(result, reference, c.depth, c.dtype === 'float32' ? undefined : c.dtype);
 }

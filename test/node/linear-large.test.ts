@@ -3,15 +3,18 @@
  * per binding, 256 MiB per buffer): GPT-2's classifier [50257, 768] in f32 (154 MB, over one
  * binding) from a GPUBuffer is bound in vocabulary slices; a [128256, 768] f32 classifier (394 MB,
  * over one buffer) from a host array is uploaded in several buffers, and its gradient read back
- * from several. Few rows, so that the float64 reference stays quick. Tolerance as linear.test.ts
- * (scaled by D / 256).
+ * from several. Few rows, so that the float64 reference stays quick. Tolerance: the linear head's
+ * (helpers/linear-tolerance.ts).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CrossEntropy, linearCrossEntropyReference, type LinearResult } from '../../src/index.js';
+import {
+  CrossEntropy, linearCrossEntropyReference, type LinearReferenceResult, type LinearResult,
+} from '../../src/index.js';
 import { describeLinearProblem } from '../../src/linear-problem.js';
 import { planLinear } from '../../src/linear-plan.js';
 import { Random } from '../../problems/random.js';
 import { gpuBuffer } from '../helpers/gpu-inputs.js';
+import { linearMismatch } from '../helpers/linear-tolerance.js';
 import { requireDefaultLimitsDevice } from '../helpers/webgpu-node.js';
 
 const device = await requireDefaultLimitsDevice();
@@ -25,33 +28,9 @@ function classifierOf(classes: number, depth: number): Float32Array {
   return data;
 }
 
-function maxAbs(values: ArrayLike<number>): number {
-  let max = 0;
-  for (let i = 0; i < values.length; i++) max = Math.max(max, Math.abs(values[i]!));
-  return max;
-}
-
-function expectClose(result: LinearResult, reference: ReturnType<typeof linearCrossEntropyReference>, depth: number): void {
-  const scale = Math.max(1, depth / 256);
-  const loss = reference.loss as number;
-  expect(Math.abs((result.loss as number) - loss)).toBeLessThanOrEqual(scale * (1e-5 + 1e-5 * Math.abs(loss)));
-  for (const name of ['hidden', 'classifier', 'bias'] as const) {
-    const want = reference.grad?.[name];
-    if (!want) continue;
-    const have = result.grad![name]!;
-    expect(have.length).toBe(want.length);
-    const atol = 1e-5 * maxAbs(want);
-    let worst = 0;
-    let at = -1;
-    for (let i = 0; i < want.length; i++) {
-      const excess = Math.abs(have[i]! - want[i]!) / (scale * (atol + 1e-4 * Math.abs(want[i]!)));
-      if (!(excess <= worst)) {
-        worst = excess;
-        at = i;
-      }
-    }
-    expect(worst, `grad.${name}[${at}] = ${have[at]}, reference ${want[at]}`).toBeLessThanOrEqual(1);
-  }
+function expectClose(result: LinearResult, reference: LinearReferenceResult, depth: number): void {
+  const mismatch = linearMismatch(result, reference, depth);
+  expect(mismatch, String(mismatch)).toBeNull();
 }
 
 describe.skipIf(!device)('the linear head over the device limits', () => {
