@@ -1,12 +1,14 @@
 /**
- * The demo page: the adapter card, then three views (single example, batch, benchmark). Without
- * WebGPU the page says so and how to get it, and the single example runs on the float64 reference.
+ * The demo page: the adapter card, then four views (single example, batch, linear head, benchmark).
+ * Without WebGPU the page says so and how to get it, and the single example runs on the float64
+ * reference.
  */
 import { CrossEntropy } from '../src/index.js';
 import { findAdapter, showAdapter, showLibraryFeatures, showUnavailable } from './adapter.js';
 import { BatchView } from './batch.js';
 import { BenchmarkView } from './benchmark.js';
 import { byId, element, messageOf } from './dom.js';
+import { LinearView } from './linear.js';
 import { SingleExampleView } from './single-example.js';
 import { setUpTabs } from './tabs.js';
 
@@ -29,6 +31,7 @@ async function main(): Promise<void> {
   document.body.dataset.webgpu = String(ce !== null);
   new SingleExampleView(ce);
   new BatchView(ce);
+  new LinearView(ce);
   new BenchmarkView(ce !== null);
   document.body.dataset.ready = 'true';
 }

@@ -1,8 +1,8 @@
 /**
- * The three views as ARIA tabs: click or arrow keys to switch; the URL's #single / #batch / #bench
- * opens a view directly (and the back button returns to the previous one).
+ * The four views as ARIA tabs: click or arrow keys to switch; the URL's #single / #batch / #linear /
+ * #bench opens a view directly (and the back button returns to the previous one).
  */
-const TABS = ['single', 'batch', 'bench'] as const;
+const TABS = ['single', 'batch', 'linear', 'bench'] as const;
 type Tab = (typeof TABS)[number];
 
 function tabOf(hash: string): Tab {
