@@ -9,6 +9,7 @@
 import fc from 'fast-check';
 import {
   encodeHalf, linearCrossEntropyReference, type CrossEntropy, type Dtype, type LinearOptions, type LinearResult, type Reduction } from '../../src/index.js';
+import { Random } from '../../problems/random.js';
 import { gpuBuffer } from '../helpers/gpu-inputs.js';
 import { linearMismatch } from '../helpers/linear-tolerance.js';
 
@@ -16,12 +17,15 @@ export interface LinearFuzzCase {
   readonly rowShape: number[];
   readonly depth: number;
   readonly classes: number;
-  readonly hidden: number[];
-  readonly classifier: number[];
-  readonly target: number[];
-  readonly bias?: number[];
-  readonly weight?: number[];
-  readonly gradOutput?: number[];
+  /**
+   * The seed the values are drawn from (hidden, classifier, bias, weight, gradOutput, targets):
+   * drawing tens of thousands of values through fast-check would cost more than the case.
+   */
+  readonly values: number;
+  readonly hasBias: boolean;
+  readonly hasWeight: boolean;
+  /** The share of rows whose target is ignored. */
+  readonly ignoredShare: number;
   readonly reduction: Reduction;
   readonly ignoreIndex?: number;
   readonly labelSmoothing: number;
@@ -37,7 +41,6 @@ export interface LinearFuzzCase {
 
 const f32 = (min: number, max: number) => fc.float({ min: Math.fround(min), max: Math.fround(max), noNaN: true })
   .map((v) => (Object.is(v, -0) ? 0 : v));
-const arrayOf = (arb: fc.Arbitrary<number>, length: number) => fc.array(arb, { minLength: length, maxLength: length });
 
 const dims = fc.record({
   rowShape: fc.oneof({ weight: 4, arbitrary: fc.tuple(fc.integer({ min: 0, max: 70 })).map((t) => [...t]) },
@@ -47,55 +50,63 @@ const dims = fc.record({
     { weight: 1, arbitrary: fc.integer({ min: 1000, max: 2100 }) }),
 });
 
-export const linearFuzzCase: fc.Arbitrary<LinearFuzzCase> = dims.chain(({ rowShape, depth, classes }) => {
-  const rows = rowShape.reduce((a, b) => a * b, 1);
-  const scale = Math.sqrt(3 / depth);
-  return fc.record({
-    hidden: arrayOf(f32(-1.5, 1.5), rows * depth),
-    classifier: arrayOf(f32(-1, 1).map((v) => Math.fround(v * scale)), classes * depth),
-    ignoreIndex: fc.option(fc.integer({ min: -1, max: classes - 1 }), { nil: undefined }),
-    reduction: fc.constantFrom<Reduction>('mean', 'sum', 'none'),
-    labelSmoothing: fc.oneof(fc.constant(0), f32(0, 1)),
-    zLoss: fc.oneof({ weight: 3, arbitrary: fc.constant(0) }, { weight: 1, arbitrary: f32(0, 0.01) }),
-    softcap: fc.oneof({ weight: 3, arbitrary: fc.constant(0) }, { weight: 1, arbitrary: f32(1, 30) }),
-    bias: fc.option(arrayOf(f32(-1, 1), classes), { nil: undefined }),
-    weight: fc.option(arrayOf(f32(0.1, 2), classes), { nil: undefined }),
-    gradOutput: arrayOf(f32(-2, 2), rows),
-    grad: fc.oneof(fc.boolean(), fc.record({ hidden: fc.boolean(), classifier: fc.boolean(), bias: fc.boolean() })),
-    chunkRows: fc.option(fc.constantFrom(64, 128), { nil: undefined }),
-    onGpu: fc.boolean(),
-    dtype: fc.constantFrom<Dtype>('float32', 'float32', 'float32', 'float32', 'float16', 'bfloat16'),
-    targetDraw: arrayOf(fc.integer({ min: 0, max: classes }), rows),
-  }).map((r) => {
-    // A draw of `classes` is an ignored row (ignoreIndex, or -100 when none is given).
-    const ignored = r.ignoreIndex ?? -100;
-    const target = r.targetDraw.map((t) => (t === classes ? ignored : t));
-    const grad = typeof r.grad === 'object' ? { ...r.grad, bias: r.grad.bias && r.bias !== undefined } : r.grad;
-    const anyGrad = grad === true || (typeof grad === 'object' && (grad.hidden || grad.classifier || grad.bias));
-    return {
-      rowShape, depth, classes, hidden: r.hidden, classifier: r.classifier, target, reduction: r.reduction,
-      labelSmoothing: r.labelSmoothing, zLoss: r.zLoss, softcap: r.softcap, grad, onGpu: r.onGpu, dtype: r.dtype,
-      ...(r.ignoreIndex === undefined ? {} : { ignoreIndex: r.ignoreIndex }),
-      ...(r.bias ? { bias: r.bias } : {}),
-      ...(r.weight ? { weight: r.weight } : {}),
-      ...(r.reduction === 'none' && anyGrad ? { gradOutput: r.gradOutput } : {}),
-      ...(r.chunkRows ? { chunkRows: r.chunkRows } : {}),
-    };
-  });
-});
+export const linearFuzzCase: fc.Arbitrary<LinearFuzzCase> = dims.chain(({ rowShape, depth, classes }) => fc.record({
+  values: fc.integer({ min: 0, max: 2 ** 31 - 1 }),
+  hasBias: fc.boolean(),
+  hasWeight: fc.boolean(),
+  ignoredShare: fc.constantFrom(0, 0.1, 0.5, 1),
+  ignoreIndex: fc.option(fc.integer({ min: -1, max: classes - 1 }), { nil: undefined }),
+  reduction: fc.constantFrom<Reduction>('mean', 'sum', 'none'),
+  labelSmoothing: fc.oneof(fc.constant(0), f32(0, 1)),
+  zLoss: fc.oneof({ weight: 3, arbitrary: fc.constant(0) }, { weight: 1, arbitrary: f32(0, 0.01) }),
+  softcap: fc.oneof({ weight: 3, arbitrary: fc.constant(0) }, { weight: 1, arbitrary: f32(1, 30) }),
+  grad: fc.oneof(fc.boolean(), fc.record({ hidden: fc.boolean(), classifier: fc.boolean(), bias: fc.boolean() })),
+  chunkRows: fc.option(fc.constantFrom(64, 128), { nil: undefined }),
+  onGpu: fc.boolean(),
+  dtype: fc.constantFrom<Dtype>('float32', 'float32', 'float32', 'float32', 'float16', 'bfloat16'),
+}).map((r) => {
+  const grad = typeof r.grad === 'object' ? { ...r.grad, bias: r.grad.bias && r.hasBias } : r.grad;
+  return {
+    rowShape, depth, classes, values: r.values, hasBias: r.hasBias, hasWeight: r.hasWeight, ignoredShare: r.ignoredShare,
+    reduction: r.reduction, labelSmoothing: r.labelSmoothing, zLoss: r.zLoss, softcap: r.softcap, grad, onGpu: r.onGpu,
+    dtype: r.dtype, ...(r.ignoreIndex === undefined ? {} : { ignoreIndex: r.ignoreIndex }),
+    ...(r.chunkRows ? { chunkRows: r.chunkRows } : {}),
+  };
+}));
+
+/** The case's arrays, drawn from its seed: unit-scale logits (hidden ~ U(±1.5), classifier ~ U(±√(3/D))). */
+export function linearCaseValues(c: LinearFuzzCase) {
+  const random = new Random(c.values);
+  const rows = c.rowShape.reduce((a, b) => a * b, 1);
+  const draw = (length: number, low: number, high: number) =>
+    Float32Array.from({ length }, () => random.uniform(low, high));
+  const scale = Math.sqrt(3 / c.depth);
+  const hidden = draw(rows * c.depth, -1.5, 1.5);
+  const classifier = draw(c.classes * c.depth, -scale, scale);
+  const target = Int32Array.from({ length: rows }, () => (random.next() < c.ignoredShare ? c.ignoreIndex ?? -100
+    : random.int(c.classes)));
+  const anyGrad = c.grad === true || (typeof c.grad === 'object' && (c.grad.hidden || c.grad.classifier || c.grad.bias));
+  return {
+    hidden, classifier, target,
+    bias: c.hasBias ? draw(c.classes, -1, 1) : undefined,
+    weight: c.hasWeight ? draw(c.classes, 0.1, 2) : undefined,
+    gradOutput: c.reduction === 'none' && anyGrad ? draw(rows, -2, 2) : undefined,
+  };
+}
 
 /** Runs one case on the GPU; null when it meets the tolerance, else what differs. */
 export async function checkLinearCase(ce: CrossEntropy, c: LinearFuzzCase): Promise<string | null> {
-  const values = (v: number[]) => (c.dtype === 'float32' ? Float32Array.from(v) : encodeHalf(v, c.dtype));
-  const hidden = { data: values(c.hidden), shape: [...c.rowShape, c.depth], dtype: c.dtype };
-  const classifier = { data: values(c.classifier), shape: [c.classes, c.depth], dtype: c.dtype };
-  const target = { data: Int32Array.from(c.target), shape: c.rowShape };
+  const v = linearCaseValues(c);
+  const stored = (values: Float32Array) => (c.dtype === 'float32' ? values : encodeHalf(values, c.dtype));
+  const hidden = { data: stored(v.hidden), shape: [...c.rowShape, c.depth], dtype: c.dtype };
+  const classifier = { data: stored(v.classifier), shape: [c.classes, c.depth], dtype: c.dtype };
+  const target = { data: v.target, shape: c.rowShape };
   const options = {
     reduction: c.reduction, labelSmoothing: c.labelSmoothing, zLoss: c.zLoss, softcap: c.softcap, grad: c.grad,
     ...(c.ignoreIndex === undefined ? {} : { ignoreIndex: c.ignoreIndex }),
-    ...(c.bias ? { bias: Float32Array.from(c.bias) } : {}),
-    ...(c.weight ? { weight: Float32Array.from(c.weight) } : {}),
-    ...(c.gradOutput ? { gradOutput: Float32Array.from(c.gradOutput) } : {}),
+    ...(v.bias ? { bias: v.bias } : {}),
+    ...(v.weight ? { weight: v.weight } : {}),
+    ...(v.gradOutput ? { gradOutput: v.gradOutput } : {}),
   };
   const reference = linearCrossEntropyReference(hidden, classifier, target, options);
   const memoryBudget = c.chunkRows === undefined ? undefined : c.chunkRows * c.classes * 4;
