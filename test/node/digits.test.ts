@@ -4,9 +4,8 @@
  * trainer step's SGD update against the same reference; no GPU buffer made per step; and the Node
  * example end to end, which must reach 0.88 test accuracy.
  *
- * Tolerance (docs/accuracy.md, the linear head): each gradient element within
- * s·(1e-5·max|e| + 1e-4·|e|) of the reference e, s = D / 256 for the images' D = 784 pixels; the
- * loss within s·(1e-5 + 1e-5·|e|).
+ * Tolerance: the linear head's (helpers/linear-tolerance.ts), scaled by D / 256 for the images'
+ * D = 784 pixels.
  */
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -14,8 +13,11 @@ import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CrossEntropy, linearCrossEntropyReference, type LinearReferenceResult } from '../../src/index.js';
+import {
+  CrossEntropy, linearCrossEntropyReference, type LinearReferenceResult, type LinearResult,
+} from '../../src/index.js';
 import { CLASSES, DigitTrainer, loadDigits, PIXELS, seededRandom, splitDigits } from '../../examples/digits/index.js';
+import { linearMismatch } from '../helpers/linear-tolerance.js';
 import { requireDevice } from '../helpers/webgpu-node.js';
 
 const run = promisify(execFile);
@@ -29,7 +31,6 @@ const { train, test } = splitDigits(await loadDigits({
   loadClass: async (digit) => JSON.parse(await readFile(resolve(`mnist/src/digits/${digit}.json`), 'utf8')),
 }));
 const BATCH = 64;
-const SCALE = PIXELS / 256;
 
 let ce: CrossEntropy;
 beforeAll(async () => {
@@ -37,31 +38,10 @@ beforeAll(async () => {
 });
 afterAll(() => ce?.destroy());
 
-interface Step {
-  readonly loss: number;
-  readonly classifier: ArrayLike<number>;
-  readonly bias: ArrayLike<number>;
-}
-
-/** The first differences of a step's loss and gradients from the reference beyond the tolerance. */
-function mismatches(got: Step, reference: LinearReferenceResult): string[] {
-  const problems: string[] = [];
-  const loss = reference.loss as number;
-  if (!(Math.abs(got.loss - loss) <= SCALE * (1e-5 + 1e-5 * Math.abs(loss)))) {
-    problems.push(`loss = ${got.loss}, reference ${loss}`);
-  }
-  for (const name of ['classifier', 'bias'] as const) {
-    const expected = reference.grad![name]!;
-    const values = got[name];
-    const atol = 1e-5 * expected.reduce((max, e) => Math.max(max, Math.abs(e)), 0);
-    for (let i = 0; i < expected.length && problems.length < 4; i++) {
-      const tolerance = SCALE * (atol + 1e-4 * Math.abs(expected[i]!));
-      if (!(Math.abs(values[i]! - expected[i]!) <= tolerance)) {
-        problems.push(`grad.${name}[${i}] = ${values[i]}, reference ${expected[i]} (tolerance ${tolerance})`);
-      }
-    }
-  }
-  return problems;
+/** The differences of a step's loss and gradients from the reference beyond the linear head's tolerance. */
+function mismatches(loss: number, classifier: ArrayLike<number>, bias: ArrayLike<number>,
+  reference: LinearReferenceResult): string | null {
+  return linearMismatch({ loss, grad: { classifier, bias } as LinearResult['grad'] }, reference, PIXELS);
 }
 
 /** The training digits at `indices`, as the linear head's hidden states and targets. */
@@ -106,8 +86,7 @@ describe.skipIf(!found)('one training step on a real batch of 64 digits', () => 
     expect(await device.popErrorScope()).toBeNull();
     const reference = linearCrossEntropyReference(hidden, classifier, target, { bias, grad: { classifier: true, bias: true } });
     expect(result.grad!.hidden).toBeUndefined();
-    const got = { loss: result.loss, classifier: result.grad!.classifier!, bias: result.grad!.bias! };
-    expect(mismatches(got, reference)).toEqual([]);
+    expect(mismatches(result.loss, result.grad!.classifier!, result.grad!.bias!, reference)).toBeNull();
   });
 
   it('a trainer step moves the parameters by −learningRate × the reference gradients, twice', async () => {
@@ -125,8 +104,8 @@ describe.skipIf(!found)('one training step on a real batch of 64 digits', () => 
         expect(await device.popErrorScope()).toBeNull();
         // The gradient each update applied, in float64 from the f32 parameters before and after.
         const applied = (from: Float32Array, to: Float32Array) => Float64Array.from(to, (value, i) => (from[i]! - value) / 0.5);
-        const got = { loss, classifier: applied(before.weight, after.weight), bias: applied(before.bias, after.bias) };
-        expect(mismatches(got, reference), `step ${step}`).toEqual([]);
+        expect(mismatches(loss, applied(before.weight, after.weight), applied(before.bias, after.bias), reference),
+          `step ${step}`).toBeNull();
         before = after;
       }
     } finally {
