@@ -9,15 +9,16 @@ import { CallBuffers } from './gpu/buffers.js';
 import { inErrorScopes } from './gpu/error-scopes.js';
 import { GpuMemoryLedger, type GpuMemory } from './gpu/memory-ledger.js';
 import {
-  compileKernels, prepareCrossEntropy, type CompiledKernels, type CrossEntropyInputs,
+  compileKernels, compileKernelsSync, prepareCrossEntropy, type CompiledKernels, type CrossEntropyInputs,
   type PreparedCrossEntropy,
 } from './gpu/encode-cross-entropy.js';
 import { FramePool, type Frame } from './gpu/frame-pool.js';
 import { identity, writeHostData } from './gpu/host-data.js';
-import { callerBuffers, inputBuffers } from './gpu/input-buffers.js';
+import { callerBuffers, inputBuffers, kind, withCallerBuffers } from './gpu/input-buffers.js';
 import { InstanceLife } from './gpu/instance-life.js';
 import { requestDevice } from './gpu/device.js';
-import { GpuForward, resultRanges, type StagedResult } from './gpu/forward-result.js';
+import { GpuForward, resultRanges, throwIfOutOfBounds, type StagedResult } from './gpu/forward-result.js';
+import { StatusReads } from './gpu/status-reads.js';
 import { subgroupSizeFor } from './gpu/subgroups.js';
 import { kernelsFor, type Kernels } from './gpu/pipelines.js';
 import { describeBinaryProblem, type BinaryOptions } from './binary.js';
@@ -26,24 +27,25 @@ import {
   type AcceptedData, type Problem,
 } from './options.js';
 import { readOptionNames } from './option-names.js';
-import { planWork } from './plan.js';
+import { planWork, type WorkPlan } from './plan.js';
 import { planPasses, type CrossEntropyPasses } from './passes.js';
 import { ROW_SUMMARY } from './gpu/shader-structs.js';
 import { readRowStatistics, type RowStatistics, type RowStatisticsOptions } from './row-statistics.js';
 import { isGpuBuffer } from './tensor-data.js';
 import { logitValues, uploadedLogits } from './half-precision.js';
-import { checkLinearValues, describeLinearProblem } from './linear-problem.js';
-import { DEFAULT_MEMORY_BUDGET, planLinear } from './linear-plan.js';
+import { checkLinearValues, describeLinearProblem, type LinearProblem } from './linear-problem.js';
+import { DEFAULT_MEMORY_BUDGET, planLinear, type LinearPlan } from './linear-plan.js';
 import {
-  compileLinearKernels, planLinearWork, prepareLinear, type LinearInputs, type LinearKernels, type LinearWork,
+  compileLinearKernels, compileLinearKernelsSync, planLinearWork, prepareLinear, type LinearInputs, type LinearKernels, type LinearWork,
   type PreparedLinear,
 } from './gpu/encode-linear.js';
 import {
-  checkLinearBuffers, linearCallerBuffers, linearInputBuffers, readMemoryBudget, writeLinearHostData,
+  checkLinearBuffers, linearCallerBuffers, linearInputBuffers, readMemoryBudget, withLinearCallerBuffers,
+  writeLinearHostData,
 } from './gpu/linear-inputs.js';
 import { GpuLinear } from './gpu/linear-result.js';
 import type {
-  GpuLinearOptions, GpuLinearResult, LinearInput, LinearOptions, LinearResult,
+  GpuLinearOptions, GpuLinearResult, LinearGradBuffers, LinearInput, LinearOptions, LinearResult,
   CrossEntropyOptions, Dtype, ForwardResult, GradDtypeOf, GpuForwardOptions, GpuForwardResult, LogitsData, LogitsInput, Reduction,
   TargetInput,
 } from './types.js';
@@ -86,6 +88,57 @@ interface ForwardFrame extends Frame {
   readonly inputs: CrossEntropyInputs;
 }
 
+/** A forward call checked and planned: what is decided before any GPU work. */
+interface ForwardCall {
+  readonly problem: Problem;
+  readonly plan: WorkPlan;
+  /** The gradient goes over the logits: asked for, or over a private upload of host logits. */
+  readonly gradInPlace: boolean;
+}
+
+/**
+ * A call encoded and submitted without waiting (the TF.js adapter's): its results stay in the
+ * instance's buffers until `release()`, which the caller calls once it has submitted its copies of
+ * them; `reported` rejects with a WebGpuError, or a RangeError for class indices out of range in a
+ * GPUBuffer (found on the GPU).
+ */
+export interface SyncRun {
+  readonly loss: GPUBuffer;
+  readonly grad?: GPUBuffer;
+  readonly reported: Promise<void>;
+  release(): void;
+}
+
+/** A linear-head call run without waiting: its loss and the gradients asked for (see SyncRun). */
+export interface SyncLinearRun extends Omit<SyncRun, 'grad'> {
+  readonly grad: LinearGradBuffers;
+}
+
+/** The synchronous calls of an instance, for the TF.js adapter only: not part of the public API. */
+export interface SyncCalls {
+  forward(logits: LogitsInput<Dtype>, target: TargetInput, options: CrossEntropyOptions): SyncRun;
+  binary(logits: LogitsInput<Dtype>, target: TargetInput, options: BinaryOptions): SyncRun;
+  /** The classifier in one buffer: its gradient comes in one buffer (as linearGpu's). */
+  linear(hidden: LinearInput, classifier: LinearInput, target: TargetInput, options: LinearOptions): SyncLinearRun;
+}
+
+let syncCallsOf: (ce: CrossEntropy) => SyncCalls;
+
+/**
+ * The synchronous calls of `ce` (internal: src/tfjs uses them; the package's entry point does not
+ * export this).
+ */
+export function syncCalls(ce: CrossEntropy): SyncCalls {
+  return syncCallsOf(ce);
+}
+
+/** A linear-head call checked and planned. */
+interface LinearCall {
+  readonly problem: LinearProblem;
+  readonly plan: LinearPlan;
+  readonly memoryBudget: number | undefined;
+}
+
 /** A prepared linear-head call (see FramePool). */
 interface LinearFrame extends Frame {
   readonly work: LinearWork;
@@ -118,7 +171,16 @@ export class CrossEntropy {
   readonly #frames = new FramePool<ForwardFrame>();
   readonly #linearFrames = new FramePool<LinearFrame>();
   readonly #ledger = new GpuMemoryLedger();
+  readonly #statusReads: StatusReads;
   readonly #life: InstanceLife;
+
+  static {
+    syncCallsOf = (ce) => ({
+      forward: (logits, target, options) => ce.#forwardSync(logits, target, options),
+      binary: (logits, target, options) => ce.#binarySync(logits, target, options),
+      linear: (hidden, classifier, target, options) => ce.#linearSync(hidden, classifier, target, options),
+    });
+  }
 
   private constructor(token: symbol, device: GPUDevice, ownsDevice: boolean, kernels: Kernels, poison: boolean,
     life: InstanceLife) {
@@ -129,6 +191,7 @@ export class CrossEntropy {
     this.#kernels = kernels;
     this.#poison = poison;
     this.#life = life;
+    this.#statusReads = new StatusReads(device, this.#ledger);
   }
 
   /**
@@ -255,27 +318,13 @@ export class CrossEntropy {
       throw new TypeError('CrossEntropy.forward: options.gradInPlace: logits.data needs COPY_SRC usage for forward() '
         + 'to read the gradient back (or use forwardGpu and keep it on the GPU)');
     }
-    const problem = describeProblem(logits, target, options, GPU_DATA);
-    if (options.encoder !== undefined) checkEncoder(options.encoder);
-    if (options.weight !== undefined) checkWeight(options.weight, problem.layout.classes, GPU_DATA);
-    if (options.gradOutput !== undefined) checkGradOutput(options.gradOutput, problem, GPU_DATA);
-    checkHostValues(problem, isGpuBuffer(logits.data) ? logits.data : logitValues(logits.data, problem.dtype), target.data);
-    const plan = planWork(problem, this.#device.limits, !isGpuBuffer(logits.data));
-    if (plan.streamed && (problem.grad || options.encoder !== undefined)) {
-      throw new RangeError(`logits of ${dataBytes(problem.layout.rows * problem.layout.classes, problem.dtype)} bytes exceed this device's `
-        + `maxBufferSize (${this.#device.limits.maxBufferSize}): they are streamed from the host for the loss, `
-        + `which supports neither ${problem.grad ? 'grad: true' : 'a caller\'s encoder'} nor leaving them on the GPU`);
-    }
+    const call = this.#planForward(logits, target, options);
     return this.#life.guard(operation, async () => {
-      // Host logits are a private copy: the gradient goes over it, with no second N×C buffer (unless
-      // it is f32 over 16-bit logits).
-      const gradInPlace = problem.gradInPlace || (!isGpuBuffer(logits.data) && problem.gradDtype === problem.dtype);
-      const key = JSON.stringify([problem, identity(logits.data), identity(target.data), identity(options.weight),
-        identity(options.gradOutput), gradInPlace]);
+      const key = JSON.stringify([call.problem, identity(logits.data), identity(target.data), identity(options.weight),
+        identity(options.gradOutput), call.gradInPlace]);
       // A call like one before takes its passes and kernels: planning is for new shapes only.
       const known = this.#frames.peek(key);
-      const passes = known?.passes ?? planPasses(problem, plan, { hasWeight: options.weight !== undefined,
-        hasGradOutput: options.gradOutput !== undefined, gradInPlace, subgroupSize: this.#kernels.subgroupSize });
+      const passes = known?.passes ?? this.#planPasses(call, options);
       const kernels = known?.kernels ?? await compileKernels(this.#kernels, passes);
       // destroy() may have come while the kernels were being made: nothing must be created after it.
       this.#life.check(operation, true);
@@ -284,19 +333,7 @@ export class CrossEntropy {
       let staged: StagedResult | undefined;
       try {
         const { reported } = inErrorScopes(device, operation, () => {
-          frame = this.#frames.acquire(key, () => {
-            const buffers = new CallBuffers(device, this.#ledger, this.#poison);
-            try {
-              const inputs = inputBuffers(buffers, problem, plan, logits, target, options);
-              const prepared = prepareCrossEntropy(device, kernels, buffers, passes, inputs);
-              return { key, passes, kernels, buffers, prepared, inputs, destroy: () => buffers.destroy() };
-            } catch (error) {
-              buffers.destroy();
-              throw error;
-            }
-          });
-          writeHostData(device, frame.inputs, plan, logits, target, options);
-          frame.prepared.reset();
+          frame = this.#acquireForward(key, passes, kernels, call, logits, target, options);
           if (options.encoder) {
             frame.prepared.encode(options.encoder);
           } else {
@@ -305,7 +342,7 @@ export class CrossEntropy {
             // its own.
             const { buffers, prepared } = frame;
             prepared.submit(hostOrGpu(logits.data), (encoder) => {
-              staged = { withGrad: stageGrad, read: buffers.stage(encoder, resultRanges(prepared.encoded, problem, stageGrad)) };
+              staged = { withGrad: stageGrad, read: buffers.stage(encoder, resultRanges(prepared.encoded, call.problem, stageGrad)) };
             });
           }
         }, callerBuffers(logits, target, options));
@@ -317,12 +354,129 @@ export class CrossEntropy {
         throw error;
       }
       const ready = frame!;
-      const result = new GpuForward<R>(device, ready.buffers, ready.prepared.encoded, problem,
+      const result = new GpuForward<R>(device, ready.buffers, ready.prepared.encoded, call.problem,
         () => this.#frames.release(ready), <T>(read: () => Promise<T>) => this.#life.guard(operation, read), staged,
         operation === 'forward' ? 'forward' : 'forwardGpu result read', callerBuffers(logits, target, options));
       // The result has a gradient exactly when options.grad was true, which is what G says.
       return result as GpuForwardResult<R> as GpuForwardResult<R, G, GD>;
     });
+  }
+
+  /** Every check of a forward call that needs no GPU, and its plan of work. */
+  #planForward(logits: LogitsInput<Dtype>, target: TargetInput, options: GpuForwardOptions): ForwardCall {
+    const problem = describeProblem(logits, target, options, GPU_DATA);
+    if (options.encoder !== undefined) checkEncoder(options.encoder);
+    if (options.weight !== undefined) checkWeight(options.weight, problem.layout.classes, GPU_DATA);
+    if (options.gradOutput !== undefined) checkGradOutput(options.gradOutput, problem, GPU_DATA);
+    checkHostValues(problem, isGpuBuffer(logits.data) ? logits.data : logitValues(logits.data, problem.dtype), target.data);
+    const plan = planWork(problem, this.#device.limits, !isGpuBuffer(logits.data));
+    if (plan.streamed && (problem.grad || options.encoder !== undefined)) {
+      throw new RangeError(`logits of ${dataBytes(problem.layout.rows * problem.layout.classes, problem.dtype)} bytes exceed this device's `
+        + `maxBufferSize (${this.#device.limits.maxBufferSize}): they are streamed from the host for the loss, `
+        + `which supports neither ${problem.grad ? 'grad: true' : 'a caller\'s encoder'} nor leaving them on the GPU`);
+    }
+    // Host logits are a private copy: the gradient goes over it, with no second N×C buffer (unless
+    // it is f32 over 16-bit logits).
+    const gradInPlace = problem.gradInPlace || (!isGpuBuffer(logits.data) && problem.gradDtype === problem.dtype);
+    return { problem, plan, gradInPlace };
+  }
+
+  #planPasses(call: ForwardCall, options: CrossEntropyOptions): CrossEntropyPasses {
+    return planPasses(call.problem, call.plan, { hasWeight: options.weight !== undefined,
+      hasGradOutput: options.gradOutput !== undefined, gradInPlace: call.gradInPlace, subgroupSize: this.#kernels.subgroupSize });
+  }
+
+  /**
+   * A frame for `key` with this call's inputs bound and its host data written, reset for a run
+   * (inside the caller's error scopes).
+   */
+  #acquireForward(key: string, passes: CrossEntropyPasses, kernels: CompiledKernels, call: ForwardCall,
+    logits: LogitsInput<Dtype>, target: TargetInput, options: CrossEntropyOptions): ForwardFrame {
+    const device = this.#device;
+    const frame = this.#frames.acquire(key, () => {
+      const buffers = new CallBuffers(device, this.#ledger, this.#poison);
+      try {
+        const inputs = inputBuffers(buffers, call.problem, call.plan, logits, target, options);
+        const prepared = prepareCrossEntropy(device, kernels, buffers, passes, inputs);
+        return { key, passes, kernels, buffers, prepared, inputs, destroy: () => buffers.destroy() };
+      } catch (error) {
+        buffers.destroy();
+        throw error;
+      }
+    });
+    frame.prepared.rebind(withCallerBuffers(frame.inputs, logits, target, options));
+    writeHostData(device, frame.inputs, call.plan, logits, target, options);
+    frame.prepared.reset();
+    return frame;
+  }
+
+  /**
+   * forward's work encoded and submitted without waiting, for the TF.js adapter: the same
+   * validation (thrown at once), kernels made on first use without waiting, WebGPU's errors and the
+   * GPU's check of class indices in a GPUBuffer reported by `reported`. Frames are keyed by the
+   * kinds of the inputs, not by their buffers (a TF.js tensor's buffer is new each step): a new
+   * buffer remakes the bind groups, never the frame.
+   */
+  #forwardSync(logits: LogitsInput<Dtype>, target: TargetInput, options: CrossEntropyOptions): SyncRun {
+    const operation = 'forward';
+    this.#life.check(operation);
+    readOptionNames(options, 'CrossEntropy.forward');
+    const call = this.#planForward(logits, target, options);
+    const key = JSON.stringify(['sync', call.problem, kind(logits.data), kind(target.data), kind(options.weight),
+      kind(options.gradOutput), call.gradInPlace]);
+    const known = this.#frames.peek(key);
+    const passes = known?.passes ?? this.#planPasses(call, options);
+    const device = this.#device;
+    const checkTargets = call.problem.targetKind === 'classIndex' && isGpuBuffer(target.data);
+    let frame: ForwardFrame | undefined;
+    let status: (() => Promise<ArrayBuffer>) | undefined;
+    let reported: Promise<void>;
+    try {
+      ({ reported } = inErrorScopes(device, operation, () => {
+        const kernels = known?.kernels ?? compileKernelsSync(this.#kernels, passes);
+        frame = this.#acquireForward(key, passes, kernels, call, logits, target, options);
+        const { prepared } = frame;
+        prepared.submit(hostOrGpu(logits.data), checkTargets
+          ? (encoder) => { status = this.#statusReads.stage(encoder, prepared.encoded.status); } : undefined);
+      }, callerBuffers(logits, target, options)));
+    } catch (error) {
+      if (frame) this.#frames.discard(frame);
+      throw error;
+    }
+    const ready = frame!;
+    const read = status?.();
+    const checked = read?.then((bytes) => throwIfOutOfBounds(bytes, call.problem));
+    return {
+      loss: ready.prepared.encoded.loss,
+      grad: ready.prepared.encoded.grad,
+      reported: this.#life.guard(operation, () => Promise.all([reported, checked]).then(() => {})),
+      release: () => this.#frames.release(ready),
+    };
+  }
+
+  /** binary's work encoded and submitted without waiting (see #forwardSync); its buffers are the run's. */
+  #binarySync(logits: LogitsInput<Dtype>, target: TargetInput, options: BinaryOptions): SyncRun {
+    this.#life.check('binary');
+    const problem = describeBinaryProblem(logits, target, options, GPU_DATA, 'CrossEntropy.binary');
+    checkBinaryBindings(this.#device.limits, problem, logits);
+    const device = this.#device;
+    const buffers = new CallBuffers(device, this.#ledger, this.#poison);
+    try {
+      const { value: run, reported } = inErrorScopes(device, 'binary', () => {
+        const elementwise = problem.dtype === 'float32' ? this.#kernels.binary
+          : this.#kernels.getSync('binaryHalf', { dtype: problem.dtype, gradDtype: problem.gradDtype });
+        const encoder = device.createCommandEncoder({ label: 'cross-entropy:binary' });
+        const encoded = encodeBinary(device, { elementwise, batchReduce: this.#kernels.batchReduce }, buffers, encoder,
+          problem, logits, target, options);
+        device.queue.submit([encoder.finish()]);
+        return encoded;
+      }, callerBuffers(logits, target, options));
+      return { loss: run.loss, grad: run.grad, reported: this.#life.guard('binary', () => reported),
+        release: () => buffers.destroy() };
+    } catch (error) {
+      buffers.destroy();
+      throw error;
+    }
   }
 
   /**
@@ -458,21 +612,13 @@ export class CrossEntropy {
     options: GpuLinearOptions, operation: 'linear' | 'linearGpu'): Promise<GpuLinear<R>> {
     this.#life.check(operation);
     readOptionNames(options, `CrossEntropy.${operation}`);
-    const problem = describeLinearProblem(hidden, classifier, target, options, GPU_DATA);
-    if (options.encoder !== undefined) checkEncoder(options.encoder);
-    const memoryBudget = readMemoryBudget(options.memoryBudget);
-    checkLinearValues(problem, target.data, options, GPU_DATA);
-    const limits = this.#device.limits;
-    const plan = planLinear(problem, limits, memoryBudget);
-    checkLinearBuffers(problem, plan, limits, hidden, classifier, operation);
+    const call = this.#planLinear(hidden, classifier, target, options, operation);
+    const { problem, plan, memoryBudget } = call;
     return this.#life.guard(operation, async () => {
       const key = JSON.stringify(['linear', problem, memoryBudget, identity(hidden.data), identity(classifier.data),
         identity(target.data), identity(options.bias), identity(options.weight), identity(options.gradOutput)]);
       const known = this.#linearFrames.peek(key);
-      const work = known?.work ?? planLinearWork(problem, plan, planPasses(problem.rowProblem, plan.work, {
-        hasWeight: options.weight !== undefined, hasGradOutput: options.gradOutput !== undefined,
-        gradInPlace: problem.rowProblem.grad, subgroupSize: this.#kernels.subgroupSize, piecewise: true,
-      }), limits, isGpuBuffer(classifier.data));
+      const work = known?.work ?? this.#planLinearWork(call, classifier, options);
       const kernels = known?.kernels ?? await compileLinearKernels(this.#kernels, work);
       this.#life.check(operation, true);
       const device = this.#device;
@@ -480,19 +626,7 @@ export class CrossEntropy {
       let frame: LinearFrame | undefined;
       try {
         const { reported } = inErrorScopes(device, operation, () => {
-          frame = this.#linearFrames.acquire(key, () => {
-            const buffers = new CallBuffers(device, this.#ledger, this.#poison);
-            try {
-              const inputs = linearInputBuffers(buffers, problem, plan, hidden, classifier, target, options);
-              const prepared = prepareLinear(device, kernels, buffers, problem, work, inputs);
-              return { key, work, kernels, buffers, prepared, inputs, destroy: () => buffers.destroy() };
-            } catch (error) {
-              buffers.destroy();
-              throw error;
-            }
-          });
-          writeLinearHostData(device, frame.inputs, plan, hidden, classifier, target, options);
-          frame.prepared.reset();
+          frame = this.#acquireLinear(key, work, kernels, call, hidden, classifier, target, options);
           const encoder = options.encoder ?? device.createCommandEncoder({ label: 'cross-entropy:linear' });
           frame.prepared.encode(encoder);
           if (options.encoder === undefined) device.queue.submit([encoder.finish()]);
@@ -513,11 +647,91 @@ export class CrossEntropy {
     });
   }
 
+  /** Every check of a linear-head call that needs no GPU, and its plan. */
+  #planLinear(hidden: LinearInput, classifier: LinearInput, target: TargetInput, options: GpuLinearOptions,
+    operation: 'linear' | 'linearGpu'): LinearCall {
+    const problem = describeLinearProblem(hidden, classifier, target, options, GPU_DATA);
+    if (options.encoder !== undefined) checkEncoder(options.encoder);
+    const memoryBudget = readMemoryBudget(options.memoryBudget);
+    checkLinearValues(problem, target.data, options, GPU_DATA);
+    const limits = this.#device.limits;
+    const plan = planLinear(problem, limits, memoryBudget);
+    checkLinearBuffers(problem, plan, limits, hidden, classifier, operation);
+    return { problem, plan, memoryBudget };
+  }
+
+  #planLinearWork({ problem, plan }: LinearCall, classifier: LinearInput, options: LinearOptions): LinearWork {
+    return planLinearWork(problem, plan, planPasses(problem.rowProblem, plan.work, {
+      hasWeight: options.weight !== undefined, hasGradOutput: options.gradOutput !== undefined,
+      gradInPlace: problem.rowProblem.grad, subgroupSize: this.#kernels.subgroupSize, piecewise: true,
+    }), this.#device.limits, isGpuBuffer(classifier.data));
+  }
+
+  /** A linear frame for `key` with this call's inputs bound and host data written, reset for a run. */
+  #acquireLinear(key: string, work: LinearWork, kernels: LinearKernels, { problem, plan }: LinearCall,
+    hidden: LinearInput, classifier: LinearInput, target: TargetInput, options: LinearOptions): LinearFrame {
+    const device = this.#device;
+    const frame = this.#linearFrames.acquire(key, () => {
+      const buffers = new CallBuffers(device, this.#ledger, this.#poison);
+      try {
+        const inputs = linearInputBuffers(buffers, problem, plan, hidden, classifier, target, options);
+        const prepared = prepareLinear(device, kernels, buffers, problem, work, inputs);
+        return { key, work, kernels, buffers, prepared, inputs, destroy: () => buffers.destroy() };
+      } catch (error) {
+        buffers.destroy();
+        throw error;
+      }
+    });
+    frame.prepared.rebind(withLinearCallerBuffers(frame.inputs, hidden, classifier, target, options));
+    writeLinearHostData(device, frame.inputs, plan, hidden, classifier, target, options);
+    frame.prepared.reset();
+    return frame;
+  }
+
+  /** linearGpu's work submitted without waiting, for the TF.js adapter (see #forwardSync). */
+  #linearSync(hidden: LinearInput, classifier: LinearInput, target: TargetInput, options: LinearOptions): SyncLinearRun {
+    const operation = 'linearGpu';
+    this.#life.check(operation);
+    readOptionNames(options, 'CrossEntropy.linear');
+    const call = this.#planLinear(hidden, classifier, target, options, operation);
+    const key = JSON.stringify(['linear-sync', call.problem, call.memoryBudget, kind(hidden.data), kind(classifier.data),
+      kind(target.data), kind(options.bias), kind(options.weight), kind(options.gradOutput)]);
+    const known = this.#linearFrames.peek(key);
+    const work = known?.work ?? this.#planLinearWork(call, classifier, options);
+    const device = this.#device;
+    let frame: LinearFrame | undefined;
+    let status: (() => Promise<ArrayBuffer>) | undefined;
+    let reported: Promise<void>;
+    try {
+      ({ reported } = inErrorScopes(device, operation, () => {
+        const kernels = known?.kernels ?? compileLinearKernelsSync(this.#kernels, work);
+        frame = this.#acquireLinear(key, work, kernels, call, hidden, classifier, target, options);
+        const encoder = device.createCommandEncoder({ label: 'cross-entropy:linear' });
+        frame.prepared.encode(encoder);
+        if (isGpuBuffer(target.data)) status = this.#statusReads.stage(encoder, frame.prepared.encoded.rows.status);
+        device.queue.submit([encoder.finish()]);
+      }, linearCallerBuffers(hidden, classifier, target, options)));
+    } catch (error) {
+      if (frame) this.#linearFrames.discard(frame);
+      throw error;
+    }
+    const ready = frame!;
+    const checked = status?.().then((bytes) => throwIfOutOfBounds(bytes, call.problem.rowProblem));
+    const { rows, hidden: gradHidden, classifier: gradClassifier, bias } = ready.prepared.encoded;
+    return {
+      loss: rows.loss,
+      grad: { hidden: gradHidden, classifier: gradClassifier?.[0], bias },
+      reported: this.#life.guard(operation, () => Promise.all([reported, checked]).then(() => {})),
+      release: () => this.#linearFrames.release(ready),
+    };
+  }
+
   /** Frees what this instance created: the device too, if it requested it. Never the caller's device. */
   destroy(): void {
     if (!this.#life.end()) return;
     this.#frames.destroy();
     this.#linearFrames.destroy();
+    this.#statusReads.destroy();
     if (this.#ownsDevice) this.#device.destroy();
   }
 }

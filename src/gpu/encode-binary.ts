@@ -19,6 +19,10 @@ import { uniformBlock, uniformBlocks, type UniformBlock } from './uniforms.js';
 
 /** A binary run's buffers, read back once. */
 export interface BinaryRun {
+  /** The loss: one value, or one per element for 'none' (padded to whole 16 bytes). */
+  readonly loss: GPUBuffer;
+  /** The gradient, when asked for: the input's buffer when in place. */
+  readonly grad?: GPUBuffer;
   read(): Promise<ForwardResult<Reduction, boolean, Dtype>>;
   destroy(): void;
 }
@@ -119,6 +123,8 @@ export function encodeBinary(device: GPUDevice, kernels: BinaryKernels, buffers:
   }
 
   return {
+    loss,
+    grad: problem.grad ? grad : undefined,
     read: async () => {
       const ranges = [{ buffer: loss, bytes: (problem.reduction === 'none' ? problem.size : 1) * ELEMENT_BYTES }];
       if (problem.grad) ranges.push({ buffer: grad, bytes: dataBytes(problem.size, problem.gradDtype) });

@@ -41,9 +41,18 @@ export interface EncodedCrossEntropy {
 export type CompiledKernels = ReadonlyMap<KernelName, Kernel>;
 
 export async function compileKernels(kernels: Kernels, plan: CrossEntropyPasses): Promise<CompiledKernels> {
-  const names = [...new Set(plan.passes.map((pass) => pass.kernel))];
+  const names = kernelNames(plan);
   const compiled = await Promise.all(names.map((name) => kernels.get(name, plan.variant)));
   return new Map(names.map((name, i) => [name, compiled[i]!]));
+}
+
+/** compileKernels without waiting (Kernels.getSync): for a caller that encodes synchronously. */
+export function compileKernelsSync(kernels: Kernels, plan: CrossEntropyPasses): CompiledKernels {
+  return new Map(kernelNames(plan).map((name) => [name, kernels.getSync(name, plan.variant)]));
+}
+
+function kernelNames(plan: CrossEntropyPasses): KernelName[] {
+  return [...new Set(plan.passes.map((pass) => pass.kernel))];
 }
 
 /**
@@ -51,7 +60,14 @@ export async function compileKernels(kernels: Kernels, plan: CrossEntropyPasses)
  * it again (the same shape and inputs, the next training step) creates nothing.
  */
 export interface PreparedCrossEntropy {
+  /** Where the results are (after `rebind`, the gradient in place is in the new logits). */
   readonly encoded: EncodedCrossEntropy;
+  /**
+   * Binds other input buffers of the same sizes (the caller's GPUBuffers of a new call), remaking
+   * the bind groups that named the old ones; the call's own buffers stay. Nothing is made when the
+   * inputs are the ones bound.
+   */
+  rebind(inputs: CrossEntropyInputs): void;
   /** Queue writes that must precede each run: status reset, poison, the empty-batch loss. */
   reset(): void;
   /** Encodes every pass into `encoder` (logits on the GPU). */
@@ -77,42 +93,54 @@ export function prepareCrossEntropy(device: GPUDevice, kernels: CompiledKernels,
   if (plan.work.streamed && plan.passes.some((pass) => pass.stage !== 'rows' && pass.stage !== 'reduce')) {
     throw new Error('cross-entropy: streamed logits take row and reduce passes only');
   }
-  const named = new Map<string, GPUBuffer>([['logits', inputs.logits], ['target', inputs.target],
-    ['absent', buffers.placeholder()]]);
-  if (inputs.weight) named.set('weight', inputs.weight);
-  if (inputs.gradOutput) named.set('grad-output', inputs.gradOutput);
   const params = uniformBlocks(device, device.limits.minUniformBufferOffsetAlignment,
     (bytes, usage) => buffers.create('params', bytes, usage), plan.uniforms);
-  for (const { name, bytes } of plan.buffers) named.set(name, buffers.output(name, bytes));
-  const buffer = (name: string) => {
-    const found = named.get(name);
-    if (found === undefined) throw new Error(`cross-entropy: a pass binds ${name}, which this call lacks`);
-    return found;
-  };
+  const own = new Map<string, GPUBuffer>([['absent', buffers.placeholder()],
+    ...plan.buffers.map(({ name, bytes }) => [name, buffers.output(name, bytes)] as const)]);
 
-  const prepare = (pass: Pass): PreparedDispatch | null => {
-    const resources: Record<string, Resource> = { params: params[pass.uniforms]! };
-    for (const [binding, slice] of Object.entries(pass.resources)) {
-      resources[binding] = slice.size === undefined && slice.offset === undefined ? buffer(slice.buffer)
-        : { buffer: buffer(slice.buffer), offset: slice.offset ?? 0, size: slice.size };
-    }
-    return prepareDispatch(device, kernels.get(pass.kernel)!, pass.invocations, resources);
+  /** The passes' dispatches and the results' buffers with `inputs` bound. */
+  const bind = (inputs: CrossEntropyInputs) => {
+    const named = new Map<string, GPUBuffer>([...own, ['logits', inputs.logits], ['target', inputs.target]]);
+    if (inputs.weight) named.set('weight', inputs.weight);
+    if (inputs.gradOutput) named.set('grad-output', inputs.gradOutput);
+    const buffer = (name: string) => {
+      const found = named.get(name);
+      if (found === undefined) throw new Error(`cross-entropy: a pass binds ${name}, which this call lacks`);
+      return found;
+    };
+    const prepare = (pass: Pass): PreparedDispatch | null => {
+      const resources: Record<string, Resource> = { params: params[pass.uniforms]! };
+      for (const [binding, slice] of Object.entries(pass.resources)) {
+        resources[binding] = slice.size === undefined && slice.offset === undefined ? buffer(slice.buffer)
+          : { buffer: buffer(slice.buffer), offset: slice.offset ?? 0, size: slice.size };
+      }
+      return prepareDispatch(device, kernels.get(pass.kernel)!, pass.invocations, resources);
+    };
+    const { results } = plan;
+    const encoded: EncodedCrossEntropy = {
+      loss: buffer(results.loss), status: buffer(results.status), rowLoss: buffer(results.rowLoss),
+      grad: results.grad === null ? undefined : buffer(results.grad),
+      rowSummary: results.rowSummary === null ? null : buffer(results.rowSummary),
+    };
+    return { inputs, encoded, dispatches: plan.passes.map((pass) => ({ pass, dispatch: prepare(pass) })) };
   };
-  const dispatches = plan.passes.map((pass) => ({ pass, dispatch: prepare(pass) }));
-  const { work, results } = plan;
-  const status = buffer(results.status);
-  const loss = buffer(results.loss);
+  let bound = bind(inputs);
+  const { work } = plan;
+  const { status, loss } = bound.encoded;
 
   const resetStatus = new Uint32Array([NOT_RUN, NO_BAD_ROW]);
   // The first command of the work: the status says it ran (then the kernels count bad targets).
   const markRun = (encoder: GPUCommandEncoder) => encoder.clearBuffer(status, 0, 4);
   const emptyLoss = plan.emptyLoss === null ? null : new Float32Array([plan.emptyLoss]);
-  const stage = (test: (pass: Pass) => boolean) => dispatches.filter(({ pass }) => test(pass)).map((d) => d.dispatch);
+  const stage = (test: (pass: Pass) => boolean) => bound.dispatches.filter(({ pass }) => test(pass)).map((d) => d.dispatch);
   const prepared: PreparedCrossEntropy = {
-    encoded: {
-      loss, status, rowLoss: buffer(results.rowLoss),
-      grad: results.grad === null ? undefined : buffer(results.grad),
-      rowSummary: results.rowSummary === null ? null : buffer(results.rowSummary),
+    get encoded() {
+      return bound.encoded;
+    },
+    rebind: (next) => {
+      const now = bound.inputs;
+      if (next.logits !== now.logits || next.target !== now.target || next.weight !== now.weight
+          || next.gradOutput !== now.gradOutput) bound = bind(next);
     },
     reset: () => {
       buffers.poisonOutputs();
@@ -123,7 +151,7 @@ export function prepareCrossEntropy(device: GPUDevice, kernels: CompiledKernels,
     stage: (name, piece) => stage((pass) => pass.stage === name && (piece === undefined || pass.piece === piece)),
     encode: (encoder) => {
       markRun(encoder);
-      encodeDispatches(encoder, 'cross-entropy:forward', dispatches.map((d) => d.dispatch));
+      encodeDispatches(encoder, 'cross-entropy:forward', bound.dispatches.map((d) => d.dispatch));
     },
     submit: (logits, finish) => {
       if (!work.streamed) {
@@ -137,7 +165,7 @@ export function prepareCrossEntropy(device: GPUDevice, kernels: CompiledKernels,
       work.pieces.forEach((piece, p) => {
         // Queue order: this write lands after the previous piece's submitted work has read the buffer.
         const from = piece.firstRow * work.classes;
-        writeArray(device, inputs.logits, hostLogits.subarray(from, from + piece.rows * work.classes));
+        writeArray(device, bound.inputs.logits, hostLogits.subarray(from, from + piece.rows * work.classes));
         const encoder = device.createCommandEncoder({ label: 'cross-entropy:piece' });
         if (p === 0) markRun(encoder);
         encodeDispatches(encoder, 'cross-entropy:piece', stage((pass) => pass.stage === 'rows' && pass.piece === p));

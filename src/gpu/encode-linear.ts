@@ -15,7 +15,9 @@ import type { Dtype } from '../types.js';
 import type { CallBuffers } from './buffers.js';
 import { ELEMENT_BYTES } from './constants.js';
 import { encodeDispatches, type PreparedDispatch } from './dispatch.js';
-import { compileKernels, prepareCrossEntropy, type CompiledKernels, type EncodedCrossEntropy } from './encode-cross-entropy.js';
+import {
+  compileKernels, compileKernelsSync, prepareCrossEntropy, type CompiledKernels, type EncodedCrossEntropy,
+} from './encode-cross-entropy.js';
 import {
   matmulKernel, matmulUniform, planMatmul, prepareMatmul, type MatmulBuffers, type MatmulPlan, type MatmulProblem,
 } from './matmul.js';
@@ -206,9 +208,21 @@ export async function compileLinearKernels(kernels: Kernels, work: LinearWork): 
   };
 }
 
+/** compileLinearKernels without waiting (Kernels.getSync), for a caller that encodes synchronously. */
+export function compileLinearKernelsSync(kernels: Kernels, work: LinearWork): LinearKernels {
+  const products = work.chunks.flatMap((chunk) => [...chunk.logits, ...chunk.grads]);
+  return {
+    rows: compileKernelsSync(kernels, work.passes),
+    matmul: new Map(products.map((product) => [product.plan, kernels.getSync(product.plan.kernel, product.plan.variant)])),
+    pack: new Map(work.packings.map((packing) => [packing.plan, kernels.getSync('packHalf', { dtype: packing.plan.dtype })])),
+  };
+}
+
 /** One linear call's GPU work, prepared once (buffers, uniforms, bind groups) and encoded per run. */
 export interface PreparedLinear {
   readonly encoded: EncodedLinear;
+  /** Binds other input buffers of the same sizes, as PreparedCrossEntropy.rebind. */
+  rebind(inputs: LinearInputs): void;
   /** Queue writes before each run: status reset, poison, the empty-batch loss. */
   reset(): void;
   encode(encoder: GPUCommandEncoder): void;
@@ -235,28 +249,33 @@ export function prepareLinear(device: GPUDevice, kernels: LinearKernels, buffers
       ? work.classifierOutputs.map((out, i) => packedOutput(`grad-classifier-${i}`, out.classes * depth,
         problem.classifierGradDtype)) : [],
   };
-  const rowsPrepared = prepareCrossEntropy(device, kernels.rows, buffers, passes,
-    { logits: own.scratch, target: inputs.target, weight: inputs.weight, gradOutput: inputs.gradOutput });
+  const rowInputs = (bound: LinearInputs) => ({ logits: own.scratch, target: bound.target, weight: bound.weight,
+    gradOutput: bound.gradOutput });
+  const rowsPrepared = prepareCrossEntropy(device, kernels.rows, buffers, passes, rowInputs(inputs));
 
   // Every product's and packing's uniform block in one buffer.
   const products = work.chunks.flatMap((chunk) => [...chunk.logits, ...chunk.grads]);
   const blocks: UniformBlock[] = [...products.map((p) => matmulUniform(p.plan)), ...work.packings.map((p) => packHalfUniform(p.plan))];
   const params = uniformBlocks(device, device.limits.minUniformBufferOffsetAlignment,
     (bytes, usage) => buffers.create('linear-params', bytes, usage), blocks);
-  const dispatchOf = new Map<Product, PreparedDispatch>();
-  products.forEach((product, i) => dispatchOf.set(product, prepareMatmul(device, kernels.matmul.get(product.plan)!,
-    product.plan, params[i]!, product.buffers(inputs, own))));
   const packDispatches = work.packings.map((packing, i) => preparePackHalf(device, kernels.pack.get(packing.plan)!,
     packing.plan, params[products.length + i]!, packing.buffers(own, packed)));
 
-  // The run, in order: the denominator, then each chunk's logits, rows, gradient and products; the
-  // batch reduction; the packings.
-  const order: (PreparedDispatch | null)[] = [...rowsPrepared.stage('weights'), ...rowsPrepared.stage('denominator')];
-  work.chunks.forEach((chunk, c) => {
-    order.push(...chunk.logits.map((p) => dispatchOf.get(p)!), ...rowsPrepared.stage('rows', c),
-      ...rowsPrepared.stage('grad', c), ...chunk.grads.map((p) => dispatchOf.get(p)!));
-  });
-  order.push(...rowsPrepared.stage('reduce'), ...packDispatches);
+  // The run's dispatches with `bound` bound, in order: the denominator, then each chunk's logits,
+  // rows, gradient and products; the batch reduction; the packings.
+  const bind = (bound: LinearInputs) => {
+    const dispatchOf = new Map<Product, PreparedDispatch>();
+    products.forEach((product, i) => dispatchOf.set(product, prepareMatmul(device, kernels.matmul.get(product.plan)!,
+      product.plan, params[i]!, product.buffers(bound, own))));
+    const order: (PreparedDispatch | null)[] = [...rowsPrepared.stage('weights'), ...rowsPrepared.stage('denominator')];
+    work.chunks.forEach((chunk, c) => {
+      order.push(...chunk.logits.map((p) => dispatchOf.get(p)!), ...rowsPrepared.stage('rows', c),
+        ...rowsPrepared.stage('grad', c), ...chunk.grads.map((p) => dispatchOf.get(p)!));
+    });
+    order.push(...rowsPrepared.stage('reduce'), ...packDispatches);
+    return { inputs: bound, order };
+  };
+  let bound = bind(inputs);
 
   const f32Classifier = problem.classifierGradDtype === 'float32';
   const gradOutputs = [own.gradHidden, ...own.gradClassifier, own.gradBias, packed.hidden, ...packed.classifier]
@@ -268,12 +287,21 @@ export function prepareLinear(device: GPUDevice, kernels: LinearKernels, buffers
       classifier: grads.classifier ? (f32Classifier ? own.gradClassifier : packed.classifier) : undefined,
       bias: own.gradBias,
     },
+    rebind: (next) => {
+      const now = bound.inputs;
+      const same = next.hidden === now.hidden && next.target === now.target && next.bias === now.bias
+        && next.weight === now.weight && next.gradOutput === now.gradOutput
+        && next.classifier.length === now.classifier.length && next.classifier.every((b, i) => b === now.classifier[i]);
+      if (same) return;
+      rowsPrepared.rebind(rowInputs(next));
+      bound = bind(next);
+    },
     reset: () => rowsPrepared.reset(),
     encode: (encoder) => {
       rowsPrepared.markRun(encoder);
       // No rows, no products: the gradients of an empty batch are zeros.
       if (rows === 0) for (const buffer of gradOutputs) encoder.clearBuffer(buffer);
-      encodeDispatches(encoder, 'cross-entropy:linear', order);
+      encodeDispatches(encoder, 'cross-entropy:linear', bound.order);
     },
   };
 }

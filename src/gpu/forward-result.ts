@@ -130,8 +130,7 @@ export class GpuForward<R extends Reduction> implements GpuForwardResult<R, bool
   }
 
   async #throwIfBad(status: ArrayBuffer): Promise<void> {
-    const [badCount] = readStructField(status, STATUS, 'bad_target_count', 1);
-    const [firstBadRow] = readStructField(status, STATUS, 'first_bad_row', 1);
+    const { badCount, firstBadRow } = readStatus(status);
     if (badCount === 0) return;
     if (badCount === NOT_RUN) {
       throw new Error('CrossEntropy.forwardGpu: the result was read before its work ran: submit the command encoder '
@@ -139,10 +138,29 @@ export class GpuForward<R extends Reduction> implements GpuForwardResult<R, bool
     }
     // row-loss leaves the offending index's bits in that row's loss slot.
     const [bits] = await this.#copyBack(
-      [{ buffer: this.#encoded.rowLoss, offset: firstBadRow! * ELEMENT_BYTES, bytes: ELEMENT_BYTES }]);
-    const problem = this.#problem;
-    throw new RangeError(`target has ${badCount} class ${badCount === 1 ? 'index' : 'indices'} out of bounds; the first is `
-      + `target${formatPosition(firstBadRow!, problem.targetShape)} = ${new Int32Array(bits!)[0]}: class indices `
-      + `must be in [0, ${problem.layout.classes - 1}] or ignoreIndex (${problem.ignoreIndex})`);
+      [{ buffer: this.#encoded.rowLoss, offset: firstBadRow * ELEMENT_BYTES, bytes: ELEMENT_BYTES }]);
+    throw outOfBoundsError(this.#problem, badCount, firstBadRow, new Int32Array(bits!)[0]);
   }
+}
+
+function readStatus(status: ArrayBuffer): { badCount: number; firstBadRow: number } {
+  const [badCount] = readStructField(status, STATUS, 'bad_target_count', 1);
+  const [firstBadRow] = readStructField(status, STATUS, 'first_bad_row', 1);
+  return { badCount: badCount!, firstBadRow: firstBadRow! };
+}
+
+/** The RangeError for out-of-range class indices found on the GPU: their count, the first, its value if known. */
+function outOfBoundsError(problem: Problem, badCount: number, firstBadRow: number, value?: number): RangeError {
+  return new RangeError(`target has ${badCount} class ${badCount === 1 ? 'index' : 'indices'} out of bounds; the first is `
+    + `target${formatPosition(firstBadRow, problem.targetShape)}${value === undefined ? '' : ` = ${value}`}: class indices `
+    + `must be in [0, ${problem.layout.classes - 1}] or ignoreIndex (${problem.ignoreIndex})`);
+}
+
+/**
+ * Throws outOfBoundsError (without the value) if a status block read back from a submitted call
+ * counted out-of-range class indices.
+ */
+export function throwIfOutOfBounds(status: ArrayBuffer, problem: Problem): void {
+  const { badCount, firstBadRow } = readStatus(status);
+  if (badCount !== 0) throw outOfBoundsError(problem, badCount, firstBadRow);
 }

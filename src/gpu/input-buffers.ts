@@ -41,3 +41,23 @@ export function callerBuffers(logits: LogitsInput<Dtype>, target: TargetInput, o
   };
   return Object.fromEntries(Object.entries(named).filter(([, value]) => isGpuBuffer(value))) as CallerBuffers;
 }
+
+/**
+ * A frame's inputs with this call's GPUBuffers in place of the ones it was made with (host data
+ * keeps the frame's own buffers): what a frame keyed by the inputs' kinds binds for a new call.
+ */
+export function withCallerBuffers(frameInputs: CrossEntropyInputs, logits: LogitsInput<Dtype>, target: TargetInput,
+  options: CrossEntropyOptions): CrossEntropyInputs {
+  const pick = (own: GPUBuffer | undefined, data: unknown) => (isGpuBuffer(data) ? data : own);
+  return {
+    logits: pick(frameInputs.logits, logits.data)!,
+    target: pick(frameInputs.target, target.data)!,
+    weight: pick(frameInputs.weight, options.weight),
+    gradOutput: pick(frameInputs.gradOutput, options.gradOutput),
+  };
+}
+
+/** What a frame key says of an input: a GPUBuffer, host data, or absent. */
+export function kind(data: unknown): 'gpu' | 'host' | '-' {
+  return data === undefined ? '-' : isGpuBuffer(data) ? 'gpu' : 'host';
+}

@@ -96,3 +96,17 @@ export function writeLinearHostData(device: GPUDevice, inputs: LinearInputs, pla
   write(inputs.weight, options.weight);
   write(inputs.gradOutput, options.gradOutput);
 }
+
+/** A frame's inputs with this call's GPUBuffers in place of the ones it was made with (as withCallerBuffers). */
+export function withLinearCallerBuffers(frameInputs: LinearInputs, hidden: LinearInput, classifier: LinearInput,
+  target: TargetInput, options: LinearOptions): LinearInputs {
+  const pick = (own: GPUBuffer | undefined, data: unknown) => (isGpuBuffer(data) ? data : own);
+  return {
+    hidden: pick(frameInputs.hidden, hidden.data)!,
+    classifier: isGpuBuffer(classifier.data) ? [classifier.data] : frameInputs.classifier,
+    target: pick(frameInputs.target, target.data)!,
+    bias: pick(frameInputs.bias, options.bias),
+    weight: pick(frameInputs.weight, options.weight),
+    gradOutput: pick(frameInputs.gradOutput, options.gradOutput),
+  };
+}

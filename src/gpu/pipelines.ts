@@ -135,6 +135,12 @@ export interface Kernels {
   readonly binary: Kernel;
   /** Kernel `name`, specialised for a problem of `variant` (row, 16-bit and matmul kernels) or not. */
   get(name: KernelName, variant?: KernelVariant): Promise<Kernel>;
+  /**
+   * The same kernel without waiting, for callers that must encode synchronously (the TF.js
+   * adapter): one made before is returned; else it is made now with createComputePipeline, and a
+   * failure is a WebGPU error in the caller's error scopes, not a throw.
+   */
+  getSync(name: KernelName, variant?: KernelVariant): Kernel;
 }
 
 /** A shader that failed to compile: names the file, line and column of each error. */
@@ -172,26 +178,81 @@ export function kernelsFor(device: GPUDevice, subgroupSize = 0): Promise<Kernels
 
 async function createKernels(device: GPUDevice, subgroupSize: number): Promise<Kernels> {
   const made = new Map<string, Promise<Kernel>>();
-  const get = (name: KernelName, variant?: KernelVariant): Promise<Kernel> => {
+  // The kernels made so far, by the same key, for getSync.
+  const ready = new Map<string, Kernel>();
+  const describe = (name: KernelName, variant: KernelVariant | undefined) => {
     const description: KernelDescription = KERNELS[name];
     if (description.subgroupWorkgroup && subgroupSize === 0) {
-      return Promise.reject(new Error(`${name}: these kernels were made without subgroups`));
+      throw new Error(`${name}: these kernels were made without subgroups`);
     }
     const constants = overrideConstants(description, variant, subgroupSize);
-    const key = JSON.stringify([name, constants]);
+    const half = variant !== undefined && 'dtype' in variant && variant.dtype !== 'float32';
+    const files = moduleFiles(description.module, half ? 'half' : 'float32');
+    return { description, constants, files, key: JSON.stringify([name, constants]) };
+  };
+  const get = (name: KernelName, variant?: KernelVariant): Promise<Kernel> => {
+    let described: ReturnType<typeof describe>;
+    try {
+      described = describe(name, variant);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    const { description, constants, files, key } = described;
     let kernel = made.get(key);
     if (kernel === undefined) {
-      const half = variant !== undefined && 'dtype' in variant && variant.dtype !== 'float32';
-      const files = moduleFiles(description.module, half ? 'half' : 'float32');
       kernel = createKernel(device, files, description.bindings, constants, description.entryPoint);
       made.set(key, kernel);
-      kernel.catch(() => made.delete(key));
+      kernel.then((k) => ready.set(key, k), () => made.delete(key));
+    }
+    return kernel;
+  };
+  const getSync = (name: KernelName, variant?: KernelVariant): Kernel => {
+    const { description, constants, files, key } = describe(name, variant);
+    let kernel = ready.get(key);
+    if (kernel === undefined) {
+      kernel = createKernelSync(device, files, description.bindings, constants, description.entryPoint);
+      ready.set(key, kernel);
+      made.set(key, Promise.resolve(kernel));
     }
     return kernel;
   };
   // Made with the instance, so that a device that cannot compile them fails create().
   const [batchReduce, binary] = await Promise.all([get('batchReduce'), get('binary')]);
-  return { subgroupSize, batchReduce, binary, get };
+  return { subgroupSize, batchReduce, binary, get, getSync };
+}
+
+/** What both ways of making a kernel make first: its module, layouts and binding numbers. */
+function kernelParts(device: GPUDevice, files: readonly ShaderFile[], bindings: Readonly<Record<string, BindingKind>>,
+  constants: Record<string, number>, entryPoint: string) {
+  const label = `cross-entropy:${mainFile(files).name}${entryPoint === 'main' ? '' : `:${entryPoint}`}`;
+  const code = moduleSource(files);
+  const declared = declaredBindings(code);
+  const numbers = new Map(Object.keys(bindings).map((name) => {
+    const declaration = declared.get(name);
+    if (declaration === undefined) throw new Error(`${label}: the module declares no binding named ${name}`);
+    return [name, declaration.binding] as const;
+  }));
+  const module = device.createShaderModule({ label, code });
+  const layout = device.createBindGroupLayout({
+    label,
+    entries: Object.entries(bindings).map(([name, type]) => ({
+      binding: numbers.get(name)!, visibility: ShaderStage.COMPUTE, buffer: { type },
+    })),
+  });
+  const pipelineLayout = device.createPipelineLayout({ label, bindGroupLayouts: [layout] });
+  const overrides = { workgroup_size: WORKGROUP_SIZE, ...constants };
+  const stage = { label, layout: pipelineLayout, compute: { module, entryPoint, constants: overrides } };
+  return { label, module, layout, numbers, stage, workgroupSize: overrides.workgroup_size };
+}
+
+/**
+ * Makes one kernel without waiting: a shader that fails to compile is a validation error in the
+ * caller's error scopes (no file and line: those come from getCompilationInfo, which is async).
+ */
+function createKernelSync(device: GPUDevice, files: readonly ShaderFile[], bindings: Readonly<Record<string, BindingKind>>,
+  constants: Record<string, number>, entryPoint: string): Kernel {
+  const { label, layout, numbers, stage, workgroupSize } = kernelParts(device, files, bindings, constants, entryPoint);
+  return { pipeline: device.createComputePipeline(stage), layout, label, workgroupSize, bindings: numbers };
 }
 
 /**
@@ -202,35 +263,22 @@ export async function createKernel(
   device: GPUDevice, files: readonly ShaderFile[], bindings: Readonly<Record<string, BindingKind>>,
   constants: Record<string, number> = {}, entryPoint = 'main',
 ): Promise<Kernel> {
-  const label = `cross-entropy:${mainFile(files).name}${entryPoint === 'main' ? '' : `:${entryPoint}`}`;
-  const code = moduleSource(files);
-  const declared = declaredBindings(code);
-  const numbers = new Map(Object.keys(bindings).map((name) => {
-    const declaration = declared.get(name);
-    if (declaration === undefined) throw new Error(`${label}: the module declares no binding named ${name}`);
-    return [name, declaration.binding] as const;
-  }));
   // The scope is pushed and popped with no await between, so concurrent calls cannot interleave
   // their scopes; it turns a creation error into a rejection instead of an uncaptured error.
   device.pushErrorScope('validation');
-  const module = device.createShaderModule({ label, code });
-  const layout = device.createBindGroupLayout({
-    label,
-    entries: Object.entries(bindings).map(([name, type]) => ({
-      binding: numbers.get(name)!, visibility: ShaderStage.COMPUTE, buffer: { type },
-    })),
-  });
-  const pipelineLayout = device.createPipelineLayout({ label, bindGroupLayouts: [layout] });
+  let parts: ReturnType<typeof kernelParts>;
+  try {
+    parts = kernelParts(device, files, bindings, constants, entryPoint);
+  } catch (error) {
+    void device.popErrorScope().catch(() => {});
+    throw error;
+  }
+  const { label, module, layout, numbers, stage, workgroupSize } = parts;
   const [error, info] = await Promise.all([device.popErrorScope(), module.getCompilationInfo()]);
   if (info.messages.some((m) => m.type === 'error')) throw new ShaderCompilationError(files, info.messages);
   if (error !== null) throw new Error(`${label}: creation failed: ${error.message}`);
   // Asynchronous creation keeps a browser's main thread responsive while the driver compiles; it
   // rejects (GPUPipelineError) by itself on failure.
-  const overrides = { workgroup_size: WORKGROUP_SIZE, ...constants };
-  const pipeline = await device.createComputePipelineAsync({
-    label,
-    layout: pipelineLayout,
-    compute: { module, entryPoint, constants: overrides },
-  });
-  return { pipeline, layout, label, workgroupSize: overrides.workgroup_size, bindings: numbers };
+  const pipeline = await device.createComputePipelineAsync(stage);
+  return { pipeline, layout, label, workgroupSize, bindings: numbers };
 }
