@@ -10,5 +10,8 @@ export default defineConfig({
     testTimeout: 120_000,
     hookTimeout: 120_000,
     reporters: ['default'],
+    // TF.js's ES modules (their extensionless imports resolved by Vite), so that the gradients
+    // registered by tfjs-core/dist/register_all_gradients go into the same engine as the ops.
+    server: { deps: { inline: [/@tensorflow\//] } },
   },
 });

@@ -4,7 +4,7 @@
  * shard (`rowStatistics`).
  */
 import { checkBinaryBindings, encodeBinary } from './gpu/encode-binary.js';
-import { BufferUsage } from './gpu/constants.js';
+import { BufferUsage, ELEMENT_BYTES } from './gpu/constants.js';
 import { CallBuffers } from './gpu/buffers.js';
 import { inErrorScopes } from './gpu/error-scopes.js';
 import { GpuMemoryLedger, type GpuMemory } from './gpu/memory-ledger.js';
@@ -120,6 +120,13 @@ export interface SyncCalls {
   binary(logits: LogitsInput<Dtype>, target: TargetInput, options: BinaryOptions): SyncRun;
   /** The classifier in one buffer: its gradient comes in one buffer (as linearGpu's). */
   linear(hidden: LinearInput, classifier: LinearInput, target: TargetInput, options: LinearOptions): SyncLinearRun;
+  /**
+   * The checks of each call alone, which throw what the call would, before any GPU work: for a
+   * caller that must know its arguments pass before it copies them to the GPU.
+   */
+  checkForward(logits: LogitsInput<Dtype>, target: TargetInput, options: CrossEntropyOptions): void;
+  checkBinary(logits: LogitsInput<Dtype>, target: TargetInput, options: BinaryOptions): void;
+  checkLinear(hidden: LinearInput, classifier: LinearInput, target: TargetInput, options: LinearOptions): void;
 }
 
 let syncCallsOf: (ce: CrossEntropy) => SyncCalls;
@@ -172,6 +179,8 @@ export class CrossEntropy {
   readonly #linearFrames = new FramePool<LinearFrame>();
   readonly #ledger = new GpuMemoryLedger();
   readonly #statusReads: StatusReads;
+  /** Per call's buffers, the loss in a buffer of its exact size (#exactLoss). */
+  readonly #exactLosses = new WeakMap<CallBuffers, GPUBuffer>();
   readonly #life: InstanceLife;
 
   static {
@@ -179,6 +188,21 @@ export class CrossEntropy {
       forward: (logits, target, options) => ce.#forwardSync(logits, target, options),
       binary: (logits, target, options) => ce.#binarySync(logits, target, options),
       linear: (hidden, classifier, target, options) => ce.#linearSync(hidden, classifier, target, options),
+      checkForward: (logits, target, options) => {
+        ce.#life.check('forward');
+        readOptionNames(options, 'CrossEntropy.forward');
+        ce.#planForward(logits, target, options);
+      },
+      checkBinary: (logits, target, options) => {
+        ce.#life.check('binary');
+        const problem = describeBinaryProblem(logits, target, options, GPU_DATA, 'CrossEntropy.binary');
+        checkBinaryBindings(ce.#device.limits, problem, logits);
+      },
+      checkLinear: (hidden, classifier, target, options) => {
+        ce.#life.check('linearGpu');
+        readOptionNames(options, 'CrossEntropy.linear');
+        ce.#planLinear(hidden, classifier, target, options, 'linearGpu');
+      },
     });
   }
 
@@ -430,14 +454,18 @@ export class CrossEntropy {
     const checkTargets = call.problem.targetKind === 'classIndex' && isGpuBuffer(target.data);
     let frame: ForwardFrame | undefined;
     let status: (() => Promise<ArrayBuffer>) | undefined;
+    let loss: GPUBuffer | undefined;
     let reported: Promise<void>;
     try {
       ({ reported } = inErrorScopes(device, operation, () => {
         const kernels = known?.kernels ?? compileKernelsSync(this.#kernels, passes);
-        frame = this.#acquireForward(key, passes, kernels, call, logits, target, options);
-        const { prepared } = frame;
-        prepared.submit(hostOrGpu(logits.data), checkTargets
-          ? (encoder) => { status = this.#statusReads.stage(encoder, prepared.encoded.status); } : undefined);
+        const ready = this.#acquireForward(key, passes, kernels, call, logits, target, options);
+        frame = ready;
+        const { prepared } = ready;
+        prepared.submit(hostOrGpu(logits.data), (encoder) => {
+          loss = this.#exactLoss(ready.buffers, encoder, prepared.encoded.loss, call.problem.reduction, call.problem.layout.rows);
+          if (checkTargets) status = this.#statusReads.stage(encoder, prepared.encoded.status);
+        });
       }, callerBuffers(logits, target, options)));
     } catch (error) {
       if (frame) this.#frames.discard(frame);
@@ -447,11 +475,27 @@ export class CrossEntropy {
     const read = status?.();
     const checked = read?.then((bytes) => throwIfOutOfBounds(bytes, call.problem));
     return {
-      loss: ready.prepared.encoded.loss,
+      loss: loss!,
       grad: ready.prepared.encoded.grad,
       reported: this.#life.guard(operation, () => Promise.all([reported, checked]).then(() => {})),
       release: () => this.#frames.release(ready),
     };
+  }
+
+  /**
+   * The loss copied, in `encoder`, into a buffer of exactly its size (one value, or `count` for
+   * 'none'): whoever takes it (TF.js) reads a buffer whole, and the batch loss is padded to 16
+   * bytes. Made once per call's buffers (a frame's, or a binary call's own).
+   */
+  #exactLoss(buffers: CallBuffers, encoder: GPUCommandEncoder, loss: GPUBuffer, reduction: Reduction, count: number): GPUBuffer {
+    const bytes = (reduction === 'none' ? count : 1) * ELEMENT_BYTES;
+    let exact = this.#exactLosses.get(buffers);
+    if (exact === undefined) {
+      exact = buffers.create('loss-out', bytes, BufferUsage.STORAGE | BufferUsage.COPY_SRC | BufferUsage.COPY_DST);
+      this.#exactLosses.set(buffers, exact);
+    }
+    if (bytes > 0) encoder.copyBufferToBuffer(loss, 0, exact, 0, bytes);
+    return exact;
   }
 
   /** binary's work encoded and submitted without waiting (see #forwardSync); its buffers are the run's. */
@@ -468,8 +512,9 @@ export class CrossEntropy {
         const encoder = device.createCommandEncoder({ label: 'cross-entropy:binary' });
         const encoded = encodeBinary(device, { elementwise, batchReduce: this.#kernels.batchReduce }, buffers, encoder,
           problem, logits, target, options);
+        const loss = this.#exactLoss(buffers, encoder, encoded.loss, problem.reduction, problem.size);
         device.queue.submit([encoder.finish()]);
-        return encoded;
+        return { loss, grad: encoded.grad };
       }, callerBuffers(logits, target, options));
       return { loss: run.loss, grad: run.grad, reported: this.#life.guard('binary', () => reported),
         release: () => buffers.destroy() };
@@ -701,6 +746,7 @@ export class CrossEntropy {
     const device = this.#device;
     let frame: LinearFrame | undefined;
     let status: (() => Promise<ArrayBuffer>) | undefined;
+    let loss: GPUBuffer | undefined;
     let reported: Promise<void>;
     try {
       ({ reported } = inErrorScopes(device, operation, () => {
@@ -708,6 +754,8 @@ export class CrossEntropy {
         frame = this.#acquireLinear(key, work, kernels, call, hidden, classifier, target, options);
         const encoder = device.createCommandEncoder({ label: 'cross-entropy:linear' });
         frame.prepared.encode(encoder);
+        loss = this.#exactLoss(frame.buffers, encoder, frame.prepared.encoded.rows.loss, call.problem.rowProblem.reduction,
+          call.problem.rows);
         if (isGpuBuffer(target.data)) status = this.#statusReads.stage(encoder, frame.prepared.encoded.rows.status);
         device.queue.submit([encoder.finish()]);
       }, linearCallerBuffers(hidden, classifier, target, options)));
@@ -717,9 +765,9 @@ export class CrossEntropy {
     }
     const ready = frame!;
     const checked = status?.().then((bytes) => throwIfOutOfBounds(bytes, call.problem.rowProblem));
-    const { rows, hidden: gradHidden, classifier: gradClassifier, bias } = ready.prepared.encoded;
+    const { hidden: gradHidden, classifier: gradClassifier, bias } = ready.prepared.encoded;
     return {
-      loss: rows.loss,
+      loss: loss!,
       grad: { hidden: gradHidden, classifier: gradClassifier?.[0], bias },
       reported: this.#life.guard(operation, () => Promise.all([reported, checked]).then(() => {})),
       release: () => this.#linearFrames.release(ready),

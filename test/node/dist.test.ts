@@ -24,6 +24,15 @@ describe('the built package', () => {
     expect(types).toMatch(/crossEntropyReference/);
   });
 
+  it('has the TF.js adapter at webgpu-cross-entropy/tfjs, which alone imports TF.js', () => {
+    const pkg = JSON.parse(readFileSync(new URL('package.json', root), 'utf8'));
+    expect(pkg.exports['./tfjs']).toEqual({ types: './dist/tfjs/index.d.ts', default: './dist/tfjs/index.js' });
+    const adapter = readFileSync(new URL('dist/tfjs/index.js', root), 'utf8');
+    const imports = [...adapter.matchAll(/^import .* from "([^"]+)";$/gm)].map((m) => m[1]).sort();
+    expect(imports).toEqual(['../index.js', '@tensorflow/tfjs-core']);
+    expect(readFileSync(new URL('dist/index.js', root), 'utf8')).not.toMatch(/@tensorflow/);
+  });
+
   it('inlines the shaders (no ?raw import left for plain Node)', () => {
     const code = readFileSync(new URL('dist/index.js', root), 'utf8');
     expect(code).not.toMatch(/^import .*\?raw/m);

@@ -7,7 +7,7 @@
  * and the optional peer `webgpu` is linked in afterwards, as `npm install webgpu` would add it.
  */
 import { execFile } from 'node:child_process';
-import { cpSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -54,6 +54,18 @@ async function main(): Promise<void> {
 void main();
 `;
 
+/** A typed use of the TF.js adapter (compiled, not run: it needs TF.js's WebGPU backend). */
+const CONSUMER_TFJS = `import * as tf from '@tensorflow/tfjs-core';
+import { TfjsCrossEntropy, type TfjsCrossEntropyOptions } from 'webgpu-cross-entropy/tfjs';
+
+const losses = await TfjsCrossEntropy.create({ onError: (error: Error) => console.error(error.message) });
+const options: TfjsCrossEntropyOptions = { labelSmoothing: 0.1, weight: tf.ones([3]), reduction: 'none' };
+const loss: tf.Tensor = losses.crossEntropy(tf.zeros([2, 3]), tf.tensor1d([0, 1], 'int32'), options);
+const compiled: (yTrue: tf.Tensor, yPred: tf.Tensor) => tf.Tensor = losses.lossFunction();
+console.log(loss.shape, compiled, losses.gpuMemory().bytes);
+await losses.settled();
+`;
+
 const TSCONFIG = {
   compilerOptions: { strict: true, module: 'nodenext', target: 'es2022', outDir: 'out', skipLibCheck: false },
   files: ['consumer.mts', 'consumer.cts'],
@@ -85,18 +97,25 @@ describe('the packed package, installed', () => {
   it('holds dist (code and declarations, no source maps), README.md, LICENSE and package.json only', () => {
     expect(files).toContain('dist/index.js');
     expect(files).toContain('dist/index.d.ts');
-    const other = files.filter((path) => !/^dist\/(.+\/)?[\w-]+\.d\.ts$/.test(path) && path !== 'dist/index.js');
+    expect(files).toContain('dist/tfjs/index.js');
+    expect(files).toContain('dist/tfjs/index.d.ts');
+    const bundles = ['dist/index.js', 'dist/tfjs/index.js'];
+    const other = files.filter((path) => !/^dist\/(.+\/)?[\w-]+\.d\.ts$/.test(path) && !bundles.includes(path));
     expect(other).toEqual(['LICENSE', 'README.md', 'package.json']);
     // Nor a pointer to one: a source map URL to a missing file makes tools warn.
     const code = readFileSync(join(folder, 'node_modules', 'webgpu-cross-entropy', 'dist', 'index.js'), 'utf8');
     expect(code).not.toMatch(/sourceMappingURL/);
   });
 
-  it('depends on @webgpu/types, which its declarations name, and takes webgpu as an optional peer', () => {
+  it('depends on @webgpu/types, which its declarations name, and takes webgpu and TF.js as optional peers', () => {
     const installed = JSON.parse(readFileSync(join(folder, 'node_modules', 'webgpu-cross-entropy', 'package.json'), 'utf8'));
     expect(Object.keys(installed.dependencies)).toEqual(['@webgpu/types']);
-    expect(installed.peerDependencies).toHaveProperty('webgpu');
-    expect(installed.peerDependenciesMeta).toEqual({ webgpu: { optional: true } });
+    expect(Object.keys(installed.peerDependencies).sort())
+      .toEqual(['@tensorflow/tfjs-backend-webgpu', '@tensorflow/tfjs-core', 'webgpu']);
+    expect(installed.peerDependenciesMeta).toEqual({ webgpu: { optional: true },
+      '@tensorflow/tfjs-core': { optional: true }, '@tensorflow/tfjs-backend-webgpu': { optional: true } });
+    // The optional peers stay optional: installing the package installed neither.
+    expect(existsSync(join(folder, 'node_modules', '@tensorflow'))).toBe(false);
     const types = readFileSync(join(folder, 'node_modules', 'webgpu-cross-entropy', 'dist', 'index.d.ts'), 'utf8');
     expect(types.split('\n')[0]).toBe('/// <reference types="@webgpu/types" preserve="true" />');
   });
@@ -104,6 +123,21 @@ describe('the packed package, installed', () => {
   it('compiles a strict TypeScript consumer, ESM and CommonJS, with no types setting', async () => {
     const tsc = join(root, 'node_modules', 'typescript', 'bin', 'tsc');
     const compiled = await run(process.execPath, [tsc, '-p', folder], { cwd: folder }).then(
+      () => '', (error: { stdout?: string }) => error.stdout ?? String(error));
+    expect(compiled).toBe('');
+  });
+
+  it('compiles a strict TypeScript consumer of webgpu-cross-entropy/tfjs, with TF.js installed', async () => {
+    // As `npm install @tensorflow/tfjs-core` would add it; skipLibCheck as TF.js's own declarations need
+    // (their @webgpu/types and Long do not compile under a strict check of libraries).
+    mkdirSync(join(folder, 'node_modules', '@tensorflow'), { recursive: true });
+    symlinkSync(join(root, 'node_modules', '@tensorflow', 'tfjs-core'), join(folder, 'node_modules', '@tensorflow', 'tfjs-core'),
+      'dir');
+    writeFileSync(join(folder, 'adapter.mts'), CONSUMER_TFJS);
+    writeFileSync(join(folder, 'tsconfig.tfjs.json'), JSON.stringify({
+      compilerOptions: { ...TSCONFIG.compilerOptions, noEmit: true, skipLibCheck: true }, files: ['adapter.mts'] }));
+    const tsc = join(root, 'node_modules', 'typescript', 'bin', 'tsc');
+    const compiled = await run(process.execPath, [tsc, '-p', join(folder, 'tsconfig.tfjs.json')], { cwd: folder }).then(
       () => '', (error: { stdout?: string }) => error.stdout ?? String(error));
     expect(compiled).toBe('');
   });
