@@ -43,7 +43,13 @@
 // of the bound operand; a 16-bit run reads on past them, its word indices clamped to the last word
 // bound) and never stored; the k steps past K (the last step when K is not a multiple of 4) are
 // read the same way and zeroed in both tiles, so they add exactly +0.
-// Dispatch: one invocation per block, ceil(M / 4) · ceil(P / 4) of them, 2-D folded.
+// Split K: a product with few blocks and a long K (d(hidden) = G·W sums over the vocabulary) can
+// be cut into `splits` runs of k, each block of each run an invocation of its own, each run's
+// sums written as a partial product of its own (out_split_step elements after the previous run's);
+// the host then sums the partials in run order (a product with a column of ones). Without a split,
+// splits = 1 and split_k = K.
+// Dispatch: one invocation per block and run, ceil(M / 4) · ceil(P / 4) · splits of them, 2-D
+// folded.
 //
 // Bindings:
 //   params : the shape (m, p, k), blocks per row of `out`, each operand's offset and row stride in
@@ -67,6 +73,9 @@ struct MatmulParams {
   a_stride: u32,      // elements between the starts of consecutive stored rows of A
   b_stride: u32,
   out_stride: u32,
+  split_k: u32,       // k per split (a multiple of 4; k itself when the product is not split)
+  splits: u32,        // ceil(k / split_k)
+  out_split_step: u32, // elements between the outputs of consecutive splits
 }
 
 @group(0) @binding(0) var<uniform> params: MatmulParams;
@@ -111,6 +120,22 @@ struct Block {
 
 const STEP = vec4<u32>(0u, 1u, 2u, 3u);
 
+// The invocation's run of k, [k_begin, k_end), and where its partial product starts in `out`
+// (set by begin_run before anything reads them).
+var<private> k_begin: u32;
+var<private> k_end: u32;
+var<private> run_out: u32;
+
+// Sets the run of invocation `index`; returns the index of its block within the run.
+fn begin_run(index: u32) -> u32 {
+  let blocks = block_count();
+  let run = index / blocks;
+  k_begin = run * params.split_k;
+  k_end = min(params.k, k_begin + params.split_k);
+  run_out = run * params.out_split_step;
+  return index % blocks;
+}
+
 // The block of invocation `index`, or none past the last block (the last workgroup's spares).
 fn block_of(index: u32) -> Block {
   let i0 = (index / params.blocks_p) * 4u;
@@ -139,13 +164,13 @@ fn transposed(t: Tile) -> Tile {
 
 // The four k of the step at `k`: clamped to the last k in the step that crosses K (`tail`).
 fn step_ks(k: u32, tail: bool) -> vec4<u32> {
-  return select(vec4<u32>(k) + STEP, min(vec4<u32>(k) + STEP, vec4<u32>(params.k - 1u)), tail);
+  return select(vec4<u32>(k) + STEP, min(vec4<u32>(k) + STEP, vec4<u32>(k_end - 1u)), tail);
 }
 
 // Zeroes, in the step that crosses K, op(A)'s columns or op(B)'s rows at k ≥ K, so that they add
 // exactly +0 (zeroing one operand only would leave 0 · inf = NaN where the other holds an inf).
 fn k_valid(k: u32) -> vec4<bool> {
-  return vec4<u32>(k) + STEP < vec4<u32>(params.k);
+  return vec4<u32>(k) + STEP < vec4<u32>(k_end);
 }
 
 fn masked_columns(t: Tile, k: u32) -> Tile {
@@ -277,9 +302,9 @@ fn multiply_add(acc: Tile, ta: Tile, tb: Tile) -> Tile {
               row_step(acc.r3, ta.r3, tb));
 }
 
-// The k at which the step that crosses K starts, or K when none does.
+// The k at which the step that crosses the run's end starts, or its end when none does.
 fn whole_steps_end() -> u32 {
-  return params.k & ~3u;
+  return k_begin + ((k_end - k_begin) & ~3u);
 }
 
 // Writes one row of the block's outputs inside the matrix: plus the bias, or added to what `out`
@@ -293,7 +318,7 @@ fn store_row(i: u32, j0: u32, sums: vec4<f32>) {
     let cols = min(vec4<u32>(j0) + STEP, vec4<u32>(params.p - 1u)) + params.bias_offset;
     values += vec4<f32>(bias[cols.x], bias[cols.y], bias[cols.z], bias[cols.w]);
   }
-  let at = params.out_offset + i * params.out_stride + j0;
+  let at = params.out_offset + run_out + i * params.out_stride + j0;
   let columns = params.p - j0;
   if (ACCUMULATE) {
     let last = at + min(columns, 4u) - 1u;
@@ -322,16 +347,16 @@ fn store_block(at: Block, acc: Tile) {
 fn main_vec4(@builtin(workgroup_id) group: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>,
         @builtin(local_invocation_index) lane: u32) {
   let index = invocation_index(group, groups, lane);
-  if (index >= block_count()) {
+  if (index >= block_count() * params.splits) {
     return;
   }
-  let at = block_of(index);
+  let at = block_of(begin_run(index));
   var acc = Tile();
   let end = whole_steps_end();
-  for (var k = 0u; k < end; k += 4u) {
+  for (var k = k_begin; k < end; k += 4u) {
     acc = multiply_add(acc, a_tile_vec4(at, k, false), b_tile_vec4(at, k, false));
   }
-  if (end < params.k) {
+  if (end < k_end) {
     acc = multiply_add(acc, a_tile_vec4(at, end, true), b_tile_vec4(at, end, true));
   }
   store_block(at, acc);
@@ -341,16 +366,16 @@ fn main_vec4(@builtin(workgroup_id) group: vec3<u32>, @builtin(num_workgroups) g
 fn main_vec4_a(@builtin(workgroup_id) group: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>,
         @builtin(local_invocation_index) lane: u32) {
   let index = invocation_index(group, groups, lane);
-  if (index >= block_count()) {
+  if (index >= block_count() * params.splits) {
     return;
   }
-  let at = block_of(index);
+  let at = block_of(begin_run(index));
   var acc = Tile();
   let end = whole_steps_end();
-  for (var k = 0u; k < end; k += 4u) {
+  for (var k = k_begin; k < end; k += 4u) {
     acc = multiply_add(acc, a_tile_vec4(at, k, false), b_tile_scalar(at, k, false));
   }
-  if (end < params.k) {
+  if (end < k_end) {
     acc = multiply_add(acc, a_tile_vec4(at, end, true), b_tile_scalar(at, end, true));
   }
   store_block(at, acc);
@@ -360,16 +385,16 @@ fn main_vec4_a(@builtin(workgroup_id) group: vec3<u32>, @builtin(num_workgroups)
 fn main_vec4_b(@builtin(workgroup_id) group: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>,
         @builtin(local_invocation_index) lane: u32) {
   let index = invocation_index(group, groups, lane);
-  if (index >= block_count()) {
+  if (index >= block_count() * params.splits) {
     return;
   }
-  let at = block_of(index);
+  let at = block_of(begin_run(index));
   var acc = Tile();
   let end = whole_steps_end();
-  for (var k = 0u; k < end; k += 4u) {
+  for (var k = k_begin; k < end; k += 4u) {
     acc = multiply_add(acc, a_tile_scalar(at, k, false), b_tile_vec4(at, k, false));
   }
-  if (end < params.k) {
+  if (end < k_end) {
     acc = multiply_add(acc, a_tile_scalar(at, end, true), b_tile_vec4(at, end, true));
   }
   store_block(at, acc);
@@ -379,16 +404,16 @@ fn main_vec4_b(@builtin(workgroup_id) group: vec3<u32>, @builtin(num_workgroups)
 fn main_scalar(@builtin(workgroup_id) group: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>,
         @builtin(local_invocation_index) lane: u32) {
   let index = invocation_index(group, groups, lane);
-  if (index >= block_count()) {
+  if (index >= block_count() * params.splits) {
     return;
   }
-  let at = block_of(index);
+  let at = block_of(begin_run(index));
   var acc = Tile();
   let end = whole_steps_end();
-  for (var k = 0u; k < end; k += 4u) {
+  for (var k = k_begin; k < end; k += 4u) {
     acc = multiply_add(acc, a_tile_scalar(at, k, false), b_tile_scalar(at, k, false));
   }
-  if (end < params.k) {
+  if (end < k_end) {
     acc = multiply_add(acc, a_tile_scalar(at, end, true), b_tile_scalar(at, end, true));
   }
   store_block(at, acc);

@@ -41,6 +41,8 @@ export interface LinearPlan {
   readonly stores: readonly VocabStore[];
   /** Bytes of the scratch buffer that holds one chunk's logits, then its gradient. */
   readonly scratchBytes: number;
+  /** The budget the chunks were cut to (other scratch, such as d(hidden)'s partial sums, keeps within it too). */
+  readonly memoryBudget: number;
 }
 
 export type LinearLimits = PlanLimits & { readonly maxComputeWorkgroupsPerDimension?: number };
@@ -96,5 +98,5 @@ export function planLinear(problem: LinearProblem, limits: LinearLimits, memoryB
   // The row kernels' vec4 walk over rows not a multiple of 4 long needs each piece to end on a vec4.
   const unaligned = !rowWork.vec4 && classes >= UNALIGNED_MIN_CLASSES && pieces.every((piece) => (piece.rows * classes) % 4 === 0);
   const work: WorkPlan = { ...rowWork, unaligned, pieces, streamed: false };
-  return { work, chunkRows, slices, stores, scratchBytes: Math.max(F32, Math.min(chunkRows, rows) * rowBytes) };
+  return { work, chunkRows, slices, stores, scratchBytes: Math.max(F32, Math.min(chunkRows, rows) * rowBytes), memoryBudget };
 }

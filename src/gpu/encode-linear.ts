@@ -19,7 +19,7 @@ import {
   compileKernels, compileKernelsSync, prepareCrossEntropy, type CompiledKernels, type EncodedCrossEntropy,
 } from './encode-cross-entropy.js';
 import {
-  matmulKernel, matmulUniform, planMatmul, prepareMatmul, type MatmulBuffers, type MatmulPlan, type MatmulProblem,
+  matmulKernel, matmulUniform, partialSum, planMatmul, prepareMatmul, type MatmulBuffers, type MatmulPlan, type MatmulProblem,
 } from './matmul.js';
 import { packHalfKernel, packHalfUniform, planPackHalf, preparePackHalf, type PackHalfPlan } from './pack-half.js';
 import type { Kernel, Kernels } from './pipelines.js';
@@ -63,7 +63,10 @@ interface Product {
 
 interface OwnBuffers {
   readonly scratch: GPUBuffer;
+  /** Ones: a column for d(bias), a row for summing d(hidden)'s partial products. */
   readonly ones: GPUBuffer;
+  /** d(hidden)'s partial products of one chunk (hiddenGradRuns), where it is split. */
+  readonly partials?: GPUBuffer;
   readonly gradHidden?: GPUBuffer;
   readonly gradClassifier: readonly GPUBuffer[];
   readonly gradBias?: GPUBuffer;
@@ -99,6 +102,77 @@ type Limits = GPUSupportedLimits;
  */
 export const SUM_BLOCK = 4096;
 
+/** Invocations a d(hidden) product should have at least, split into runs of K to get there. */
+const PARALLEL_INVOCATIONS = 16384;
+/** The shortest run of K a split product is cut into: shorter ones add more partials than work. */
+const MIN_RUN = 256;
+
+/**
+ * Runs of each slice's classes for d(hidden) = G·W of one chunk: enough that the product has
+ * PARALLEL_INVOCATIONS (it has only N/4 · D/4 blocks of outputs, and a K of the whole vocabulary),
+ * each at most SUM_BLOCK long; or none (an empty list) when their partial products would not fit
+ * what the memory budget leaves beside the chunk's logits, or one binding.
+ */
+export function hiddenGradRuns(plan: LinearPlan, rows: number, depth: number, limits: Limits): number[] {
+  const blocks = Math.ceil(rows / 4) * Math.ceil(depth / 4);
+  const wanted = Math.ceil(PARALLEL_INVOCATIONS / blocks);
+  const runs = plan.slices.map((slice) => {
+    const length = Math.min(SUM_BLOCK, Math.max(MIN_RUN, Math.ceil(slice.classes / wanted)));
+    return Math.ceil(Math.ceil(slice.classes / Math.ceil(slice.classes / length)) / 4) * 4;
+  });
+  const partials = plan.slices.reduce((sum, slice, s) => sum + Math.ceil(slice.classes / runs[s]!), 0);
+  const bytes = partials * rows * depth * ELEMENT_BYTES;
+  // Within what the budget leaves beside the chunk's logits.
+  return partials > 1 && bytes <= Math.min(plan.memoryBudget - plan.scratchBytes, limits.maxStorageBufferBindingSize)
+    ? runs : [];
+}
+
+/**
+ * d(hidden) of one chunk, G·W summed over the vocabulary: split into runs of classes written as
+ * partial products and summed in run order (hiddenGradRuns), or, where those do not fit, in blocks
+ * of at most SUM_BLOCK classes each added onto the total in order. Either way the rounding grows
+ * with a run's length and the number of runs, not with V.
+ */
+function hiddenGradProducts(plan: LinearPlan, piece: { firstRow: number; rows: number }, d: number, v: number,
+  classifierDtype: Dtype, limits: Limits, classifierAt: (slice: LinearPlan['slices'][number]) => { buffer: number; offset: number },
+): Product[] {
+  const n = piece.rows;
+  const products: Product[] = [];
+  const runs = hiddenGradRuns(plan, n, d, limits);
+  if (runs.length > 0) {
+    let slot = 0;
+    plan.slices.forEach((slice, s) => {
+      const at = classifierAt(slice);
+      const problemOf: MatmulProblem = {
+        m: n, p: d, k: slice.classes, aTransposed: false, bTransposed: false, accumulate: false, bias: false,
+        offsets: { a: slice.first, b: at.offset, out: slot * n * d }, strides: { a: v }, dtypes: { b: classifierDtype },
+        splitK: runs[s]!,
+      };
+      slot += Math.ceil(slice.classes / runs[s]!);
+      products.push({ plan: planMatmul(problemOf, limits), buffers: (inputs, own) => ({ a: own.scratch,
+        b: inputs.classifier[at.buffer]!, out: own.partials! }) });
+    });
+    products.push({ plan: planMatmul(partialSum(n, d, slot, false, { out: piece.firstRow * d }), limits),
+      buffers: (_inputs, own) => ({ a: own.ones, b: own.partials!, out: own.gradHidden! }) });
+    return products;
+  }
+  let first = true;
+  for (const slice of plan.slices) {
+    const at = classifierAt(slice);
+    for (let from = 0; from < slice.classes; from += SUM_BLOCK) {
+      const problemOf: MatmulProblem = {
+        m: n, p: d, k: Math.min(SUM_BLOCK, slice.classes - from), aTransposed: false, bTransposed: false,
+        accumulate: !first, bias: false, offsets: { a: slice.first + from, b: at.offset + from * d, out: piece.firstRow * d },
+        strides: { a: v }, dtypes: { b: classifierDtype },
+      };
+      first = false;
+      products.push({ plan: planMatmul(problemOf, limits), buffers: (inputs, own) => ({ a: own.scratch,
+        b: inputs.classifier[at.buffer]!, out: own.gradHidden! }) });
+    }
+  }
+  return products;
+}
+
 /** Plans the products and packings of a call. */
 export function planLinearWork(problem: LinearProblem, plan: LinearPlan, passes: CrossEntropyPasses, limits: Limits,
   classifierInGpuBuffer: boolean): LinearWork {
@@ -121,25 +195,7 @@ export function planLinearWork(problem: LinearProblem, plan: LinearPlan, passes:
         b: inputs.classifier[at.buffer]!, bias: problem.hasBias ? inputs.bias : undefined, out: own.scratch }) };
     });
     const gradProducts: Product[] = [];
-    if (grads.hidden) {
-      // d(hidden) sums over the vocabulary: in blocks of at most SUM_BLOCK classes, each summed
-      // onto the total in order, so that its rounding grows with the block and the block count, not
-      // with V.
-      let first = true;
-      for (const slice of plan.slices) {
-        const at = classifierAt(slice);
-        for (let from = 0; from < slice.classes; from += SUM_BLOCK) {
-          const problemOf: MatmulProblem = {
-            m: n, p: d, k: Math.min(SUM_BLOCK, slice.classes - from), aTransposed: false, bTransposed: false,
-            accumulate: !first, bias: false, offsets: { a: slice.first + from, b: at.offset + from * d, out: piece.firstRow * d },
-            strides: { a: v }, dtypes: { b: dtypes.w },
-          };
-          first = false;
-          gradProducts.push({ plan: planMatmul(problemOf, limits), buffers: (inputs, own) => ({ a: own.scratch,
-            b: inputs.classifier[at.buffer]!, out: own.gradHidden! }) });
-        }
-      }
-    }
+    if (grads.hidden) gradProducts.push(...hiddenGradProducts(plan, piece, d, v, dtypes.w, limits, classifierAt));
     if (grads.classifier) {
       for (const slice of plan.slices) {
         const problemOf: MatmulProblem = {
@@ -233,9 +289,16 @@ export function prepareLinear(device: GPUDevice, kernels: LinearKernels, buffers
   const { plan, passes } = work;
   const { rows, depth, classes, grads } = problem;
   const f32Output = (label: string, bytes: number) => buffers.output(label, bytes);
+  // The partial products of d(hidden) the chunks make: the most of them, and their largest size.
+  const slotsOf = (n: number) => hiddenGradRuns(plan, n, depth, device.limits)
+    .reduce((sum, run, s) => sum + Math.ceil(plan.slices[s]!.classes / run), 0);
+  const chunkSizes = grads.hidden ? [...new Set(plan.work.pieces.map((piece) => piece.rows).filter((n) => n > 0))] : [];
+  const partialSlots = Math.max(0, ...chunkSizes.map(slotsOf));
+  const partialBytes = Math.max(0, ...chunkSizes.map((n) => slotsOf(n) * n * depth * ELEMENT_BYTES));
   const own: OwnBuffers = {
     scratch: f32Output('linear-logits', plan.scratchBytes),
-    ones: buffers.upload('ones', new Float32Array(Math.max(1, plan.chunkRows)).fill(1)),
+    ones: buffers.upload('ones', new Float32Array(Math.max(1, plan.chunkRows, partialSlots)).fill(1)),
+    partials: partialBytes > 0 ? f32Output('grad-hidden-partials', partialBytes) : undefined,
     gradHidden: grads.hidden ? f32Output('grad-hidden-f32', rows * depth * ELEMENT_BYTES) : undefined,
     gradClassifier: grads.classifier
       ? plan.stores.map((store, s) => f32Output(`grad-classifier-f32-${s}`, store.classes * depth * ELEMENT_BYTES)) : [],

@@ -68,6 +68,13 @@ export interface MatmulProblem extends MatmulProduct {
    * 32-bit word, its offset and stride still in elements. Two 16-bit operands share one format.
    */
   readonly dtypes?: Partial<Readonly<Record<'a' | 'b', Dtype>>>;
+  /**
+   * Split K into runs of `splitK` k (a multiple of 4): each run's product is written as a partial
+   * product of its own, [M, P] with the output's stride, one after another from the output's offset
+   * (run r at out offset + r·M·stride). The caller sums them in run order (`partialSum`). Parallel
+   * work for a product with few blocks and a long K. Not with `accumulate`.
+   */
+  readonly splitK?: number;
 }
 
 /** A binding's range of its buffer, in bytes. */
@@ -138,6 +145,17 @@ export function gradWeightProduct(shape: LinearShape, accumulate: boolean,
     strides: { a: strides?.g, b: strides?.h, out: strides?.dw } };
 }
 
+/**
+ * The sum, in run order, of the `splits` partial products [m, p] of a split product (each p wide,
+ * one after another from `offsets.partials`): out[1, m·p] (+)= ones[1, splits] · partials[splits, m·p],
+ * written as m·p contiguous elements from `offsets.out`. `ones` holds at least `splits` ones.
+ */
+export function partialSum(m: number, p: number, splits: number, accumulate: boolean,
+  offsets?: { ones?: number; partials?: number; out?: number }): MatmulProblem {
+  return { m: 1, p: m * p, k: splits, aTransposed: false, bTransposed: false, accumulate, bias: false,
+    offsets: { a: offsets?.ones, b: offsets?.partials, out: offsets?.out } };
+}
+
 const VEC4_KERNELS = {
   both: 'matmul', a: 'matmulVec4A', b: 'matmulVec4B', neither: 'matmulScalar',
 } as const satisfies Record<string, KernelName>;
@@ -151,12 +169,13 @@ interface StoredRows {
 }
 
 /** The stored rows of each operand of `problem` (none for an absent bias). */
-function storedRows(problem: MatmulProblem): Partial<Record<MatmulOperand, StoredRows>> {
+function storedRows(problem: MatmulProblem, splits: number): Partial<Record<MatmulOperand, StoredRows>> {
   const { m, p, k } = problem;
   const shapes: Record<StridedOperand, readonly [number, number]> = {
     a: problem.aTransposed ? [k, m] : [m, k],
     b: problem.bTransposed ? [p, k] : [k, p],
-    out: [m, p],
+    // A split product's partials: its runs' [M, P] one after another.
+    out: [m * splits, p],
   };
   const stored: Partial<Record<MatmulOperand, StoredRows>> = problem.bias
     ? { bias: { rows: 1, length: p, stride: p, bytes: ELEMENT_BYTES } } : {};
@@ -198,7 +217,12 @@ export function planMatmul(problem: MatmulProblem, limits: MatmulLimits): Matmul
   for (const [name, value] of [['m', m], ['p', p], ['k', k]] as const) {
     if (!Number.isInteger(value) || value < 1) throw new RangeError(`matmul: ${name} must be a positive integer, not ${value}`);
   }
-  const stored = storedRows(problem);
+  const splitK = problem.splitK ?? k;
+  if (problem.splitK !== undefined && (!Number.isInteger(splitK) || splitK < 4 || splitK % 4 !== 0 || problem.accumulate)) {
+    throw new RangeError(`matmul: splitK must be a positive multiple of 4, without accumulate, not ${splitK}`);
+  }
+  const splits = Math.ceil(k / splitK);
+  const stored = storedRows(problem, splits);
   const halfDtypes = [problem.dtypes?.a, problem.dtypes?.b].filter((dtype) => dtype !== undefined && dtype !== 'float32');
   if (new Set(halfDtypes).size > 1) {
     throw new RangeError(`matmul: 16-bit operands must share one format, not ${halfDtypes.join(' and ')}`);
@@ -230,14 +254,15 @@ export function planMatmul(problem: MatmulProblem, limits: MatmulLimits): Matmul
   const bVec4 = vec4('b');
   const kernel = VEC4_KERNELS[aVec4 ? (bVec4 ? 'both' : 'a') : bVec4 ? 'b' : 'neither'];
   const blocksP = Math.ceil(p / MATMUL_BLOCK);
-  const invocations = Math.ceil(m / MATMUL_BLOCK) * blocksP;
+  const invocations = Math.ceil(m / MATMUL_BLOCK) * blocksP * splits;
   const variant: MatmulVariant = { aTransposed: problem.aTransposed, bTransposed: problem.bTransposed,
     accumulate: problem.accumulate, bias: problem.bias, aStorage: storageOf(stored.a!, relative.a),
     bStorage: storageOf(stored.b!, relative.b), ...(halfDtypes.length > 0 ? { halfFormat: halfDtypes[0] as HalfDtype } : {}) };
   return {
     problem, kernel, variant, invocations, ranges,
     params: { m, p, k, blocks_p: blocksP, a_offset: relative.a, b_offset: relative.b, bias_offset: relative.bias,
-      out_offset: relative.out, a_stride: stored.a!.stride, b_stride: stored.b!.stride, out_stride: stored.out!.stride },
+      out_offset: relative.out, a_stride: stored.a!.stride, b_stride: stored.b!.stride, out_stride: stored.out!.stride,
+      split_k: splitK, splits, out_split_step: m * stored.out!.stride },
     groups: foldWorkgroups(invocations, WORKGROUP_SIZE, limits.maxComputeWorkgroupsPerDimension),
   };
 }

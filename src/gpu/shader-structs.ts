@@ -91,6 +91,9 @@ export const MATMUL_PARAMS = defineStruct('MatmulParams', {
   a_stride: 'u32',
   b_stride: 'u32',
   out_stride: 'u32',
+  split_k: 'u32',
+  splits: 'u32',
+  out_split_step: 'u32',
 });
 
 /** pack-half.wgsl `PackParams`: how many values, and where they start in each buffer. */

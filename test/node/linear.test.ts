@@ -302,7 +302,7 @@ describe.skipIf(!found)('accuracy: the derived bound, up to D = 4096', () => {
   //   |Δz_nv| ≤ Δ_n = γ_{D+2} · max_v (Σ_k |h_nk w_vk| + |b_v|)
   //   |Δℓ_n|  ≤ 2Δ_n + §4's row tolerance
   //   |ΔG_nv| ≤ E_nv = k·2.01·Δ_n·p_nv + 1e-6 + 1e-4·|G_nv|       ('mean': k = 1 / the denominator)
-  //   |Δ dH_nd| ≤ Σ_v E_nv |w_vd| + γ_{B + V/B} Σ_v |G_nv w_vd|     (B = SUM_BLOCK, or V if smaller)
+  //   |Δ dH_nd| ≤ Σ_v E_nv |w_vd| + γ_{B + V/B} Σ_v |G_nv w_vd|     (B = 4096, or V if smaller)
   //   |Δ dW_vd| ≤ Σ_n E_nv |h_nd| + γ_{N} Σ_n |G_nv h_nd|
   //   |Δ db_v|  ≤ Σ_n E_nv + γ_{N} Σ_n |G_nv|
   const u = 2 ** -24;

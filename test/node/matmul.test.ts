@@ -18,7 +18,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { BufferUsage, MapMode } from '../../src/gpu/constants.js';
 import { encodeDispatches, type PreparedDispatch } from '../../src/gpu/dispatch.js';
 import {
-  gradInputProduct, gradWeightProduct, logitsProduct, matmulKernel, matmulUniform, planMatmul, prepareMatmul,
+  gradInputProduct, gradWeightProduct, logitsProduct, matmulKernel, matmulUniform, partialSum, planMatmul, prepareMatmul,
   type LinearShape, type MatmulPlan, type MatmulProblem,
 } from '../../src/gpu/matmul.js';
 import { kernelsFor, type Kernels } from '../../src/gpu/pipelines.js';
@@ -203,7 +203,7 @@ describe('planMatmul', () => {
     expect(planned.invocations).toBe(2 * 3);
     expect(planned.groups).toEqual([1, 1]);
     expect(planned.params).toEqual({ m: 5, p: 9, k: 3, blocks_p: 3, a_offset: 0, b_offset: 0, bias_offset: 7,
-      out_offset: 4, a_stride: 3, b_stride: 3, out_stride: 9 });
+      out_offset: 4, a_stride: 3, b_stride: 3, out_stride: 9, split_k: 3, splits: 1, out_split_step: 45 });
     expect(planned.ranges).toEqual({ a: { offset: 0, size: 60 }, b: { offset: 0, size: 108 },
       bias: { offset: 0, size: 64 }, out: { offset: 0, size: 196 } });
     expect(planned.variant).toEqual({ aTransposed: false, bTransposed: true, accumulate: false, bias: true,
@@ -671,6 +671,45 @@ describe.skipIf(!device)('matmul on the GPU', () => {
         destroyBuffers();
       }
     });
+  });
+
+  it.each([
+    // [n, v, d, splitK]: runs of k ending inside a step, a last run of one step, K not a multiple
+    // of 4, each kernel's layouts (d a multiple of 4 or not; G's stride v odd or not).
+    [5, 37, 6, 8], [13, 100, 8, 32], [3, 1001, 5, 256], [8, 64, 4, 4], [1, 9, 1, 4],
+  ])('split K, [%i, %i, %i] in runs of %i: each run\'s partial product, then their sum in run order', async (n, v, d, splitK) => {
+    const shape = { n, v, d };
+    const random = new Random(n * 1000 + v);
+    const g = randomValues(n * v, random, false);
+    const w = randomValues(v * d, random, false);
+    const splits = Math.ceil(v / splitK);
+    const partials = output(splits * n * d);
+    const ones = upload(new Float32Array(splits).fill(1));
+    const dh = output(n * d);
+    const split = { ...gradInputProduct(shape, false), splitK };
+    const [gBuffer, wBuffer] = [upload(g), upload(w)];
+    expect(plan(split).invocations).toBe(Math.ceil(n / 4) * Math.ceil(d / 4) * splits);
+    await runAll([
+      { plan: plan(split), a: gBuffer, b: wBuffer, out: partials },
+      { plan: plan(partialSum(n, d, splits, false)), a: ones, b: partials, out: dh },
+    ]);
+    const got = await download(partials, splits * n * d);
+    for (let r = 0; r < splits; r++) {
+      // Run r is G's columns [r·splitK, …) times W's rows there: a product of its own.
+      const k = Math.min(splitK, v - r * splitK);
+      const run: MatmulProblem = { ...gradInputProduct({ n, v: k, d }, false, { g: r * splitK, w: r * splitK * d }), strides: { a: v } };
+      expectClose(`run ${r}`, run, got.subarray(r * n * d, (r + 1) * n * d), reference(run, g, w), false);
+    }
+    // The sum: K + splits terms' rounding at most.
+    const whole = gradInputProduct(shape, false);
+    expectClose('sum of the runs', { ...whole, k: v + splits }, await download(dh, n * d), reference(whole, g, w), false);
+    destroyBuffers();
+  });
+
+  it('refuses a split K that is not a multiple of 4, or with accumulate', () => {
+    const shape = { n: 4, v: 40, d: 4 };
+    expect(() => plan({ ...gradInputProduct(shape, false), splitK: 6 })).toThrow(/splitK must be a positive multiple of 4/);
+    expect(() => plan({ ...gradInputProduct(shape, true), splitK: 8 })).toThrow(/without accumulate/);
   });
 
   it('reruns are bit-identical', async () => {
