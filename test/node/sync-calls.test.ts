@@ -24,7 +24,7 @@ function values(count: number, seed: number): Float32Array {
 function gpuBuffer(data: Float32Array | Int32Array, label = 'input'): GPUBuffer {
   const buffer = device!.createBuffer({ label, size: Math.max(4, data.byteLength),
     usage: BufferUsage.STORAGE | BufferUsage.COPY_SRC | BufferUsage.COPY_DST });
-  device!.queue.writeBuffer(buffer, 0, data);
+  device!.queue.writeBuffer(buffer, 0, data.buffer, data.byteOffset, data.byteLength);
   return buffer;
 }
 

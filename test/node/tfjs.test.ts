@@ -1,7 +1,9 @@
 /**
  * The TF.js adapter (webgpu-cross-entropy/tfjs) on TF.js's WebGPU backend in Node (Dawn): losses
  * and the gradients TF.js gets from them against the float64 references, for tensors TF.js holds
- * on the GPU and on the CPU; inside tf.grad, tf.variableGrads and optimizer.minimize; 1,000
+ * on the GPU and on the CPU; inside tf.grad, tf.variableGrads, optimizer.minimize and a layers
+ * model's compile({ loss }) (probability targets: layers checks a target's shape against the
+ * model's output, so class indices [N] do not pass its fit()); 1,000
  * training steps with tf.memory().numTensors and gpuMemory() flat; class indices out of range
  * found on the GPU; the errors, before any GPU work.
  */
@@ -15,6 +17,7 @@ import { TfjsCrossEntropy, type TfjsCrossEntropyOptions } from '../../src/tfjs/i
 import { expectMatchesReference } from '../helpers/expect-reference.js';
 import { linearMismatch } from '../helpers/linear-tolerance.js';
 import { useTfjsWebGpu } from '../helpers/tfjs-node.js';
+import * as tfl from '@tensorflow/tfjs-layers';
 import { requireDevice } from '../helpers/webgpu-node.js';
 
 const found = await requireDevice();
@@ -244,6 +247,27 @@ describe.skipIf(!found)('in a training step', () => {
     expect(stepped.ok, describeComparison(stepped)).toBe(true);
     tf.dispose([value, ...Object.values(grads), weights, inputs, target]);
     optimizer.dispose();
+  });
+
+  it('a layers model compiled with lossFunction(): evaluate() gives the reference\'s loss, fit() trains', async () => {
+    const [n, d, c] = [48, 12, 6];
+    const model = tfl.sequential({ layers: [tfl.layers.dense({ units: 16, inputShape: [d], activation: 'relu' }),
+      tfl.layers.dense({ units: c })] });
+    model.compile({ optimizer: tf.train.sgd(0.2), loss: losses.lossFunction({ labelSmoothing: 0.1 }) });
+    const x = tf.tensor2d(values(n * d, 61, 1), [n, d]);
+    const target = probabilities(n, c, 62);
+    const y = tf.tensor2d(target, [n, c]);
+    const logits = model.predict(x) as TF.Tensor;
+    const reference = crossEntropyReference({ data: new Float32Array(await logits.data()), shape: [n, c] },
+      { data: target, shape: [n, c] }, { labelSmoothing: 0.1 });
+    const evaluated = model.evaluate(x, y) as TF.Scalar;
+    expect(Math.abs((await evaluated.data())[0]! - (reference.loss as number))).toBeLessThan(1e-5);
+    const history = await model.fit(x, y, { epochs: 4, batchSize: 16, verbose: 0, shuffle: false });
+    const perEpoch = history.history.loss as number[];
+    expect(perEpoch[3]).toBeLessThan(perEpoch[0]!);
+    await losses.settled();
+    tf.dispose([x, y, logits, evaluated]);
+    model.dispose();
   });
 
   it('1,000 steps: tf.memory().numTensors and gpuMemory() flat, nothing reported', async () => {
