@@ -99,7 +99,7 @@ export function showUnavailable(section: HTMLElement, reason: Unavailable): void
     'If the GPU is blocklisted, chrome://gpu says why; chrome://flags/#ignore-gpu-blocklist overrides it.',
   ]) how.append(element('li', '', line));
   const note = element('p', 'hint', 'The single example still works: its numbers come from the float64 reference on the CPU. '
-    + 'The batch and benchmark views need WebGPU.');
+    + 'The batch, linear head, training and benchmark views need WebGPU.');
   section.replaceChildren(head, how, note);
 }
 

@@ -1,7 +1,7 @@
 /**
- * The demo page: the adapter card, then four views (single example, batch, linear head, benchmark).
- * Without WebGPU the page says so and how to get it, and the single example runs on the float64
- * reference.
+ * The demo page: the adapter card, then five views (single example, batch, linear head, training,
+ * benchmark). Without WebGPU the page says so and how to get it, and the single example runs on the
+ * float64 reference.
  */
 import { CrossEntropy } from '../src/index.js';
 import { findAdapter, showAdapter, showLibraryFeatures, showUnavailable } from './adapter.js';
@@ -11,6 +11,7 @@ import { byId, element, messageOf } from './dom.js';
 import { LinearView } from './linear.js';
 import { SingleExampleView } from './single-example.js';
 import { setUpTabs } from './tabs.js';
+import { TrainView } from './train.js';
 
 async function main(): Promise<void> {
   setUpTabs();
@@ -32,6 +33,7 @@ async function main(): Promise<void> {
   new SingleExampleView(ce);
   new BatchView(ce);
   new LinearView(ce);
+  new TrainView(ce);
   new BenchmarkView(ce !== null);
   document.body.dataset.ready = 'true';
 }

@@ -1,8 +1,10 @@
 /**
- * The four views as ARIA tabs: click or arrow keys to switch; the URL's #single / #batch / #linear /
- * #bench opens a view directly (and the back button returns to the previous one).
+ * The five views as ARIA tabs: click or arrow keys to switch; the URL's #single / #batch / #linear /
+ * #train / #bench opens a view directly (and the back button returns to the previous one). A view's
+ * panel hears a `shown` event each time it is selected, so a view can load what it needs on first
+ * sight rather than with the page.
  */
-const TABS = ['single', 'batch', 'linear', 'bench'] as const;
+const TABS = ['single', 'batch', 'linear', 'train', 'bench'] as const;
 type Tab = (typeof TABS)[number];
 
 function tabOf(hash: string): Tab {
@@ -16,8 +18,10 @@ function select(tab: Tab, focus = false): void {
     const selected = name === tab;
     button.setAttribute('aria-selected', String(selected));
     button.tabIndex = selected ? 0 : -1;
-    document.getElementById(`view-${name}`)!.hidden = !selected;
+    const view = document.getElementById(`view-${name}`)!;
+    view.hidden = !selected;
     if (selected && focus) button.focus();
+    if (selected) view.dispatchEvent(new Event('shown'));
   }
   // Charts sized while hidden have no size: tell them the layout changed.
   window.dispatchEvent(new Event('resize'));

@@ -4,7 +4,7 @@
  * (Node) and the demo page: the digits of the `mnist` package, a seeded split, softmax regression
  * trained by ce.linearGpu and an SGD kernel, and its test accuracy.
  */
-export { CLASSES, IMAGE_SIZE, PIXELS, loadDigits } from './mnist.js';
+export { CLASSES, IMAGE_SIZE, PIXELS, digitsOf, loadDigits } from './mnist.js';
 export { SPLIT_DEFAULTS, splitDigits } from './split.js';
 export { seededRandom, shuffleInPlace } from './random.js';
 export { SoftmaxRegression } from './model.js';

@@ -5,8 +5,10 @@
  * number in [0, 1] with three decimals (0 is the background). The classes hold 863 to 1,127 digits.
  *
  * Each file is loaded by a dynamic `import()` with a JSON import attribute, which plain Node
- * understands and which Vite turns into one lazily loaded chunk per class. The package's own entry
- * point (CommonJS, shuffled with Math.random) is not used.
+ * understands and which a Vite build turns into one lazily loaded chunk per class (Vite's dev server
+ * serves such a file as JavaScript, which a browser refuses for a JSON import: a page fetches the
+ * files itself and hands them to `digitsOf`). The package's own entry point (CommonJS, shuffled with
+ * Math.random) is not used.
  */
 
 /** Width and height of an image, in pixels. */
@@ -53,20 +55,34 @@ const importClass = async (digit) => (await /** @type {(typeof CLASS_FILES)[numb
  * Every digit of the package, class 0's first, in the package's order.
  *
  * @param {{ loadClass?: ClassLoader }} [options] `loadClass`: how to read a class's file (default:
- *   the dynamic import above; a test may read it with `fs`, a page may `fetch` it)
+ *   the dynamic import above; a test may read it with `fs`)
  * @returns {Promise<DigitSet>}
  * @example
  * const digits = await loadDigits();
  * console.log(digits.count, digits.labels[0]); // 10000 0
  */
 export async function loadDigits({ loadClass = importClass } = {}) {
-  const classes = await Promise.all(Array.from({ length: CLASSES }, async (_, digit) => {
-    const { data } = await loadClass(digit);
+  return digitsOf(await Promise.all(Array.from({ length: CLASSES }, async (_, digit) => (await loadClass(digit)).data)));
+}
+
+/**
+ * The digits of the ten classes' files, read by any means: what loadDigits returns. For a page that
+ * fetches the files itself, so that its bundle holds no import of them (a bundler would make each
+ * file a chunk of code, whether loaded or not).
+ *
+ * @param {readonly ArrayLike<number>[]} classes class c's `data`: its images' pixels one after another
+ * @returns {DigitSet}
+ * @example
+ * const classes = await Promise.all(urls.map(async (url) => (await (await fetch(url)).json()).data));
+ * const digits = digitsOf(classes);
+ */
+export function digitsOf(classes) {
+  if (classes.length !== CLASSES) throw new RangeError(`digitsOf: ${CLASSES} classes expected, got ${classes.length}`);
+  classes.forEach((data, digit) => {
     if (data.length % PIXELS !== 0) {
       throw new Error(`mnist/src/digits/${digit}.json: ${data.length} values, not a whole number of ${PIXELS}-pixel images`);
     }
-    return data;
-  }));
+  });
   const count = classes.reduce((sum, data) => sum + data.length / PIXELS, 0);
   const images = new Float32Array(count * PIXELS);
   const labels = new Int32Array(count);
