@@ -48,8 +48,8 @@ const f32 = (min: number, max: number) =>
  * f32 products to zero (SwiftShader does), which differs from float64 only where such a value meets
  * a -inf logit (0·-inf is NaN, 1e-45·-inf is -inf). README documents this.
  */
-const SMALLEST_DRAWN = 1e-6;
-const notTiny = (arb: fc.Arbitrary<number>) => arb.map((v) => (v < SMALLEST_DRAWN ? 0 : v));
+export const SMALLEST_DRAWN = 1e-6;
+export const notTiny = (arb: fc.Arbitrary<number>) => arb.map((v) => (v < SMALLEST_DRAWN ? 0 : v));
 const probability = fc.oneof({ weight: 8, arbitrary: notTiny(f32(0, 1)) }, { weight: 1, arbitrary: fc.constantFrom(0, 1) });
 
 /** The largest |logit| of a case: ±1e4 (docs/accuracy.md), and ±1e30 where softmax is one-hot. */
