@@ -1,4 +1,7 @@
-/** A folder laid out as a project that ran `npm install webgpu-cross-entropy webgpu`. */
+/**
+ * A folder laid out as a project that ran `npm install webgpu-cross-entropy webgpu
+ * @tensorflow/tfjs-core @tensorflow/tfjs-backend-webgpu`.
+ */
 import { mkdirSync, mkdtempSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,12 +11,15 @@ const root = fileURLToPath(new URL('../../', import.meta.url));
 
 /**
  * A new temporary folder whose node_modules links the package to this repository (its
- * package.json "exports" → dist/, so `npm run build` first) and `webgpu` to the installed one.
+ * package.json "exports" → dist/, so `npm run build` first), and `webgpu` and TF.js's core and
+ * WebGPU backend (the TF.js adapter's peers) to the installed ones.
  */
 export function installedProject(prefix: string): string {
   const folder = mkdtempSync(join(tmpdir(), prefix));
-  mkdirSync(join(folder, 'node_modules'));
+  mkdirSync(join(folder, 'node_modules', '@tensorflow'), { recursive: true });
   symlinkSync(root, join(folder, 'node_modules', 'webgpu-cross-entropy'), 'dir');
-  symlinkSync(join(root, 'node_modules', 'webgpu'), join(folder, 'node_modules', 'webgpu'), 'dir');
+  for (const peer of ['webgpu', '@tensorflow/tfjs-core', '@tensorflow/tfjs-backend-webgpu']) {
+    symlinkSync(join(root, 'node_modules', peer), join(folder, 'node_modules', peer), 'dir');
+  }
   return folder;
 }
