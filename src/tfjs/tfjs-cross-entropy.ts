@@ -11,17 +11,15 @@ import * as tf from '@tensorflow/tfjs-core';
 // From the package's entry module: the build then keeps dist/index.js whole, and this entry's bundle
 // imports what it shares with it from there (vite.config.ts).
 import { CrossEntropy } from '../index.js';
-import { syncCalls, type SyncCalls } from '../cross-entropy.js';
+import { syncCalls } from '../cross-entropy.js';
 import type { GpuMemory } from '../gpu/memory-ledger.js';
 import { formatShape, rowLayout, sameShape } from '../shape.js';
 import { recording, savedTensors, timesUpstream } from './gradients.js';
 import {
   readAdapterOptions, type TfjsBinaryOptions, type TfjsCrossEntropyOptions, type TfjsLinearOptions,
 } from './options.js';
-import {
-  backendName, checkedData, checkTensor, currentWebGpuBackend, floatData, onGpu, releaseCopies, tensorData, tensorFromBuffer,
-  type TensorData, type WebGpuBackend,
-} from './tensors.js';
+import { LibraryCalls, type WeightOption } from './calls.js';
+import { backendName, checkTensor, currentWebGpuBackend, onGpu, type WebGpuBackend } from './tensors.js';
 
 /** Options of `TfjsCrossEntropy.create`. */
 export interface TfjsCreateOptions {
@@ -42,8 +40,15 @@ export type TfjsLossFunction = (yTrue: tf.Tensor, yPred: tf.Tensor) => tf.Tensor
 
 const CREATE = Symbol('TfjsCrossEntropy.create');
 
-/** A host array or a tensor, as a weight option is given. */
-type WeightOption = tf.Tensor | Float32Array | undefined;
+/**
+ * Inside customGrad's forward: keeps for the backward pass the gradients computed with the loss,
+ * or else `inputs` (what the backward pass computes them from). TF.js keeps them only while it
+ * records a tape, and disposes of them after the backward pass.
+ */
+function keepForBackward(save: tf.GradSaveFunc, grads: tf.Tensor[] | undefined, inputs?: tf.Tensor[]): void {
+  if (grads) save(grads);
+  else if (inputs && recording()) save(inputs);
+}
 
 /**
  * PyTorch's cross-entropy, binary cross-entropy and linear-head losses as TF.js ops on TF.js's
@@ -61,7 +66,7 @@ type WeightOption = tf.Tensor | Float32Array | undefined;
  */
 export class TfjsCrossEntropy {
   readonly #ce: CrossEntropy;
-  readonly #sync: SyncCalls;
+  readonly #calls: LibraryCalls;
   readonly #backend: WebGpuBackend;
   readonly #onError: ((error: Error) => void) | undefined;
   readonly #pending = new Set<Promise<void>>();
@@ -71,7 +76,7 @@ export class TfjsCrossEntropy {
   private constructor(token: symbol, ce: CrossEntropy, backend: WebGpuBackend, onError: TfjsCreateOptions['onError']) {
     if (token !== CREATE) throw new TypeError('TfjsCrossEntropy: use await TfjsCrossEntropy.create(), not new');
     this.#ce = ce;
-    this.#sync = syncCalls(ce);
+    this.#calls = new LibraryCalls(syncCalls(ce), backend, (operation, reported) => this.#follow(operation, reported));
     this.#backend = backend;
     this.#onError = onError;
   }
@@ -121,63 +126,30 @@ export class TfjsCrossEntropy {
       ' (int32 class indices, or float32 probabilities of the logits\' shape)');
     if (weight instanceof tf.Tensor) checkTensor(operation, 'options.weight', weight, backend, ['float32']);
     if (target.dtype === 'float32' && logits.rank > 0 && !sameShape(target.shape, logits.shape)) {
-      throw new TypeError(`${operation}: target is a float32 tensor ${formatShape(target.shape)}, not of the logits' shape `
-        + `${formatShape(logits.shape)}: class indices must be int32 (tf.cast(target, 'int32'))`);
+      throw new TypeError(`${operation}: target is a float32 tensor ${formatShape(target.shape)}, not of the logits' `
+        + `shape ${formatShape(logits.shape)}: class indices must be int32 (tf.cast(target, 'int32'))`);
     }
     const none = (scalars.reduction ?? 'mean') === 'none';
     // 'mean' and 'sum': the gradient comes with the loss and is scaled by dy; 'none': it is made in
     // the backward pass, with dy as the library's upstream gradient.
     const fused = !none && recording();
-    this.#sync.checkForward({ data: floatData(checkedData(backend, logits)), shape: logits.shape },
-      { data: checkedData(backend, target), shape: target.shape },
-      { ...scalars, weight: weight instanceof tf.Tensor ? floatData(checkedData(backend, weight)) : weight, grad: fused,
-        gradInPlace: fused && onGpu(backend, logits) });
-    const lossShape = none ? rowLayout(logits.shape).rowShape : [];
-    const run = (x: tf.Tensor, y: tf.Tensor, w: WeightOption, grad: boolean, dy?: tf.Tensor) =>
-      this.#crossEntropy(operation, x, y, w, scalars, lossShape, grad, dy);
+    const args = { logits, target, weight, scalars, lossShape: none ? rowLayout(logits.shape).rowShape : [] };
+    this.#calls.checkCrossEntropy(args, fused);
+    const constants = weight instanceof tf.Tensor ? [target, weight] : [target];
     const loss = tf.customGrad((x, save) => {
-      const logitsIn = x as tf.Tensor;
-      const { value, grad } = run(logitsIn, target, weight, fused);
-      if (grad) (save as tf.GradSaveFunc)([grad]);
-      else if (none && recording()) (save as tf.GradSaveFunc)(weight instanceof tf.Tensor ? [logitsIn, target, weight] : [logitsIn, target]);
+      const { value, grads } = this.#calls.crossEntropy(operation, { ...args, logits: x as tf.Tensor }, fused);
+      keepForBackward(save as tf.GradSaveFunc, grads, none ? [x as tf.Tensor, ...constants] : undefined);
       return {
         value,
         gradFunc: (dy, saved) => {
           if (!none) return timesUpstream(backend, savedTensors(saved, 1, operation)[0]!, dy);
-          const [x0, y0, w0] = savedTensors(saved, weight instanceof tf.Tensor ? 3 : 2, operation);
-          return run(x0!, y0!, w0 ?? weight, true, dy).grad!;
+          const [x0, y0, w0] = savedTensors(saved, 1 + constants.length, operation);
+          return this.#calls.crossEntropy(operation, { ...args, logits: x0!, target: y0!, weight: w0 ?? weight }, true, dy)
+            .grads![0]!;
         },
       };
     });
     return loss(logits);
-  }
-
-  /** One cross-entropy call: the library's work submitted, the loss and the gradient as tensors. */
-  #crossEntropy(operation: string, logits: tf.Tensor, target: tf.Tensor, weight: WeightOption,
-    scalars: Omit<TfjsCrossEntropyOptions, 'weight'>, lossShape: readonly number[], grad: boolean,
-    dy?: tf.Tensor): { value: tf.Tensor; grad?: tf.Tensor } {
-    const backend = this.#backend;
-    const inputs: TensorData[] = [];
-    const read = (tensor: tf.Tensor) => {
-      const data = tensorData(backend, tensor);
-      inputs.push(data);
-      return data;
-    };
-    try {
-      const x = read(logits);
-      const y = read(target);
-      const w = weight instanceof tf.Tensor ? floatData(read(weight).data) : weight;
-      const run = this.#sync.forward({ data: floatData(x.data), shape: logits.shape }, { data: y.data, shape: target.shape },
-        { ...scalars, weight: w, grad, gradInPlace: grad && x.copy !== undefined,
-          ...(dy === undefined ? {} : { gradOutput: floatData(read(dy).data) }) });
-      return this.#handOver(operation, run, () => ({
-        value: tensorFromBuffer(run.loss, lossShape),
-        // In place over TF.js's copy of the logits: that copy is the gradient.
-        grad: !grad ? undefined : x.copy ? tf.reshape(x.copy, logits.shape) : tensorFromBuffer(run.grad!, logits.shape),
-      }));
-    } finally {
-      releaseCopies(...inputs);
-    }
   }
 
   /**
@@ -193,33 +165,17 @@ export class TfjsCrossEntropy {
     const { weight, posWeight, ...scalars } = readAdapterOptions(options, operation);
     checkTensor(operation, 'logits', logits, backend, ['float32']);
     checkTensor(operation, 'target', target, backend, ['float32']);
-    const hostOptions = { weight: this.#hostArray(operation, 'options.weight', weight),
-      posWeight: this.#hostArray(operation, 'options.posWeight', posWeight) };
-    const libraryOptions = { ...scalars, ...Object.fromEntries(Object.entries(hostOptions).filter(([, v]) => v !== undefined)) };
+    const hostWeight = this.#hostArray(operation, 'options.weight', weight);
+    const hostPosWeight = this.#hostArray(operation, 'options.posWeight', posWeight);
+    const args = { logits, target, lossShape: (scalars.reduction ?? 'mean') === 'none' ? logits.shape : [], options: {
+      ...scalars, ...(hostWeight ? { weight: hostWeight } : {}), ...(hostPosWeight ? { posWeight: hostPosWeight } : {}) } };
+    // Every reduction's gradient comes with the loss and is multiplied by dy (elementwise for 'none').
     const withGrad = recording();
-    this.#sync.checkBinary({ data: floatData(checkedData(backend, logits)), shape: logits.shape },
-      { data: checkedData(backend, target), shape: target.shape },
-      { ...libraryOptions, grad: withGrad, gradInPlace: withGrad && onGpu(backend, logits) });
-    const lossShape = (scalars.reduction ?? 'mean') === 'none' ? logits.shape : [];
+    this.#calls.checkBinary(args, withGrad);
     const loss = tf.customGrad((x, save) => {
-      const input = x as tf.Tensor;
-      const inputs: TensorData[] = [];
-      try {
-        const data = tensorData(backend, input);
-        inputs.push(data);
-        const labels = tensorData(backend, target);
-        inputs.push(labels);
-        const run = this.#sync.binary({ data: floatData(data.data), shape: input.shape }, { data: labels.data, shape: target.shape },
-          { ...libraryOptions, grad: withGrad, gradInPlace: withGrad && data.copy !== undefined });
-        const { value, grad } = this.#handOver(operation, run, () => ({
-          value: tensorFromBuffer(run.loss, lossShape),
-          grad: !withGrad ? undefined : data.copy ? tf.reshape(data.copy, input.shape) : tensorFromBuffer(run.grad!, input.shape),
-        }));
-        if (grad) (save as tf.GradSaveFunc)([grad]);
-        return { value, gradFunc: (dy, saved) => timesUpstream(backend, savedTensors(saved, 1, operation)[0]!, dy) };
-      } finally {
-        releaseCopies(...inputs);
-      }
+      const { value, grads } = this.#calls.binary(operation, { ...args, logits: x as tf.Tensor }, withGrad);
+      keepForBackward(save as tf.GradSaveFunc, grads);
+      return { value, gradFunc: (dy, saved) => timesUpstream(backend, savedTensors(saved, 1, operation)[0]!, dy) };
     });
     return loss(logits);
   }
@@ -243,61 +199,30 @@ export class TfjsCrossEntropy {
     if (weight instanceof tf.Tensor) checkTensor(operation, 'options.weight', weight, backend, ['float32']);
     const none = (scalars.reduction ?? 'mean') === 'none';
     const fused = !none && recording();
-    this.#sync.checkLinear({ data: floatData(checkedData(backend, hidden)), shape: hidden.shape },
-      { data: floatData(checkedData(backend, classifier)), shape: classifier.shape }, { data: checkedData(backend, target), shape: target.shape },
-      { ...scalars, grad: fused, ...(bias ? { bias: checkedData(backend, bias) as Float32Array | GPUBuffer } : {}),
-        ...(weight === undefined ? {} : { weight: weight instanceof tf.Tensor ? checkedData(backend, weight) as Float32Array : weight }) });
-    const lossShape = none ? target.shape : [];
-    const parameters = bias ? 3 : 2;
-    const run = (args: { h: tf.Tensor; w: tf.Tensor; y: tf.Tensor; b?: tf.Tensor; weight: WeightOption }, grad: boolean,
-      dy?: tf.Tensor) => this.#linear(operation, args, scalars, lossShape, grad, dy);
-    const loss = tf.customGrad((...args) => {
-      const [h, w, b] = args.slice(0, parameters) as tf.Tensor[];
-      const save = args[parameters] as tf.GradSaveFunc;
-      const { value, grads } = run({ h: h!, w: w!, y: target, b, weight }, fused);
-      if (grads) save(grads);
-      else if (none && recording()) save([h!, w!, target, ...(b ? [b] : []), ...(weight instanceof tf.Tensor ? [weight] : [])]);
+    const args = { hidden, classifier, target, bias, weight, scalars, lossShape: none ? target.shape : [] };
+    this.#calls.checkLinear(args, fused);
+    // The parameters, which get gradients, then the constants the backward pass of 'none' reads.
+    const parameters = bias ? [hidden, classifier, bias] : [hidden, classifier];
+    const constants = weight instanceof tf.Tensor ? [target, weight] : [target];
+    const loss = tf.customGrad((...inputs) => {
+      const [h, w, b] = inputs.slice(0, parameters.length) as tf.Tensor[];
+      const { value, grads } = this.#calls.linear(operation, { ...args, hidden: h!, classifier: w!, bias: b }, fused);
+      keepForBackward(inputs[parameters.length] as tf.GradSaveFunc, grads,
+        none ? [...inputs.slice(0, parameters.length) as tf.Tensor[], ...constants] : undefined);
       return {
         value,
         gradFunc: (dy, saved) => {
-          if (!none) return savedTensors(saved, parameters, operation).map((g) => timesUpstream(backend, g, dy));
-          const tensors = savedTensors(saved, 3 + (b ? 1 : 0) + (weight instanceof tf.Tensor ? 1 : 0), operation);
-          const [h0, w0, y0] = tensors;
-          const b0 = b ? tensors[3] : undefined;
-          const weight0 = weight instanceof tf.Tensor ? tensors.at(-1) : weight;
-          return run({ h: h0!, w: w0!, y: y0!, b: b0, weight: weight0 }, true, dy).grads!;
+          if (!none) return savedTensors(saved, parameters.length, operation).map((g) => timesUpstream(backend, g, dy));
+          const kept = savedTensors(saved, parameters.length + constants.length, operation);
+          const [h0, w0] = kept;
+          const [y0, weight0] = kept.slice(parameters.length);
+          const again = { ...args, hidden: h0!, classifier: w0!, target: y0!, bias: bias ? kept[2] : undefined,
+            weight: weight0 ?? weight };
+          return this.#calls.linear(operation, again, true, dy).grads!;
         },
       };
     });
-    return loss(...[hidden, classifier, ...(bias ? [bias] : [])]);
-  }
-
-  /** One linear-head call: the library's work submitted, the loss and the gradients as tensors. */
-  #linear(operation: string, args: { h: tf.Tensor; w: tf.Tensor; y: tf.Tensor; b?: tf.Tensor; weight: WeightOption },
-    scalars: Omit<TfjsLinearOptions, 'bias' | 'weight'>, lossShape: readonly number[], grad: boolean,
-    dy?: tf.Tensor): { value: tf.Tensor; grads?: tf.Tensor[] } {
-    const backend = this.#backend;
-    const inputs: TensorData[] = [];
-    const read = (tensor: tf.Tensor) => {
-      const data = tensorData(backend, tensor);
-      inputs.push(data);
-      return data.data;
-    };
-    try {
-      const { h, w, y, b, weight } = args;
-      const run = this.#sync.linear({ data: floatData(read(h)), shape: h.shape }, { data: floatData(read(w)), shape: w.shape },
-        { data: read(y), shape: y.shape }, { ...scalars, grad,
-          ...(b ? { bias: read(b) as Float32Array | GPUBuffer } : {}),
-          ...(weight === undefined ? {} : { weight: (weight instanceof tf.Tensor ? read(weight) : weight) as Float32Array | GPUBuffer }),
-          ...(dy === undefined ? {} : { gradOutput: read(dy) as Float32Array | GPUBuffer }) });
-      return this.#handOver(operation, run, () => ({
-        value: tensorFromBuffer(run.loss, lossShape),
-        grads: !grad ? undefined : [tensorFromBuffer(run.grad.hidden!, h.shape), tensorFromBuffer(run.grad.classifier!, w.shape),
-          ...(b ? [tensorFromBuffer(run.grad.bias!, b.shape)] : [])],
-      }));
-    } finally {
-      releaseCopies(...inputs);
-    }
+    return loss(...parameters);
   }
 
   /**
@@ -356,19 +281,6 @@ export class TfjsCrossEntropy {
         + `${backendName(this.#backend)}, the one it was created on (tf.setBackend to return to it)`);
     }
     return this.#backend;
-  }
-
-  /**
-   * Makes the call's output tensors (TF.js copies the library's buffers at once), then hands the
-   * library's buffers back and follows the call's report.
-   */
-  #handOver<T>(operation: string, run: { reported: Promise<void>; release(): void }, make: () => T): T {
-    try {
-      return make();
-    } finally {
-      run.release();
-      this.#follow(operation, run.reported);
-    }
   }
 
   #follow(operation: string, reported: Promise<void>): void {
