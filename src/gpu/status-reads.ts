@@ -2,8 +2,8 @@
  * Reads of a call's status block (the GPU's count of out-of-range class indices) for calls that do
  * not wait for their result: the copy goes in the call's own submission, the map is requested
  * after it, and the staging buffer returns to a small pool once read. A loop that never yields to
- * the event loop has one staging buffer per call in flight; once their maps resolve, all but a few
- * are destroyed, so what is held comes back to where it was.
+ * the event loop has one staging buffer per call in flight; once their maps resolve, all but KEPT
+ * are destroyed, so what is held comes back to the same few buffers after every such stretch.
  */
 import { BufferUsage, MapMode } from './constants.js';
 import type { GpuMemoryLedger } from './memory-ledger.js';

@@ -285,6 +285,8 @@ export class TfjsCrossEntropy {
 
   #follow(operation: string, reported: Promise<void>): void {
     const followed = reported.catch((error: unknown) => {
+      // After destroy(), calls in flight fail for that reason alone: nothing to report.
+      if (this.#destroyed) return;
       const failure = error instanceof Error ? error : new Error(`${operation}: ${String(error)}`);
       this.#failure ??= failure;
       this.#onError?.(failure);

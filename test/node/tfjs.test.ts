@@ -276,7 +276,9 @@ describe.skipIf(!found)('in a training step', () => {
     const w2 = tf.variable(tf.tensor2d(values(24 * c, 42, 0.3), [24, c]));
     const head = tf.variable(tf.tensor2d(values(c * 24, 43, 0.3), [c, 24]));
     const inputs = tensorOn('gpu', values(n * d, 44, 1), [n, d]);
-    const labels = tensorOn('cpu', classIndices(n, c, 45), [n]);
+    // Class indices on the GPU (their check read back after each call) and on the CPU (checked at once).
+    const labels = tensorOn('gpu', classIndices(n, c, 45), [n]);
+    const hostLabels = tensorOn('cpu', classIndices(n, c, 45), [n]);
     const soft = tensorOn('gpu', probabilities(n, c, 46), [n, c]);
     const optimizer = tf.train.sgd(0.05);
     const step = (i: number) => optimizer.minimize(() => {
@@ -284,7 +286,7 @@ describe.skipIf(!found)('in a training step', () => {
       // Each loss in turn: class indices, probabilities, the linear head.
       if (i % 3 === 0) return losses.crossEntropy(tf.matMul(hidden, w2), labels, { labelSmoothing: 0.1 }) as TF.Scalar;
       if (i % 3 === 1) return losses.crossEntropy(tf.matMul(hidden, w2), soft) as TF.Scalar;
-      return losses.linear(hidden, head, labels) as TF.Scalar;
+      return losses.linear(hidden, head, hostLabels) as TF.Scalar;
     }, true)!;
     const first: number[] = [];
     for (let i = 0; i < 30; i++) {
@@ -306,7 +308,7 @@ describe.skipIf(!found)('in a training step', () => {
     }
     await losses.settled();
     expect(last).toBeLessThan(first[0]!);
-    tf.dispose([w1, w2, head, inputs, labels, soft]);
+    tf.dispose([w1, w2, head, inputs, labels, hostLabels, soft]);
     optimizer.dispose();
   });
 });
@@ -333,6 +335,24 @@ describe.skipIf(!found)('class indices out of range on the GPU', () => {
     } finally {
       own.destroy();
     }
+  });
+
+  it('a loop that never yields checks every call, and holds no more once they are read', async () => {
+    const logits = tensorOn('gpu', values(30, 53), [6, 5]);
+    const good = tensorOn('gpu', Int32Array.from([0, 1, 2, 3, 4, 0]), [6]);
+    const burst = async () => {
+      for (let i = 0; i < 50; i++) losses.crossEntropy(logits, good).dispose();
+      // Each call's status is copied for reading: the copies wait for the event loop.
+      const during = losses.gpuMemory();
+      await losses.settled();
+      return during;
+    };
+    await burst();
+    const held = losses.gpuMemory();
+    expect((await burst()).buffers).toBeGreaterThanOrEqual(held.buffers + 46);
+    // Read, the copies' buffers are destroyed but for a few kept for the next calls.
+    expect(losses.gpuMemory()).toEqual(held);
+    tf.dispose([logits, good]);
   });
 
   it('are rejected at once when TF.js holds them on the CPU', () => {
