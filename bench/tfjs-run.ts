@@ -1,5 +1,5 @@
 /**
- * The TF.js suite from Node (`npm run bench`, or `npm run bench -- --suite tfjs` alone): opens
+ * The TF.js suite from Node (`npm run bench:tfjs`, bench/run-tfjs.ts): opens
  * bench/tfjs.html in the run's Chromium session, runs the suite, prints its table and writes
  * bench/results-tfjs.json (bench/results-tfjs.partial.json for --quick).
  */
