@@ -60,6 +60,7 @@ const LINEAR = ['bias', 'reduction', 'weight', 'ignoreIndex', 'labelSmoothing', 
 
 /** The options each adapter function takes. */
 export const ADAPTER_OPTIONS = {
+  'TfjsCrossEntropy.create': ['onError', 'poisonOutputs', 'subgroups'],
   'TfjsCrossEntropy.crossEntropy': CROSS_ENTROPY,
   'TfjsCrossEntropy.binaryCrossEntropy': BINARY,
   'TfjsCrossEntropy.linear': LINEAR,
@@ -80,6 +81,10 @@ export function readAdapterOptions<T extends object>(options: T | undefined, ope
   const known: readonly string[] = ADAPTER_OPTIONS[operation];
   for (const key of Object.keys(options)) {
     if (known.includes(key)) continue;
+    if (key === 'device' && operation === 'TfjsCrossEntropy.create') {
+      throw new TypeError(`${operation}: option "device" is not taken: the adapter runs on the device of TF.js's `
+        + 'WebGPU backend (tf.backend().device)');
+    }
     if (GRADIENT_OPTIONS.includes(key)) {
       throw new TypeError(`${operation}: option "${key}" is not taken: TF.js asks for the gradient (tf.grad, `
         + 'tf.variableGrads, optimizer.minimize), and the adapter computes it with this library\'s kernels');

@@ -62,7 +62,7 @@ function keepForBackward(save: tf.GradSaveFunc, grads: tf.Tensor[] | undefined, 
  * await tf.setBackend('webgpu');
  * const losses = await TfjsCrossEntropy.create();
  * const optimizer = tf.train.sgd(0.1);
- * optimizer.minimize(() => losses.crossEntropy(model(x), labels, { labelSmoothing: 0.1 }));
+ * optimizer.minimize(() => losses.crossEntropy(tf.matMul(x, weights), labels, { labelSmoothing: 0.1 }));
  */
 export class TfjsCrossEntropy {
   readonly #ce: CrossEntropy;
@@ -91,6 +91,7 @@ export class TfjsCrossEntropy {
    * const losses = await TfjsCrossEntropy.create();
    */
   static async create(options: TfjsCreateOptions = {}): Promise<TfjsCrossEntropy> {
+    readAdapterOptions(options, 'TfjsCrossEntropy.create');
     await tf.ready();
     const backend = currentWebGpuBackend('TfjsCrossEntropy.create');
     const ce = await CrossEntropy.create({ device: backend.device, poisonOutputs: options.poisonOutputs,

@@ -407,6 +407,13 @@ describe.skipIf(!found)('errors name the argument, before any GPU work', () => {
     onCpu.dispose();
   });
 
+  it('create: its own options only', async () => {
+    await expect(TfjsCrossEntropy.create({ device: found } as never))
+      .rejects.toThrow(/option "device" is not taken: the adapter runs on the device of TF\.js's WebGPU backend/);
+    await expect(TfjsCrossEntropy.create({ poison: true } as never))
+      .rejects.toThrow(/unknown option "poison" \(known: onError, poisonOutputs, subgroups\)/);
+  });
+
   it('linear and binary: mismatched shapes', () => {
     expect(() => losses.linear(tf.zeros([4, 6]), tf.zeros([10, 5]), tf.zeros([4], 'int32')))
       .toThrow(/classifier\.shape must be \[V, 6\]/);
