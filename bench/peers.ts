@@ -93,3 +93,84 @@ export function prepareJaxjs(p: RowMajorProblem): Prepared {
     },
   };
 }
+
+/** The linear head's inputs, row-major f32: hidden [n, d], classifier [v, d], bias [v], class indices [n]. */
+export interface LinearHeadProblem {
+  readonly n: number;
+  readonly d: number;
+  readonly v: number;
+  readonly hidden: Float32Array;
+  readonly classifier: Float32Array;
+  readonly bias: Float32Array;
+  readonly targets: Int32Array;
+}
+
+/** A prepared TF.js linear head: a timed step (the loss read back), its gradients read once, `dispose`. */
+export interface PreparedTfjsLinear {
+  readonly step: () => Promise<number>;
+  /** One more step with d(hidden), d(classifier) and d(bias) read back, to check them. */
+  readonly grads: () => Promise<{ loss: number; hidden: Float32Array; classifier: Float32Array; bias: Float32Array }>;
+  readonly dispose: () => void;
+}
+
+/**
+ * TF.js's linear head: logits = tf.matMul(hidden, classifier, false, true) + bias (all N × V of
+ * them), tf.losses.softmaxCrossEntropy against one-hot targets (made here, untimed), and the
+ * gradients of hidden, classifier and bias through tf.valueAndGrads.
+ */
+export function prepareTfjsLinear(p: LinearHeadProblem): PreparedTfjsLinear {
+  const hidden = tf.tensor2d(p.hidden, [p.n, p.d]);
+  const classifier = tf.tensor2d(p.classifier, [p.v, p.d]);
+  const bias = tf.tensor1d(p.bias);
+  const onehot = tf.tidy(() => tf.cast(tf.oneHot(tf.tensor1d(p.targets, 'int32'), p.v), 'float32'));
+  const lossOf = (h: tf.Tensor, w: tf.Tensor, b: tf.Tensor) => tf.losses.softmaxCrossEntropy(onehot,
+    tf.add(tf.matMul(h, w, false, true), b), undefined, 0, tf.Reduction.MEAN) as tf.Scalar;
+  const valueAndGrads = tf.valueAndGrads(lossOf as (...args: tf.Tensor[]) => tf.Scalar);
+  const run = () => valueAndGrads([hidden, classifier, bias]);
+  return {
+    step: async () => {
+      const { value, grads } = run();
+      const [loss] = await value.data();
+      value.dispose();
+      grads.forEach((g) => g.dispose());
+      return loss!;
+    },
+    grads: async () => {
+      const { value, grads } = run();
+      const [loss, h, w, b] = await Promise.all([value.data(), ...grads.map((g) => g.data())]);
+      value.dispose();
+      grads.forEach((g) => g.dispose());
+      return { loss: loss![0]!, hidden: h as Float32Array, classifier: w as Float32Array, bias: b as Float32Array };
+    },
+    dispose: () => [hidden, classifier, bias, onehot].forEach((t) => t.dispose()),
+  };
+}
+
+/**
+ * tf.matMul(a [m, k], b [p, k], false, true): the logits product. A timed call reads back one
+ * element of the product (through tf.slice); `full` reads the whole product once, to check it.
+ */
+export function prepareTfjsMatmul(a: Float32Array, b: Float32Array, m: number, k: number, p: number) {
+  const left = tf.tensor2d(a, [m, k]);
+  const right = tf.tensor2d(b, [p, k]);
+  return {
+    run: async () => {
+      const product = tf.matMul(left, right, false, true);
+      const first = tf.slice(product, [0, 0], [1, 1]);
+      const [value] = await first.data();
+      product.dispose();
+      first.dispose();
+      return value!;
+    },
+    full: async () => {
+      const product = tf.matMul(left, right, false, true);
+      const values = await product.data();
+      product.dispose();
+      return values as Float32Array;
+    },
+    dispose: () => {
+      left.dispose();
+      right.dispose();
+    },
+  };
+}

@@ -20,6 +20,36 @@ export interface BenchConfig {
   readonly warmup: number;
   /** A peer whose single warm-up call takes longer than this is reported as too slow, not timed. */
   readonly slowLimitMs: number;
+  /** The linear suite (bench/linear.ts), timed with the same rounds and warm-ups; absent: it does not run. */
+  readonly linear?: LinearSuiteConfig;
+}
+
+/**
+ * A shape of the linear suite: [N, D, V], the memoryBudget ours is given there (absent: the
+ * default), and the dtypes timed there (absent: all of the suite's).
+ */
+export interface LinearBenchShape {
+  readonly shape: readonly [number, number, number];
+  readonly memoryBudget?: number;
+  readonly dtypes?: readonly LinearDtype[];
+}
+
+/** The dtypes of the linear suite's hidden states and classifier. */
+export type LinearDtype = 'float32' | 'float16';
+export const LINEAR_DTYPES: readonly LinearDtype[] = ['float32', 'float16'];
+
+/** The linear suite: its shapes, dtypes, the GFLOPS pair's products [M, K, P], and its peers' slow limit. */
+export interface LinearSuiteConfig {
+  readonly shapes: readonly LinearBenchShape[];
+  readonly dtypes: readonly LinearDtype[];
+  /** Our logits product [M, K] · [P, K]ᵀ against tf.matMul's, at each [M, K, P]. */
+  readonly matmulShapes: readonly (readonly [number, number, number])[];
+  /**
+   * A peer whose first call takes longer than this (TF.js: tens of seconds here) is timed in
+   * `slowRounds` rounds only, after that one warm-up call.
+   */
+  readonly slowLimitMs: number;
+  readonly slowRounds: number;
 }
 
 /** The shapes of docs/performance.md: every one a full run times. */
@@ -57,6 +87,34 @@ export const FULL_RUN: BenchConfig = {
 
 /** A short run for the demo page: small shapes, 3 timed rounds after 1 warm-up. Not for the README. */
 export const SHORT_RUN: BenchConfig = { shapes: QUICK_SHAPES, rounds: 3, warmup: 1, slowLimitMs: SLOW_LIMIT_MS };
+
+/**
+ * The linear suite of docs/performance.md (`npm run bench -- --suite linear`), sized to a software
+ * adapter, where one step (6·N·D·V floating-point operations of products) takes seconds: GPT-2's
+ * vocabulary and Llama 3's, each with 16-bit inputs too; and 1,024 rows at GPT-2's vocabulary,
+ * whose logits (206 MB) exceed one binding, with ours given a memoryBudget of 16 MiB (chunks of 64
+ * rows): where the memory target is held. D is small there so that a step stays within seconds.
+ */
+export const LINEAR_SUITE: LinearSuiteConfig = {
+  shapes: [
+    { shape: [32, 64, 50257] },
+    { shape: [32, 64, 128256] },
+    { shape: [1024, 8, 50257], memoryBudget: 16 * 2 ** 20, dtypes: ['float32'] },
+  ],
+  dtypes: LINEAR_DTYPES,
+  matmulShapes: [[256, 128, 4096]],
+  slowLimitMs: 10_000,
+  slowRounds: 1,
+};
+
+/** A smoke run of the linear suite: small vocabularies. */
+export const QUICK_LINEAR_SUITE: LinearSuiteConfig = {
+  shapes: [{ shape: [64, 32, 4099] }, { shape: [128, 16, 1000], memoryBudget: 64 * 1000 * 4 }],
+  dtypes: LINEAR_DTYPES,
+  matmulShapes: [[64, 64, 1024]],
+  slowLimitMs: 10_000,
+  slowRounds: 1,
+};
 
 /** Parses "64x1000,8x21x32x32" into shapes; throws a RangeError naming a malformed entry. */
 export function parseShapes(text: string): number[][] {

@@ -6,6 +6,8 @@ import type { Dtype } from '../src/index.js';
 
 /** One measured implementation at one shape and dtype (bench/results.json's rows). */
 export interface BenchRow {
+  /** 'linear' for the linear suite's rows (shape [N, D, V], or [M, K, P] for its matmul pair); absent for the softmax suites'. */
+  suite?: 'linear';
   shape: number[];
   impl: string;
   /** The logits' dtype; absent in runs from before 16-bit inputs, which were all float32. */
@@ -14,6 +16,14 @@ export interface BenchRow {
   gbps: number | null;
   rel_error: number | null;
   first_ms?: number;
+  /** The linear suite: its matrix products' floating-point operations per second, in billions. */
+  gflops?: number | null;
+  /** The linear suite: the worst normwise error of the outputs (gradients, products) against float64. */
+  grad_rel_error?: number | null;
+  /** The linear suite: the most GPU memory held at once during one call (docs/performance.md says what is counted). */
+  peak_bytes?: number;
+  /** The linear suite: the memoryBudget ours-linear was given (absent: the default). */
+  memory_budget?: number;
   runs: number;
   note?: string;
 }

@@ -4,16 +4,19 @@
  * prepared with its inputs already on the GPU, warmed up, then timed round by round, interleaved,
  * from the call to the loss read back on the host. Each implementation's loss is checked against
  * the float64 reference. At a shape that 16-bit suites time too, their candidates (ours and the
- * 16-bit rooflines) take their turns in the same rounds as the float32 ones.
+ * 16-bit rooflines) take their turns in the same rounds as the float32 ones. The linear suite
+ * (bench/linear.ts), where the config has one, runs after them on the same device.
  */
 import { BufferUsage } from '../src/gpu/constants.js';
-import { afterErrorScopes, WebGpuError } from '../src/gpu/error-scopes.js';
+import { afterErrorScopes } from '../src/gpu/error-scopes.js';
 import { CrossEntropy, crossEntropyReference, decodeHalf, encodeHalf, type Dtype, type HalfDtype } from '../src/index.js';
+import { runLinearSuite } from './linear.js';
 import { initJaxjs, initTfjs, prepareJaxjs, prepareTfjs, type Prepared } from './peers.js';
 import { HALF_DTYPES, type BenchConfig } from './presets.js';
 import { channelsLast, makeProblem, type BenchProblem } from './problem.js';
 import type { BenchRow } from './ratios.js';
 import { Roofline } from './roofline.js';
+import { failure, median, timeCandidates, type TimedCandidate, type Timings } from './timing.js';
 
 export type { BenchConfig } from './presets.js';
 export type { BenchRow } from './ratios.js';
@@ -32,31 +35,6 @@ export interface BenchProgress {
 }
 
 const { STORAGE, COPY_DST, COPY_SRC } = BufferUsage;
-
-/** The first line of what a failed call threw: WebGPU's own message for a WebGPU error. */
-function failure(error: unknown): string {
-  const message = error instanceof WebGpuError ? (error.cause as GPUError).message
-    : error instanceof Error ? error.message : String(error);
-  return message.split('\n')[0]!;
-}
-
-/**
- * Runs one call of a candidate inside error scopes on the shared device, so a WebGPU error that a
- * peer (TF.js runs on this device) causes is that candidate's failure. Only the call is timed.
- */
-async function timed(device: GPUDevice, run: () => Promise<number>): Promise<{ value: number; ms: number }> {
-  return afterErrorScopes(device, 'bench', async () => {
-    const start = performance.now();
-    const value = await run();
-    return { value, ms: performance.now() - start };
-  });
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-}
 
 /** A shape of a run, with the dtypes of the suites that time it. */
 interface RunShape {
@@ -88,11 +66,7 @@ function shapeWeights(shapes: readonly RunShape[]): number[] {
   return weights.map((w) => w / total);
 }
 
-interface Candidate {
-  readonly name: string;
-  /** The dtype of the logits it reads. */
-  readonly dtype: Dtype;
-  readonly run: () => Promise<number>;
+interface Candidate extends TimedCandidate {
   /** Whether the result is a loss to check against the reference of its dtype (rooflines return a checksum). */
   readonly isLoss: boolean;
   /** For rooflines: the checksum a correct pass returns (computed on the host). */
@@ -166,11 +140,6 @@ interface ShapeCandidates {
   readonly candidates: Candidate[];
   readonly skipped: BenchRow[];
   release(): void;
-}
-
-/** A candidate's name as progress shows it: the dtype named when it is 16-bit. */
-function displayName(candidate: Candidate): string {
-  return candidate.dtype === 'float32' ? candidate.name : `${candidate.name} (${candidate.dtype})`;
 }
 
 function skip(shape: number[], impl: string, note: string, dtype: Dtype = 'float32'): BenchRow {
@@ -356,71 +325,12 @@ async function prepareHalfCandidates(session: BenchSession, shape: number[], pro
   }
 }
 
-/** What timing a shape's candidates found, by candidate (names repeat across dtypes). */
-interface Timings {
-  readonly times: Map<Candidate, number[]>;
-  readonly results: Map<Candidate, number>;
-  readonly firsts: Map<Candidate, number>;
-  readonly failed: Map<Candidate, string>;
-}
-
-/** Candidates that are not ours, a floor or the reference: timed only when one call is fast enough. */
-function isPeer(name: string): boolean {
-  return name !== 'cpu-reference' && !name.startsWith('ours') && !name.startsWith('roofline') && !name.startsWith('floor');
-}
-
-/**
- * Warms each candidate up, then times `config.rounds` rounds of every candidate, interleaved. Each
- * warm-up and each round is one step of `progress`.
- */
-async function timeCandidates(device: GPUDevice, candidates: readonly Candidate[], config: BenchConfig,
-  progress: (message: string, step: number) => void): Promise<Timings> {
-  const timings: Timings = { times: new Map(), results: new Map(), firsts: new Map(), failed: new Map() };
-  let step = 0;
-  for (const candidate of candidates) {
-    progress(`warm-up ${displayName(candidate)}`, step);
-    try {
-      for (let w = 0; w < config.warmup; w++) {
-        const { value, ms } = await timed(device, candidate.run);
-        timings.results.set(candidate, value);
-        if (w === 0) timings.firsts.set(candidate, ms);
-        if (ms > config.slowLimitMs && isPeer(candidate.name)) {
-          timings.failed.set(candidate, `too slow to time ${config.rounds} rounds: one call took ${ms.toFixed(0)} ms`);
-          break;
-        }
-      }
-    } catch (error) {
-      timings.failed.set(candidate, failure(error));
-    }
-    timings.times.set(candidate, []);
-    step++;
-  }
-  for (let round = 0; round < config.rounds; round++) {
-    progress(`round ${round + 1}/${config.rounds}`, step);
-    // Each round starts one candidate later: at small shapes the first call of a round (after the
-    // last one's readback) is the slow one.
-    const start = round % candidates.length;
-    for (const candidate of [...candidates.slice(start), ...candidates.slice(0, start)]) {
-      if (timings.failed.has(candidate)) continue;
-      try {
-        const { value, ms } = await timed(device, candidate.run);
-        timings.results.set(candidate, value);
-        timings.times.get(candidate)!.push(ms);
-      } catch (error) {
-        timings.failed.set(candidate, failure(error));
-      }
-    }
-    step++;
-  }
-  return timings;
-}
-
 /**
  * One row per candidate: its median, bandwidth (of the logits in its dtype), error against what it
  * should return (a loss: `references`' float64 loss of its dtype's logits), notes.
  */
 function rowsOf(shape: number[], references: ReadonlyMap<Dtype, number>, candidates: readonly Candidate[],
-  { times, results, firsts, failed }: Timings): BenchRow[] {
+  { times, results, firsts, failed }: Timings<Candidate>): BenchRow[] {
   const count = shape.reduce((a, b) => a * b, 1);
   return candidates.map((candidate) => {
     const t = times.get(candidate)!;
@@ -491,6 +401,11 @@ export async function runBench(config: BenchConfig, onProgress: (progress: Bench
         warnings.push(`${label}: ${session.uncaptured.splice(0).map((e) => e.split('\n')[0]).join('; ')}`);
       }
       done += weights[index]!;
+    }
+    if (config.linear) {
+      // The linear suite after the softmax suites; progress reports its messages (the fraction is the softmax suites').
+      rows.push(...await runLinearSuite(session.device, config.linear, config, (message) => onProgress({ message, fraction: done })));
+      if (session.uncaptured.length > 0) warnings.push(`linear suite: ${session.uncaptured.splice(0).map((e) => e.split('\n')[0]).join('; ')}`);
     }
     const { adapter, device } = session;
     return {

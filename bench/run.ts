@@ -3,18 +3,28 @@
 // bench/results.svg.
 //
 //   npm run bench                 every shape of docs/performance.md, 7 timed rounds after 2 warm-ups,
-//                                 in float32 and, at five of them, float16 and bfloat16
+//                                 in float32 and, at five of them, float16 and bfloat16; then the
+//                                 linear suite
 //   npm run bench -- --quick      small shapes (a smoke run)
 //   npm run bench -- --shapes 64x1000,4096x1000
 //   npm run bench -- --dtypes float16,bfloat16      some suites only (float32, float16, bfloat16)
-// --shapes sets the shapes of every suite that runs; the flags combine. Partial runs (--quick,
-// --shapes, --dtypes) write bench/results.partial.{json,svg} instead.
+//   npm run bench -- --suite linear                 the linear head's suite only: bench/results-linear.json
+//   npm run bench -- --suite linear --linear-shapes 64x64x50257     its shapes, N x D x V
+//   npm run bench -- --suite linear --linear-shapes 1024x8x50257 --memory-budget 16777216   ours' memoryBudget there
+// --shapes sets the shapes of every softmax suite that runs; the flags combine. --suite takes
+// softmax (the float32 and 16-bit suites), linear, or both, comma-separated (default: both, or the
+// suite whose shapes are given); --dtypes picks the linear suite's dtypes too (float32, float16).
+// Partial runs (--quick, --shapes, --linear-shapes, --dtypes) write bench/results.partial.* instead.
 import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { openBrowser } from '../scripts/browser.js';
 import type { HalfDtype } from '../src/index.js';
 import { ratioChart } from './chart.js';
-import { DTYPES, FULL_RUN, parseDtypes, parseShapes, QUICK_HALF_SHAPES, QUICK_SHAPES, type BenchConfig } from './presets.js';
+import { linearRows, linearTable, linearTargetTable, softmaxRows } from './linear-report.js';
+import {
+  DTYPES, FULL_RUN, LINEAR_SUITE, parseDtypes, parseShapes, QUICK_HALF_SHAPES, QUICK_LINEAR_SUITE, QUICK_SHAPES,
+  type BenchConfig, type LinearDtype,
+} from './presets.js';
 import { dtypeOf, ratioToRoofline, shapesOf, timeOverFloat32, type BenchRow } from './ratios.js';
 
 /** The value after a flag (`--shapes 64x1000`), or undefined when the flag is absent. */
@@ -23,22 +33,63 @@ function flagValue(argv: readonly string[], flag: string): string | undefined {
   return at >= 0 ? argv[at + 1] ?? '' : undefined;
 }
 
-function parseArgs(argv: string[]): BenchConfig & { partial: boolean } {
+const SUITES = ['softmax', 'linear'] as const;
+
+/**
+ * Which suites run: --suite softmax,linear. Without it, both; --shapes alone asks for the softmax
+ * suites only, --linear-shapes alone for the linear suite only.
+ */
+function parseSuites(text: string | undefined, shapesGiven: boolean, linearShapesGiven: boolean): (typeof SUITES)[number][] {
+  if (text === undefined) {
+    if (shapesGiven !== linearShapesGiven) return shapesGiven ? ['softmax'] : ['linear'];
+    return [...SUITES];
+  }
+  const suites = text.split(',').map((s) => s.trim()).filter(Boolean);
+  for (const suite of suites) {
+    if (!(SUITES as readonly string[]).includes(suite)) throw new RangeError(`suite "${suite}": expected ${SUITES.join(' or ')}`);
+  }
+  if (suites.length === 0) throw new RangeError(`--suite: expected ${SUITES.join(' or ')}`);
+  return suites as (typeof SUITES)[number][];
+}
+
+type RunConfig = BenchConfig & { partial: boolean; softmax: boolean };
+
+function parseArgs(argv: string[]): RunConfig {
   const quick = argv.includes('--quick');
   const shapesFlag = flagValue(argv, '--shapes');
   const dtypesFlag = flagValue(argv, '--dtypes');
+  const linearShapesFlag = flagValue(argv, '--linear-shapes');
+  const suites = parseSuites(flagValue(argv, '--suite'), shapesFlag !== undefined, linearShapesFlag !== undefined);
+  const budgetFlag = flagValue(argv, '--memory-budget');
+  const budget = budgetFlag === undefined ? undefined : Number(budgetFlag);
+  if (budget !== undefined && !(Number.isInteger(budget) && budget > 0)) {
+    throw new RangeError(`--memory-budget: expected a positive number of bytes, not ${budgetFlag}`);
+  }
   const dtypes = dtypesFlag === undefined ? DTYPES : parseDtypes(dtypesFlag);
   const given = shapesFlag === undefined ? undefined : parseShapes(shapesFlag);
   const shapes = given ?? (quick ? QUICK_SHAPES : FULL_RUN.shapes);
   const halfShapes = given ?? (quick ? QUICK_HALF_SHAPES : FULL_RUN.halfShapes!);
   const halfDtypes = dtypes.filter((d): d is HalfDtype => d !== 'float32');
+  const softmax = suites.includes('softmax');
+  const base = quick ? QUICK_LINEAR_SUITE : LINEAR_SUITE;
+  const linearShapes = linearShapesFlag === undefined ? base.shapes : parseShapes(linearShapesFlag).map((shape) => {
+    if (shape.length !== 3) throw new RangeError(`linear shape [${shape.join(', ')}]: expected N x D x V`);
+    return { shape: shape as [number, number, number], ...(budget === undefined ? {} : { memoryBudget: budget }) };
+  });
+  const linearDtypes = base.dtypes.filter((d) => dtypes.includes(d)) as LinearDtype[];
+  // The GFLOPS pair is float32: it runs where the float32 suite does.
+  const linear = suites.includes('linear') && linearDtypes.length > 0 ? {
+    ...base, shapes: linearShapes, dtypes: linearDtypes, matmulShapes: linearDtypes.includes('float32') ? base.matmulShapes : [],
+  } : undefined;
   // Every run, partial or not, times as many rounds as a full one.
   return {
     ...FULL_RUN,
-    shapes: dtypes.includes('float32') ? shapes : [],
-    halfShapes: halfDtypes.length > 0 ? halfShapes : [],
+    shapes: softmax && dtypes.includes('float32') ? shapes : [],
+    halfShapes: softmax && halfDtypes.length > 0 ? halfShapes : [],
     halfDtypes,
-    partial: quick || given !== undefined || dtypesFlag !== undefined,
+    ...(linear ? { linear } : {}),
+    softmax,
+    partial: quick || given !== undefined || dtypesFlag !== undefined || linearShapesFlag !== undefined,
   };
 }
 
@@ -84,14 +135,22 @@ async function main(): Promise<void> {
     if (tty) process.stdout.write('\r\x1b[K');
     const output = { adapter: result.adapter, config, rows: result.rows, warnings: result.warnings };
     const folder = fileURLToPath(new URL('./', import.meta.url));
-    // A run of some shapes must not replace the full run's results (the README's figures).
-    const name = config.partial ? 'results.partial' : 'results';
+    // A run of some shapes must not replace the full run's results (the README's figures); the
+    // linear suite alone has a results file of its own.
+    const name = config.partial ? 'results.partial' : config.softmax ? 'results' : 'results-linear';
     writeFileSync(`${folder}${name}.json`, `${JSON.stringify(output, null, 2)}\n`);
-    writeFileSync(`${folder}${name}.svg`, ratioChart(output));
+    const softmax = softmaxRows(result.rows);
+    const linear = linearRows(result.rows);
+    if (config.softmax) writeFileSync(`${folder}${name}.svg`, ratioChart({ ...output, rows: softmax }));
     console.log(`adapter: ${JSON.stringify(result.adapter.vendor)} ${JSON.stringify(result.adapter.architecture)}`);
-    console.log(table(result.rows));
+    if (softmax.length > 0) console.log(table(softmax));
+    if (linear.length > 0) {
+      console.log(`\nLinear head (a call: the loss and three gradients; ratios within this run)\n\n${linearTable(linear)}`
+        + `\n\n${linearTargetTable(linear)}`);
+    }
     for (const warning of result.warnings) console.log(`warning: uncaptured WebGPU error, ${warning}`);
-    console.log(`\nwrote bench/${name}.json and bench/${name}.svg in ${((Date.now() - started) / 1000).toFixed(0)} s`);
+    const wrote = `bench/${name}.json${config.softmax ? ` and bench/${name}.svg` : ''}`;
+    console.log(`\nwrote ${wrote} in ${((Date.now() - started) / 1000).toFixed(0)} s`);
   } finally {
     await session.close();
   }

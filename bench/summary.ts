@@ -1,19 +1,23 @@
 // Prints bench/results.json as the Markdown tables the README shows: each implementation, then the
 // floors, as medians over their roofline (read for forward, copy for forward + gradient), all from
 // one run; then the 16-bit suites, against their own rooflines and against float32; then the
-// performance targets against them (bench/targets.ts).
+// performance targets against them (bench/targets.ts); then the linear suite's table and targets
+// (bench/linear-report.ts), where the file has them (bench/results-linear.json).
 //   npm run bench:summary [results.json]
 import { readFileSync } from 'node:fs';
 import type { HalfDtype } from '../src/index.js';
 import { IMPLS } from './chart.js';
 import { HALF_DTYPES } from './presets.js';
 import { findRow, ratioToRoofline, rooflineMs, shapesOf, timeOverFloat32, type BenchRow } from './ratios.js';
+import { linearRows, linearTable, linearTargetTable, softmaxRows } from './linear-report.js';
 import { halfTargetTable, targetTable } from './targets.js';
 
 const file = process.argv[2] ?? new URL('./results.json', import.meta.url);
-const { adapter, rows } = JSON.parse(readFileSync(file, 'utf8')) as {
+const { adapter, rows: allRows } = JSON.parse(readFileSync(file, 'utf8')) as {
   adapter: { vendor: string; architecture: string; deviceLimits?: object }; rows: BenchRow[];
 };
+const rows = softmaxRows(allRows);
+const linear = linearRows(allRows);
 const FLOORS = IMPLS.filter((entry) => entry.kind === 'floor').map((entry) => entry.impl);
 const IMPLEMENTATIONS = IMPLS.filter((entry) => entry.kind === 'implementation').map((entry) => entry.impl);
 
@@ -73,8 +77,11 @@ if (hasHalf) {
   halfTable();
   console.log('');
 }
-console.log(targetTable(rows));
+if (rows.length > 0) console.log(targetTable(rows));
 if (hasHalf) {
   console.log('');
   console.log(halfTargetTable(rows));
+}
+if (linear.length > 0) {
+  console.log(`${rows.length > 0 ? '\n' : ''}${linearTable(linear)}\n\n${linearTargetTable(linear)}`);
 }
