@@ -4,16 +4,17 @@
 //
 //   npm run bench                 every shape of docs/performance.md, 7 timed rounds after 2 warm-ups,
 //                                 in float32 and, at five of them, float16 and bfloat16; then the
-//                                 linear suite
+//                                 linear suite, then the TF.js suite (bench/tfjs-run.ts)
 //   npm run bench -- --quick      small shapes (a smoke run)
 //   npm run bench -- --shapes 64x1000,4096x1000
 //   npm run bench -- --dtypes float16,bfloat16      some suites only (float32, float16, bfloat16)
 //   npm run bench -- --suite linear                 the linear head's suite only: bench/results-linear.json
 //   npm run bench -- --suite linear --linear-shapes 64x64x50257     its shapes, N x D x V
 //   npm run bench -- --suite linear --linear-shapes 1024x8x50257 --memory-budget 16777216   ours' memoryBudget there
+//   npm run bench -- --suite tfjs                   the TF.js adapter's suite only: bench/results-tfjs.json
 // --shapes sets the shapes of every softmax suite that runs; the flags combine. --suite takes
-// softmax (the float32 and 16-bit suites), linear, or both, comma-separated (default: both, or the
-// suite whose shapes are given); --dtypes picks the linear suite's dtypes too (float32, float16).
+// softmax (the float32 and 16-bit suites), linear, tfjs, or several, comma-separated (default: all,
+// or the suite whose shapes are given); --dtypes picks the linear suite's dtypes too (float32, float16).
 // Partial runs (--quick, --shapes, --linear-shapes, --dtypes) write bench/results.partial.* instead.
 import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -21,6 +22,7 @@ import { openBrowser } from '../scripts/browser.js';
 import type { HalfDtype } from '../src/index.js';
 import { ratioChart } from './chart.js';
 import { linearRows, linearTable, linearTargetTable, softmaxRows } from './linear-report.js';
+import { runTfjsBench } from './tfjs-run.js';
 import {
   DTYPES, FULL_RUN, LINEAR_SUITE, parseDtypes, parseShapes, QUICK_HALF_SHAPES, QUICK_LINEAR_SUITE, QUICK_SHAPES,
   type BenchConfig, type LinearDtype,
@@ -33,11 +35,11 @@ function flagValue(argv: readonly string[], flag: string): string | undefined {
   return at >= 0 ? argv[at + 1] ?? '' : undefined;
 }
 
-const SUITES = ['softmax', 'linear'] as const;
+const SUITES = ['softmax', 'linear', 'tfjs'] as const;
 
 /**
- * Which suites run: --suite softmax,linear. Without it, both; --shapes alone asks for the softmax
- * suites only, --linear-shapes alone for the linear suite only.
+ * Which suites run: --suite softmax,linear,tfjs. Without it, all; --shapes alone asks for the
+ * softmax suites only, --linear-shapes alone for the linear suite only.
  */
 function parseSuites(text: string | undefined, shapesGiven: boolean, linearShapesGiven: boolean): (typeof SUITES)[number][] {
   if (text === undefined) {
@@ -52,7 +54,7 @@ function parseSuites(text: string | undefined, shapesGiven: boolean, linearShape
   return suites as (typeof SUITES)[number][];
 }
 
-type RunConfig = BenchConfig & { partial: boolean; softmax: boolean };
+type RunConfig = BenchConfig & { partial: boolean; softmax: boolean; tfjs: boolean; quick: boolean };
 
 function parseArgs(argv: string[]): RunConfig {
   const quick = argv.includes('--quick');
@@ -89,6 +91,8 @@ function parseArgs(argv: string[]): RunConfig {
     halfDtypes,
     ...(linear ? { linear } : {}),
     softmax,
+    tfjs: suites.includes('tfjs'),
+    quick,
     partial: quick || given !== undefined || dtypesFlag !== undefined || linearShapesFlag !== undefined,
   };
 }
@@ -129,28 +133,36 @@ async function main(): Promise<void> {
     else console.log(line);
   });
   try {
-    await session.page.goto(session.url('/bench/index.html'));
-    await session.page.waitForFunction(() => window.benchReady === true, { timeout: 120_000 });
-    const result = await session.page.evaluate((c) => window.runBench(c), config);
-    if (tty) process.stdout.write('\r\x1b[K');
-    const output = { adapter: result.adapter, config, rows: result.rows, warnings: result.warnings };
-    const folder = fileURLToPath(new URL('./', import.meta.url));
-    // A run of some shapes must not replace the full run's results (the README's figures); the
-    // linear suite alone has a results file of its own.
-    const name = config.partial ? 'results.partial' : config.softmax ? 'results' : 'results-linear';
-    writeFileSync(`${folder}${name}.json`, `${JSON.stringify(output, null, 2)}\n`);
-    const softmax = softmaxRows(result.rows);
-    const linear = linearRows(result.rows);
-    if (config.softmax) writeFileSync(`${folder}${name}.svg`, ratioChart({ ...output, rows: softmax }));
-    console.log(`adapter: ${JSON.stringify(result.adapter.vendor)} ${JSON.stringify(result.adapter.architecture)}`);
-    if (softmax.length > 0) console.log(table(softmax));
-    if (linear.length > 0) {
-      console.log(`\nLinear head (a call: the loss and three gradients; ratios within this run)\n\n${linearTable(linear)}`
-        + `\n\n${linearTargetTable(linear)}`);
+    if (config.softmax || config.linear !== undefined) {
+      await session.page.goto(session.url('/bench/index.html'));
+      await session.page.waitForFunction(() => window.benchReady === true, { timeout: 120_000 });
+      const result = await session.page.evaluate((c) => window.runBench(c), config);
+      if (tty) process.stdout.write('\r\x1b[K');
+      const output = { adapter: result.adapter, config, rows: result.rows, warnings: result.warnings };
+      const folder = fileURLToPath(new URL('./', import.meta.url));
+      // A run of some shapes must not replace the full run's results (the README's figures); the
+      // linear suite alone has a results file of its own.
+      const name = config.partial ? 'results.partial' : config.softmax ? 'results' : 'results-linear';
+      writeFileSync(`${folder}${name}.json`, `${JSON.stringify(output, null, 2)}\n`);
+      const softmax = softmaxRows(result.rows);
+      const linear = linearRows(result.rows);
+      if (config.softmax) writeFileSync(`${folder}${name}.svg`, ratioChart({ ...output, rows: softmax }));
+      console.log(`adapter: ${JSON.stringify(result.adapter.vendor)} ${JSON.stringify(result.adapter.architecture)}`);
+      if (softmax.length > 0) console.log(table(softmax));
+      if (linear.length > 0) {
+        console.log(`\nLinear head (a call: the loss and three gradients; ratios within this run)\n\n${linearTable(linear)}`
+          + `\n\n${linearTargetTable(linear)}`);
+      }
+      for (const warning of result.warnings) console.log(`warning: uncaptured WebGPU error, ${warning}`);
+      const wrote = `bench/${name}.json${config.softmax ? ` and bench/${name}.svg` : ''}`;
+      console.log(`\nwrote ${wrote} in ${((Date.now() - started) / 1000).toFixed(0)} s`);
     }
-    for (const warning of result.warnings) console.log(`warning: uncaptured WebGPU error, ${warning}`);
-    const wrote = `bench/${name}.json${config.softmax ? ` and bench/${name}.svg` : ''}`;
-    console.log(`\nwrote ${wrote} in ${((Date.now() - started) / 1000).toFixed(0)} s`);
+    // The TF.js adapter's suite, on a page and a device of its own (docs/tfjs.md).
+    if (config.tfjs) {
+      await runTfjsBench(session, { quick: config.quick, rounds: config.rounds, warmup: config.warmup },
+        (line) => console.log(`${tty ? '\r\x1b[K' : ''}${line}`));
+      console.log(`in ${((Date.now() - started) / 1000).toFixed(0)} s in all`);
+    }
   } finally {
     await session.close();
   }

@@ -1,5 +1,5 @@
 /**
- * The TF.js suite's page (bench/tfjs.html), which `npm run bench:tfjs` drives in headless Chromium: it
+ * The TF.js suite's page (bench/tfjs.html), which `npm run bench` drives in headless Chromium: it
  * runs bench/tfjs-adapter.ts and sends progress out through console.log.
  */
 import { runTfjsSuite, type TfjsRow, type TfjsSuiteConfig } from './tfjs-adapter.js';

@@ -1,7 +1,7 @@
 /**
- * The TF.js suite from Node (`npm run bench:tfjs`, bench/run-tfjs.ts): opens
- * bench/tfjs.html in the run's Chromium session, runs the suite, prints its table and writes
- * bench/results-tfjs.json (bench/results-tfjs.partial.json for --quick).
+ * The TF.js suite from Node (run by bench/run.ts in `npm run bench`, or alone by bench/run-tfjs.ts,
+ * `npm run bench:tfjs`): opens bench/tfjs.html in the run's Chromium session, runs the suite, prints
+ * its table and writes bench/results-tfjs.json (bench/results-tfjs.partial.json for --quick).
  */
 import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
