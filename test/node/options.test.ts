@@ -46,6 +46,9 @@ function gpuCalls(ce: CrossEntropy): [OptionsTaker, Call][] {
     ['CrossEntropy.forwardGpu', (options) => ce.forwardGpu(logits, target, options as never).then((run) => run.destroy())],
     ['CrossEntropy.binary', (options) => ce.binary(logits, labels, options as never)],
     ['CrossEntropy.rowStatistics', (options) => ce.rowStatistics(logits, target, options as never)],
+    ['CrossEntropy.linear', (options) => ce.linear(hidden, classifier, target, options as never)],
+    ['CrossEntropy.linearGpu', (options) => ce.linearGpu(hidden, classifier, target, options as never)
+      .then((run) => run.destroy())],
   ];
 }
 
@@ -112,7 +115,7 @@ describe('host functions reject options they do not take', () => {
   it('the table of options covers every function that takes them', () => {
     expect(Object.keys(OPTIONS_OF).sort()).toEqual([...HOST_CALLS.map(([m]) => m),
       'CrossEntropy.binary', 'CrossEntropy.create', 'CrossEntropy.forward', 'CrossEntropy.forwardGpu',
-      'CrossEntropy.rowStatistics'].sort());
+      'CrossEntropy.rowStatistics', 'CrossEntropy.linear', 'CrossEntropy.linearGpu'].sort());
   });
 });
 
@@ -128,7 +131,8 @@ describe.skipIf(!device)('CrossEntropy methods reject options they do not take, 
     const held = ce.gpuMemory();
     await expect(ce.forward(logits, target, { encoder } as never)).rejects.toThrow(new TypeError(
       'CrossEntropy.forward: unknown option "encoder" (known: reduction, weight, ignoreIndex, labelSmoothing, input, '
-      + 'zLoss, softcap, grad, gradOutput, gradInPlace, gradDtype); "encoder" is an option of CrossEntropy.forwardGpu'));
+      + 'zLoss, softcap, grad, gradOutput, gradInPlace, gradDtype); "encoder" is an option of CrossEntropy.forwardGpu, '
+      + 'CrossEntropy.linearGpu'));
     expect(ce.gpuMemory()).toEqual(held);
     encoder.finish();
   });
