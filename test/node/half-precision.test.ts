@@ -17,6 +17,7 @@ import { bfloat16Bits, bfloat16Value, float16Bits, float16Value, halfUlp } from 
 import type { BindingKind } from '../../src/gpu/kernels.js';
 import { createKernel } from '../../src/gpu/pipelines.js';
 import { buildCase, caseName, toHalfCase, type CaseSpec } from '../../problems/cases.js';
+import { roundingCases } from '../helpers/half-rounding-cases.js';
 import { expectMatchesReference } from '../helpers/expect-reference.js';
 import { gpuBuffer, onGpu } from '../helpers/gpu-inputs.js';
 import { requireDevice } from '../helpers/webgpu-node.js';
@@ -150,24 +151,8 @@ describe.skipIf(!device)('16-bit values on the GPU', () => {
   });
 
   it.each(DTYPES)('%s: f32 values round on the GPU as on the host: every value, every halfway point, ±1 ulp of it', async (dtype) => {
-    const values: number[] = [];
-    const f32 = new Float32Array(1);
-    const u32 = new Uint32Array(f32.buffer);
-    const nextF32 = (v: number, up: boolean) => {
-      f32[0] = v;
-      u32[0]! += (v >= 0) === up ? 1 : -1;
-      return f32[0]!;
-    };
-    const largestFinite = dtype === 'float16' ? 0x7bff : 0x7f7f;
-    for (let bits = 0; bits < 0x10000; bits++) {
-      const v = valueOf(bits, dtype);
-      values.push(v);
-      // The halfway point to the next value away from zero, and the f32 values either side of it.
-      if ((bits & 0x7fff) < largestFinite) {
-        const mid = Math.fround((v + valueOf(bits + 1, dtype)) / 2);
-        values.push(mid, nextF32(mid, true), nextF32(mid, false));
-      }
-    }
+    // Every value, each halfway point to the next value away from zero and the f32 values either side of it.
+    const values = roundingCases(dtype);
     values.push(65519.99, 65520, -65520, 1e30, -1e30, 3.4e38, Infinity, -Infinity, NaN);
     // f32 subnormals may be flushed to 0 by a GPU: left out.
     const input = Float32Array.from(values.filter((v) => !(v !== 0 && Math.abs(v) < 2 ** -126)));

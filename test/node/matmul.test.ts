@@ -24,6 +24,7 @@ import {
 import { kernelsFor, type Kernels } from '../../src/gpu/pipelines.js';
 import { uniformBlocks } from '../../src/gpu/uniforms.js';
 import { Random } from '../../problems/random.js';
+import { gpuBuffer } from '../helpers/gpu-inputs.js';
 import { requireDevice } from '../helpers/webgpu-node.js';
 import { decodeHalf, encodeHalf, type HalfDtype } from '../../src/half-precision.js';
 
@@ -88,11 +89,7 @@ const buffers: GPUBuffer[] = [];
 
 /** A buffer holding `data` (16-bit data padded to a whole word with zeros). */
 function upload(data: Float32Array | Uint16Array): GPUBuffer {
-  const bytes = Math.max(4, Math.ceil(data.byteLength / 4) * 4);
-  const padded = new Uint8Array(bytes);
-  padded.set(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
-  const buffer = device!.createBuffer({ size: bytes, usage: BufferUsage.STORAGE | BufferUsage.COPY_SRC | BufferUsage.COPY_DST });
-  device!.queue.writeBuffer(buffer, 0, padded);
+  const buffer = gpuBuffer(device!, data);
   buffers.push(buffer);
   return buffer;
 }

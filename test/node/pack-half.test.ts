@@ -20,6 +20,8 @@ import {
   bfloat16Value, encodeHalf, float16Value, type HalfDtype,
 } from '../../src/half-precision.js';
 import { Random } from '../../problems/random.js';
+import { nextF32, roundingCases } from '../helpers/half-rounding-cases.js';
+import { gpuBuffer } from '../helpers/gpu-inputs.js';
 import { requireDevice } from '../helpers/webgpu-node.js';
 
 const device = await requireDevice();
@@ -76,11 +78,7 @@ describe.skipIf(!device)('packHalf on the GPU', () => {
   });
 
   function upload(data: Float32Array | Uint16Array): GPUBuffer {
-    const bytes = Math.max(4, Math.ceil(data.byteLength / 4) * 4);
-    const padded = new Uint8Array(bytes);
-    padded.set(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
-    const buffer = device!.createBuffer({ size: bytes, usage: BufferUsage.STORAGE | BufferUsage.COPY_SRC | BufferUsage.COPY_DST });
-    device!.queue.writeBuffer(buffer, 0, padded);
+    const buffer = gpuBuffer(device!, data);
     buffers.push(buffer);
     return buffer;
   }
@@ -124,23 +122,9 @@ describe.skipIf(!device)('packHalf on the GPU', () => {
    * a shuffled order. f32 subnormals, which a GPU may flush to 0 (SwiftShader does), are left out.
    */
   function testValues(dtype: HalfDtype): Float32Array {
-    const values: number[] = [];
+    const values = roundingCases(dtype);
     const f32 = new Float32Array(1);
     const u32 = new Uint32Array(f32.buffer);
-    const nextF32 = (v: number, up: boolean) => {
-      f32[0] = v;
-      u32[0]! += (v >= 0) === up ? 1 : -1;
-      return f32[0]!;
-    };
-    const largestFinite = dtype === 'float16' ? 0x7bff : 0x7f7f;
-    for (let bits = 0; bits < 0x10000; bits++) {
-      const v = valueOf(bits, dtype);
-      values.push(v);
-      if ((bits & 0x7fff) < largestFinite) {
-        const mid = Math.fround((v + valueOf(bits + 1, dtype)) / 2);
-        values.push(mid, nextF32(mid, true), nextF32(mid, false));
-      }
-    }
     values.push(65504, 65519.99, 65520, -65520, 65536, 1e6, 1e30, -1e30, 3.4e38, -3.4e38, Infinity, -Infinity, 0, -0,
       2 ** -25, -(2 ** -25), nextF32(2 ** -25, true), 2 ** -24 * 1.5, 2 ** -24 * 2.5, NaN);
     const random = new Random(dtype === 'float16' ? 16 : 32);
