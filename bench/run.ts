@@ -18,10 +18,11 @@
 // Partial runs (--quick, --shapes, --linear-shapes, --dtypes) write bench/results.partial.* instead.
 import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { openBrowser } from '../scripts/browser.js';
+import { openBrowser, type BrowserSession } from '../scripts/browser.js';
 import type { HalfDtype } from '../src/index.js';
 import { ratioChart } from './chart.js';
 import { linearRows, linearTable, linearTargetTable, softmaxRows } from './linear-report.js';
+import type { BenchResult } from './run-bench.js';
 import { runTfjsBench } from './tfjs-run.js';
 import {
   DTYPES, FULL_RUN, LINEAR_SUITE, parseDtypes, parseShapes, QUICK_HALF_SHAPES, QUICK_LINEAR_SUITE, QUICK_SHAPES,
@@ -120,6 +121,13 @@ function table(rows: readonly BenchRow[]): string {
   return lines.join('\n');
 }
 
+/** Opens bench/index.html afresh (a new page context and device) and runs `config` there. */
+async function runOnFreshPage(session: BrowserSession, config: BenchConfig): Promise<BenchResult> {
+  await session.page.goto(session.url('/bench/index.html'));
+  await session.page.waitForFunction(() => window.benchReady === true, { timeout: 120_000 });
+  return session.page.evaluate((c) => window.runBench(c), config);
+}
+
 async function main(): Promise<void> {
   const config = parseArgs(process.argv.slice(2));
   const started = Date.now();
@@ -134,11 +142,17 @@ async function main(): Promise<void> {
   });
   try {
     if (config.softmax || config.linear !== undefined) {
-      await session.page.goto(session.url('/bench/index.html'));
-      await session.page.waitForFunction(() => window.benchReady === true, { timeout: 120_000 });
-      const result = await session.page.evaluate((c) => window.runBench(c), config);
+      // Each suite on a page of its own, so that one suite's failures (a peer at a shape over one
+      // binding) cannot reach the next through a shared device or a peer's backend state.
+      const results: BenchResult[] = [];
+      if (config.shapes.length > 0 || (config.halfShapes ?? []).length > 0) {
+        const { linear: _, ...softmaxOnly } = config;
+        results.push(await runOnFreshPage(session, softmaxOnly));
+      }
+      if (config.linear !== undefined) results.push(await runOnFreshPage(session, { ...config, shapes: [], halfShapes: [] }));
       if (tty) process.stdout.write('\r\x1b[K');
-      const output = { adapter: result.adapter, config, rows: result.rows, warnings: result.warnings };
+      const result = { rows: results.flatMap((r) => r.rows), warnings: results.flatMap((r) => r.warnings) };
+      const output = { adapter: results[0]!.adapter, config, rows: result.rows, warnings: result.warnings };
       const folder = fileURLToPath(new URL('./', import.meta.url));
       // A run of some shapes must not replace the full run's results (the README's figures); the
       // linear suite alone has a results file of its own.
@@ -147,7 +161,7 @@ async function main(): Promise<void> {
       const softmax = softmaxRows(result.rows);
       const linear = linearRows(result.rows);
       if (config.softmax) writeFileSync(`${folder}${name}.svg`, ratioChart({ ...output, rows: softmax }));
-      console.log(`adapter: ${JSON.stringify(result.adapter.vendor)} ${JSON.stringify(result.adapter.architecture)}`);
+      console.log(`adapter: ${JSON.stringify(output.adapter.vendor)} ${JSON.stringify(output.adapter.architecture)}`);
       if (softmax.length > 0) console.log(table(softmax));
       if (linear.length > 0) {
         console.log(`\nLinear head (a call: the loss and three gradients; ratios within this run)\n\n${linearTable(linear)}`
