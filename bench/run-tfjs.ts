@@ -3,18 +3,12 @@
 // and writes bench/results-tfjs.json (bench/results-tfjs.partial.json for --quick).
 import { openBrowser } from '../scripts/browser.js';
 import { FULL_RUN } from './presets.js';
+import { echoProgress } from './progress.js';
 import { runTfjsBench } from './tfjs-run.js';
 
 const started = Date.now();
 const session = await openBrowser();
-const tty = process.stdout.isTTY;
-session.page.on('console', (message) => {
-  const text = message.text();
-  if (!text.startsWith('PROGRESS ')) return;
-  const line = `bench ${((Date.now() - started) / 1000).toFixed(0).padStart(4)} s  ${text.slice(9)}`;
-  if (tty) process.stdout.write(`\r\x1b[K${line}`);
-  else console.log(line);
-});
+const tty = echoProgress(session, started);
 try {
   await runTfjsBench(session, { quick: process.argv.includes('--quick'), rounds: FULL_RUN.rounds, warmup: FULL_RUN.warmup },
     (line) => console.log(`${tty ? '\r\x1b[K' : ''}${line}`));

@@ -22,6 +22,7 @@ import { openBrowser, type BrowserSession } from '../scripts/browser.js';
 import type { HalfDtype } from '../src/index.js';
 import { ratioChart } from './chart.js';
 import { linearRows, linearTable, linearTargetTable, softmaxRows } from './linear-report.js';
+import { echoProgress } from './progress.js';
 import type { BenchResult } from './run-bench.js';
 import { runTfjsBench } from './tfjs-run.js';
 import {
@@ -132,14 +133,7 @@ async function main(): Promise<void> {
   const config = parseArgs(process.argv.slice(2));
   const started = Date.now();
   const session = await openBrowser();
-  const tty = process.stdout.isTTY;
-  session.page.on('console', (message) => {
-    const text = message.text();
-    if (!text.startsWith('PROGRESS ')) return;
-    const line = `bench ${((Date.now() - started) / 1000).toFixed(0).padStart(4)} s  ${text.slice(9)}`;
-    if (tty) process.stdout.write(`\r\x1b[K${line}`);
-    else console.log(line);
-  });
+  const tty = echoProgress(session, started);
   try {
     if (config.softmax || config.linear !== undefined) {
       // Each suite on a page of its own, so that one suite's failures (a peer at a shape over one
